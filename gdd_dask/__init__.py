@@ -1,0 +1,22 @@
+"""gdd-dask: distributed, out-of-core gradient descent on chunked Dask arrays."""
+
+from .losses import LOSSES, LinearModelLoss, Loss, get_loss
+from .objective import Objective, make_objective
+from .optimize import minimize
+from .result import OptimizeResult
+from .solvers import SOLVERS, register_solver
+
+__all__ = [
+    "LOSSES",
+    "LinearModelLoss",
+    "Loss",
+    "Objective",
+    "OptimizeResult",
+    "SOLVERS",
+    "get_loss",
+    "make_objective",
+    "minimize",
+    "register_solver",
+]
+
+__version__ = "0.1.0"

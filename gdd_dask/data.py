@@ -1,0 +1,156 @@
+"""Input validation: turn what the user passed into row-chunked arrays or fail clearly.
+
+X is 2-D with real values and chunked along rows only; y and sample_weight are 1-D with
+the same row chunks. In-memory inputs (NumPy, pandas, lists) stay NumPy unless a cluster
+is to be used; Zarr arrays become lazy Dask arrays; Dask inputs stay Dask, with unknown
+chunk sizes resolved and the columns in one chunk.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["Data", "as_data", "auto_chunk_rows", "is_dask", "row_offsets"]
+
+TARGET_CHUNK_BYTES = 64 * 2**20
+
+
+class Data(NamedTuple):
+    """Validated inputs: ``X`` (2-D), ``y`` (1-D), ``sample_weight`` (1-D or None)."""
+
+    X: object
+    y: object
+    sample_weight: object
+    row_chunks: tuple
+
+    @property
+    def n_samples(self):
+        return self.X.shape[0]
+
+    @property
+    def n_features(self):
+        return self.X.shape[1]
+
+    @property
+    def is_dask(self):
+        return is_dask(self.X)
+
+
+def is_dask(a):
+    """True for a Dask Array or DataFrame/Series."""
+    return hasattr(a, "dask") and hasattr(a, "__dask_graph__")
+
+
+def auto_chunk_rows(n_samples, n_features, itemsize=8, target_bytes=TARGET_CHUNK_BYTES):
+    """Rows per chunk so that one chunk of X holds about ``target_bytes``."""
+    return max(1, min(n_samples, target_bytes // max(1, n_features * itemsize)))
+
+
+def row_offsets(row_chunks):
+    """First row of each chunk: ``[0, c0, c0 + c1, ...]``."""
+    return tuple(int(v) for v in np.concatenate([[0], np.cumsum(row_chunks)[:-1]]))
+
+
+def _to_array(a, name):
+    """Dask stays Dask (DataFrames become arrays), Zarr becomes lazy Dask, else NumPy."""
+    if is_dask(a):
+        if hasattr(a, "to_dask_array"):
+            a = a.to_dask_array(lengths=True)
+        return a
+    if type(a).__module__.startswith("zarr"):
+        import dask.array as da
+
+        return da.from_zarr(a)
+    if hasattr(a, "to_numpy"):  # pandas
+        a = a.to_numpy()
+    try:
+        return np.asarray(a)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be array-like; got {type(a).__name__}: {exc}") from None
+
+
+def _check_dtype(a, name):
+    kind = np.dtype(a.dtype).kind
+    if kind in "biu":
+        return a.astype(np.float64)
+    if kind != "f":
+        raise TypeError(f"{name} must hold real numbers; got dtype {a.dtype}")
+    return a
+
+
+def _known_chunks(a, name):
+    if any(np.isnan(c) for dim in a.chunks for c in dim):
+        a = a.compute_chunk_sizes()
+    return a
+
+
+def _as_1d(a, name, n_samples):
+    if a.ndim == 2 and a.shape[1] == 1:
+        a = a[:, 0]
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-D with one value per row of X; got shape {a.shape}")
+    if a.shape[0] != n_samples:
+        raise ValueError(f"X has {n_samples} rows but {name} has {a.shape[0]}")
+    return a
+
+
+def as_data(X, y, sample_weight=None, *, dask=None, chunk_rows=None):
+    """Validate ``(X, y, sample_weight)`` and chunk them alike.
+
+    ``dask=True`` turns in-memory input into Dask arrays of ``chunk_rows`` rows
+    (automatic by default); ``dask=None`` keeps each input as it came unless any input
+    is Dask, in which case all become Dask with X's row chunks.
+    """
+    X, y = _to_array(X, "X"), _to_array(y, "y")
+    sw = None if sample_weight is None else _to_array(sample_weight, "sample_weight")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}")
+    X, y = _check_dtype(X, "X"), _check_dtype(y, "y")
+    sw = None if sw is None else _check_dtype(sw, "sample_weight")
+    if dask is None:
+        dask = any(is_dask(a) for a in (X, y, sw) if a is not None)
+    if not dask:
+        return _in_memory(X, y, sw, chunk_rows)
+    return _dask(X, y, sw, chunk_rows)
+
+
+def _check_sizes(X):
+    if X.shape[0] == 0:
+        raise ValueError("X has no rows (0 samples); at least one is required")
+    if X.shape[1] == 0:
+        raise ValueError("X has no columns (0 features); at least one is required")
+
+
+def _in_memory(X, y, sw, chunk_rows):
+    _check_sizes(X)
+    y = _as_1d(y, "y", X.shape[0])
+    sw = None if sw is None else _as_1d(sw, "sample_weight", X.shape[0])
+    rows = chunk_rows or auto_chunk_rows(*X.shape, X.dtype.itemsize)
+    chunks = tuple(min(rows, X.shape[0] - i) for i in range(0, X.shape[0], rows))
+    return Data(X, y, sw, chunks)
+
+
+def _dask(X, y, sw, chunk_rows):
+    import dask.array as da
+
+    if not is_dask(X):
+        _check_sizes(X)
+        rows = chunk_rows or auto_chunk_rows(*X.shape, X.dtype.itemsize)
+        X = da.from_array(X, chunks=(rows, -1))
+    X = _known_chunks(X, "X")
+    _check_sizes(X)
+    if len(X.chunks[1]) > 1:
+        X = X.rechunk({1: -1})
+    row_chunks = X.chunks[0]
+    out = []
+    for a, name in ((y, "y"), (sw, "sample_weight")):
+        if a is None:
+            out.append(None)
+            continue
+        a = _known_chunks(a, name) if is_dask(a) else a
+        a = _as_1d(a, name, X.shape[0])
+        a = da.from_array(a, chunks=(row_chunks,)) if not is_dask(a) else a
+        out.append(a.rechunk((row_chunks,)) if a.chunks[0] != row_chunks else a)
+    return Data(X, out[0], out[1], row_chunks)

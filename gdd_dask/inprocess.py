@@ -1,0 +1,52 @@
+"""The in-process engine: the same passes as :class:`gdd_dask.engine.Engine`, no Dask.
+
+It walks the row chunks of in-memory arrays in a loop and combines their sums with the
+same fixed tree (``gdd_dask.reduction``), so for equal chunking both engines give the
+same numbers. Used for small in-memory data and as the reference in tests.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .data import row_offsets
+from .reduction import tree_levels, tree_reduce
+
+__all__ = ["InProcessEngine"]
+
+
+class InProcessEngine:
+    """Map-reduce passes over the row chunks of in-memory ``(X, y, sample_weight)``."""
+
+    client = None
+    persisted = True
+
+    def __init__(self, data, *, split_every=8):
+        tree_levels(1, split_every)  # validates split_every
+        self.split_every = split_every
+        self.row_chunks = data.row_chunks
+        self.offsets = row_offsets(data.row_chunks)
+        self._data = data
+
+    @property
+    def n_chunks(self):
+        return len(self.row_chunks)
+
+    def close(self):
+        self._data = None
+
+    def compute(self, value):
+        return np.asarray(value)
+
+    def run(self, prefix, func, *broadcast, with_X=True):
+        """``tree_reduce([func(offset, i, *chunk_i, *broadcast) for each chunk i])``."""
+        if self._data is None:
+            raise RuntimeError("this engine is closed")
+        X, y, sw = self._data.X, self._data.y, self._data.sample_weight
+        parts = []
+        for i, (start, rows) in enumerate(zip(self.offsets, self.row_chunks)):
+            rows_i = slice(start, start + rows)
+            chunk = (X[rows_i],) if with_X else ()
+            chunk += (y[rows_i], None if sw is None else sw[rows_i])
+            parts.append(func(start, i, *chunk, *broadcast))
+        return tree_reduce(parts, self.split_every)

@@ -1,0 +1,189 @@
+"""The Loss protocol and the linear-model loss that most losses build on.
+
+A loss turns one row chunk ``(X, y, sample_weight)`` and the flat parameter vector
+into *sums* over the chunk's rows -- never means. The objective adds the chunk sums
+with a fixed tree and divides by the total weight once, on the client::
+
+    f(w) = sum_i s_i * l(y_i, raw_i(w)) / sum_i s_i  +  penalty(w)
+
+Any object with the methods of :class:`Loss` can be handed to
+:func:`gdd_dask.minimize`; the easiest way to write one for a linear model is to
+subclass :class:`LinearModelLoss` and define the pointwise ``loss`` and ``gradient``
+(and ``hessian`` for Newton) of the raw prediction.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, runtime_checkable
+
+from array_api_compat import array_namespace
+
+__all__ = ["Loss", "LinearModelLoss"]
+
+
+@runtime_checkable
+class Loss(Protocol):
+    """What the engine needs from a loss (all chunk methods return sums).
+
+    ``params`` arrive as an array of the chunk's namespace and device. ``sample_weight``
+    is ``None`` (every row weighs 1) or a 1-D array of the chunk's rows.
+    """
+
+    def n_params(self, n_features: int, *, fit_intercept: bool) -> int:
+        """Length of the flat parameter vector."""
+
+    def penalty_mask(self, n_features: int, *, fit_intercept: bool) -> Any:
+        """Boolean NumPy mask of the parameters a penalty applies to."""
+
+    target_rule: str
+    """What a valid target is, for error messages ("y must be 0 or 1")."""
+
+    def invalid_target(self, y: Any, xp: Any) -> Any:
+        """Boolean array marking the rows whose target the loss cannot take."""
+
+    def value_sum(self, X, y, sample_weight, params, *, fit_intercept):
+        """``sum_i s_i l_i``."""
+
+    def grad_sum(self, X, y, sample_weight, params, *, fit_intercept):
+        """``(sum_i s_i l_i, sum_i s_i dl_i/dparams)``."""
+
+    def hessian_sum(self, X, y, sample_weight, params, *, fit_intercept):
+        """``(loss sum, gradient sum, sum_i s_i d2 l_i / dparams2)``."""
+
+    def hessp_sum(self, X, y, sample_weight, params, vector, *, fit_intercept):
+        """``(sum_i s_i d2 l_i / dparams2) @ vector``."""
+
+
+class LinearModelLoss:
+    """A loss of the linear prediction ``raw = X @ W + b``.
+
+    Parameters are laid out as a ``(n_features + fit_intercept, n_outputs)`` matrix,
+    flattened in C order, so the intercepts are the last ``n_outputs`` parameters. With
+    one output, ``raw`` has shape ``(n,)``; with ``K > 1`` outputs, ``(n, K)``.
+
+    Subclasses define the pointwise :meth:`loss`, :meth:`gradient` (``dl/draw``) and,
+    for Newton, :meth:`hessian` (``d2l/draw2``, elementwise); each takes ``(y, raw, xp)``.
+    Losses whose outputs are coupled (softmax) override :meth:`hessian_sum` and
+    :meth:`hessp_sum`.
+    """
+
+    n_outputs: int = 1
+    name: str = "custom"
+
+    # -- pointwise functions of the raw prediction --------------------------------
+    def loss(self, y, raw, xp):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def gradient(self, y, raw, xp):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def hessian(self, y, raw, xp):
+        raise NotImplementedError(
+            f"loss {self.name!r} defines no pointwise hessian; use a first-order solver"
+        )
+
+    def loss_gradient(self, y, raw, xp):
+        """``(loss, gradient)``; override when they share work."""
+        return self.loss(y, raw, xp), self.gradient(y, raw, xp)
+
+    target_rule = "y must be finite"
+
+    def invalid_target(self, y, xp):
+        """Rows with a target outside the loss's domain (none by default)."""
+        return xp.zeros(y.shape[0], dtype=xp.bool)
+
+    def inverse_link(self, raw, xp):
+        """Prediction on the response scale (identity by default)."""
+        return raw
+
+    # -- parameter layout ---------------------------------------------------------
+    def n_params(self, n_features, *, fit_intercept):
+        return (n_features + int(fit_intercept)) * self.n_outputs
+
+    def penalty_mask(self, n_features, *, fit_intercept):
+        import numpy as np
+
+        mask = np.ones(self.n_params(n_features, fit_intercept=fit_intercept), dtype=bool)
+        if fit_intercept:
+            mask[-self.n_outputs :] = False
+        return mask
+
+    def _split(self, params, n_features, fit_intercept, xp):
+        """``params -> (W, b)``; ``W`` is ``(d,)`` or ``(d, K)``, ``b`` scalar/``(K,)``."""
+        K = self.n_outputs
+        W = params[: n_features * K]
+        if K > 1:
+            W = xp.reshape(W, (n_features, K))
+        b = params[n_features * K :] if fit_intercept else None
+        if b is not None and K == 1:
+            b = b[0]
+        return W, b
+
+    def raw_prediction(self, X, params, *, fit_intercept):
+        """``X @ W + b``."""
+        xp = array_namespace(X)
+        W, b = self._split(params, X.shape[1], fit_intercept, xp)
+        raw = X @ W
+        return raw if b is None else raw + b
+
+    def _join(self, gW, gb, xp):
+        """``(dW, db) -> flat`` in the parameter layout."""
+        flat = xp.reshape(gW, (-1,))
+        if gb is None:
+            return flat
+        return xp.concat([flat, xp.reshape(gb, (-1,))])
+
+    def _weighted(self, values, sample_weight):
+        if sample_weight is None:
+            return values
+        if values.ndim == 2:
+            return values * sample_weight[:, None]
+        return values * sample_weight
+
+    # -- chunk sums ---------------------------------------------------------------
+    def value_sum(self, X, y, sample_weight, params, *, fit_intercept):
+        """``sum_i s_i l(y_i, raw_i)``."""
+        xp = array_namespace(X)
+        raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
+        return xp.sum(self._weighted(self.loss(y, raw, xp), sample_weight))
+
+    def _value_grad(self, X, y, sample_weight, raw, fit_intercept, xp):
+        loss, grad = self.loss_gradient(y, raw, xp)
+        G = self._weighted(grad, sample_weight)
+        gb = xp.sum(G, axis=0) if fit_intercept else None
+        return xp.sum(self._weighted(loss, sample_weight)), self._join(X.T @ G, gb, xp)
+
+    def grad_sum(self, X, y, sample_weight, params, *, fit_intercept):
+        """``G_i = s_i dl/draw_i``; ``grad = (X.T @ G, sum_i G_i)``."""
+        xp = array_namespace(X)
+        raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
+        return self._value_grad(X, y, sample_weight, raw, fit_intercept, xp)
+
+    def hessian_sum(self, X, y, sample_weight, params, *, fit_intercept):
+        """``H = X1.T @ diag(s_i h_i) @ X1`` with ``X1 = [X, 1]`` (one output)."""
+        if self.n_outputs != 1:
+            raise NotImplementedError(f"{type(self).__name__} must override hessian_sum")
+        xp = array_namespace(X)
+        raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
+        value, grad = self._value_grad(X, y, sample_weight, raw, fit_intercept, xp)
+        h = self._weighted(self.hessian(y, raw, xp), sample_weight)
+        Hxx = X.T @ (h[:, None] * X)
+        if not fit_intercept:
+            return value, grad, Hxx
+        hx = xp.reshape(X.T @ h, (-1, 1))
+        hb = xp.reshape(xp.sum(h), (1, 1))
+        H = xp.concat([xp.concat([Hxx, hx], axis=1), xp.concat([hx.T, hb], axis=1)], axis=0)
+        return value, grad, H
+
+    def hessp_sum(self, X, y, sample_weight, params, vector, *, fit_intercept):
+        """``H @ v = X1.T @ (s * h * (X1 @ v))`` (one output)."""
+        if self.n_outputs != 1:
+            raise NotImplementedError(f"{type(self).__name__} must override hessp_sum")
+        xp = array_namespace(X)
+        raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
+        r = self.raw_prediction(X, vector, fit_intercept=fit_intercept)
+        q = self._weighted(self.hessian(y, raw, xp) * r, sample_weight)
+        return self._join(X.T @ q, xp.sum(q) if fit_intercept else None, xp)
+
+    def __repr__(self):
+        return f"{type(self).__name__}()"

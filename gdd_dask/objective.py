@@ -1,0 +1,141 @@
+"""The objective: a loss over row-chunked data, plus a penalty, seen by the solvers.
+
+.. math::
+
+    f(w) = \\frac{1}{\\sum_i s_i} \\sum_i s_i \\, l(y_i, x_i; w) + \\alpha P(w)
+
+Every method is exactly one pass over X: one task per chunk and a fixed reduction tree,
+run by an engine -- :class:`~gdd_dask.engine.Engine` (Dask) or
+:class:`~gdd_dask.inprocess.InProcessEngine` (a plain loop, same tree). The solvers talk
+only to this interface: ``value``, ``value_and_grad``, ``value_grad_hessian``,
+``hessian``, ``hessp``, ``n_params`` and the counter ``n_passes``.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+
+from .chunk import chunk_check, chunk_sums
+from .data import as_data
+from .engine import Engine, check_cache, resolve_client
+from .inprocess import InProcessEngine
+from .losses import get_loss
+from .penalties import make_penalty
+
+__all__ = ["Objective", "make_objective"]
+
+TASK_PREFIX = {"value": "gdd-loss", "grad": "gdd-grad", "hess": "gdd-hess", "hessp": "gdd-hessp"}
+
+
+class Objective:
+    """Mean weighted loss plus penalty over the chunks an engine walks.
+
+    Use as a context manager (or call :meth:`close`) to release persisted chunks.
+    """
+
+    def __init__(self, loss, engine, *, n_features, fit_intercept=True, penalty="l2", alpha=0.0):
+        self.loss, self.engine, self.fit_intercept = loss, engine, bool(fit_intercept)
+        self.n_features = n_features
+        self.n_params = loss.n_params(n_features, fit_intercept=self.fit_intercept)
+        mask = loss.penalty_mask(n_features, fit_intercept=self.fit_intercept)
+        self.penalty = make_penalty(penalty, alpha, mask)
+        self.n_passes = 0
+        n_rows, weight = engine.run("gdd-check", partial(chunk_check, loss), with_X=False)
+        self.n_samples, self.weight_sum = int(n_rows), float(weight)
+        if not self.weight_sum > 0:
+            raise ValueError("sample_weight sums to zero; at least one row must have weight > 0")
+
+    # -- passes -------------------------------------------------------------------
+    def _sums(self, kind, params, *vector):
+        params = self.check_params(params)
+        func = partial(chunk_sums, kind, self.loss, self.fit_intercept)
+        sums = self.engine.run(TASK_PREFIX[kind], func, params, *vector)
+        self.n_passes += 1
+        return params, sums
+
+    def check_params(self, params, name="params"):
+        params = np.asarray(params, dtype=np.float64)
+        if params.shape != (self.n_params,):
+            raise ValueError(f"{name} must have shape ({self.n_params},); got {params.shape}")
+        return params
+
+    def value(self, params):
+        """``f(w)``: one pass."""
+        params, (loss_sum,) = self._sums("value", params)
+        return float(loss_sum) / self.weight_sum + self.penalty.value(params)
+
+    def value_and_grad(self, params):
+        """``(f(w), grad f(w))``: one pass."""
+        params, (loss_sum, grad) = self._sums("grad", params)
+        f = float(loss_sum) / self.weight_sum + self.penalty.value(params)
+        return f, grad / self.weight_sum + self.penalty.grad(params)
+
+    def value_grad_hessian(self, params):
+        """``(f, grad f, hess f)``, the Hessian dense ``(n_params, n_params)``: one pass."""
+        params, (loss_sum, grad, hess) = self._sums("hess", params)
+        f = float(loss_sum) / self.weight_sum + self.penalty.value(params)
+        H = hess / self.weight_sum
+        H[np.diag_indices_from(H)] += self.penalty.hessian_diag(params)
+        return f, grad / self.weight_sum + self.penalty.grad(params), H
+
+    def hessian(self, params):
+        """``hess f(w)``: one pass."""
+        return self.value_grad_hessian(params)[2]
+
+    def hessp(self, params, vector):
+        """``hess f(w) @ v`` without forming the Hessian: one pass."""
+        vector = self.check_params(vector, "vector")
+        params, (hv,) = self._sums("hessp", params, vector)
+        return hv / self.weight_sum + self.penalty.hessian_diag(params) * vector
+
+    # -- lifetime -----------------------------------------------------------------
+    def close(self):
+        self.engine.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __repr__(self):
+        return (f"Objective({self.loss!r}, {type(self.engine).__name__}, "
+                f"n_samples={self.n_samples}, n_params={self.n_params}, {self.penalty!r})")
+
+
+def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalty="l2",
+                   alpha=0.0, client=None, split_every=8, cache="auto", chunk_rows=None):
+    """Validate the data, pick the engine and build the :class:`Objective`.
+
+    Dask input, or any input when a client is given or a default client exists, runs
+    on Dask; other in-memory input runs in-process.
+    """
+    check_cache(cache)
+    client = resolve_client(client)
+    data = as_data(X, y, sample_weight, dask=True if client is not None else None,
+                   chunk_rows=chunk_rows)
+    if data.is_dask:
+        engine = Engine(data, client=client, split_every=split_every, cache=cache)
+    else:
+        engine = InProcessEngine(data, split_every=split_every)
+    try:
+        if isinstance(loss, str) and loss == "multinomial":
+            loss = get_loss(loss, n_classes=_n_classes(engine, data.y))
+        loss = get_loss(loss)
+        return Objective(loss, engine, n_features=data.n_features, fit_intercept=fit_intercept,
+                         penalty=penalty, alpha=alpha)
+    except BaseException:
+        engine.close()
+        raise
+
+
+def _n_classes(engine, y):
+    """``max(y) + 1`` for integer labels ``0 .. K-1``."""
+    top = float(engine.compute(y.max()))
+    if not np.isfinite(top) or top != int(top) or top < 1:
+        raise ValueError(
+            f"the multinomial loss needs integer class labels 0..K-1 with K >= 2; max(y) = {top}"
+        )
+    return int(top) + 1

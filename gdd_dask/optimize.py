@@ -1,0 +1,94 @@
+"""``minimize``: the scipy-style entry point for any loss over chunked data."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .objective import make_objective
+from .solvers import get_solver
+
+__all__ = ["minimize"]
+
+
+def _check_number(value, name, *, low, integer=False, inclusive=True):
+    kinds = numbers.Integral if integer else numbers.Real
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        what = "an integer" if integer else "a real number"
+        raise TypeError(f"{name} must be {what}; got {type(value).__name__}")
+    if not (value >= low if inclusive else value > low) or not np.isfinite(value):
+        raise ValueError(f"{name} must be {'>=' if inclusive else '>'} {low}; got {value!r}")
+
+
+def minimize(loss, X, y, *, solver="lbfgs", sample_weight=None, alpha=0.0, penalty="l2",
+             fit_intercept=True, tol=1e-4, max_iter=100, x0=None, client=None,
+             split_every=8, cache="auto", chunk_rows=None, callback=None, options=None):
+    """Minimize a loss over row-chunked data by distributed gradient methods.
+
+    The objective is the mean weighted loss plus penalty,
+
+    .. math:: f(w) = \\frac{\\sum_i s_i\\, l(y_i, x_i; w)}{\\sum_i s_i}
+              + \\frac{\\alpha}{2} \\lVert w_{\\text{pen}} \\rVert^2,
+
+    where intercepts are never penalized. Each evaluation is one pass over ``X``: one
+    task per row chunk on the Dask workers and a fixed-order tree reduction (fan-in
+    ``split_every``) of the partial sums; the solver's update runs on the client.
+
+    Parameters
+    ----------
+    loss : {"squared", "logistic", "multinomial", "poisson"} or Loss
+        The loss, by name or as an object implementing :class:`gdd_dask.losses.Loss`.
+        ``"multinomial"`` takes labels ``0 .. K-1`` and learns ``K`` outputs.
+    X : array-like or dask array, shape (n_samples, n_features)
+    y : array-like or dask array, shape (n_samples,)
+    solver : str or callable
+        A name from ``gdd_dask.solvers.SOLVERS`` (``"lbfgs"``, ``"newton"``, ``"gd"``).
+    sample_weight : array-like, optional
+        Non-negative weights ``s_i`` (default 1).
+    alpha, penalty : float, {"l2", None}
+        Penalty strength and kind.
+    fit_intercept : bool
+        Learn intercepts (the last ``n_outputs`` parameters).
+    tol, max_iter : float, int
+        Stop when ``max|grad_i| <= tol``, or after ``max_iter`` iterations.
+    x0 : array, optional
+        Starting parameters (default zeros).
+    client : distributed.Client, optional
+        The cluster to run on (default: the current default client). With neither,
+        Dask input runs on Dask's local scheduler and in-memory input in-process.
+    split_every : int
+        Fan-in of the reduction tree (>= 2).
+    cache : {"auto", "memory", "none"}
+        Persist X on the workers, stream it from its source, or decide by size.
+    chunk_rows : int, optional
+        Rows per chunk for in-memory input (default: about 64 MiB of X per chunk).
+    callback : callable, optional
+        ``callback(intermediate_result)`` after each iteration; raise
+        ``StopIteration`` in it to stop.
+    options : dict, optional
+        Solver-specific options, e.g. ``{"learning_rate": 0.1}`` for ``"gd"``.
+
+    Returns
+    -------
+    OptimizeResult
+        ``x, fun, jac, nit, nfev, n_passes, success, status, message, history``.
+    """
+    solver_fn = get_solver(solver)
+    _check_number(tol, "tol", low=0)
+    _check_number(max_iter, "max_iter", low=0, integer=True)
+    _check_number(split_every, "split_every", low=2, integer=True)
+    if chunk_rows is not None:
+        _check_number(chunk_rows, "chunk_rows", low=1, integer=True)
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be callable")
+    with make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
+                        penalty=penalty, alpha=alpha, client=client,
+                        split_every=split_every, cache=cache,
+                        chunk_rows=chunk_rows) as objective:
+        if x0 is None:
+            x0 = np.zeros(objective.n_params)
+        x0 = objective.check_params(x0, "x0")
+        result = solver_fn(objective, x0, tol=tol, max_iter=max_iter, callback=callback,
+                           **(options or {}))
+    return result

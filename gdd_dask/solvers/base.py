@@ -1,0 +1,92 @@
+"""What the solvers share: iteration bookkeeping, stopping tests, a line search.
+
+A solver is a function ``solver(objective, x0, *, tol, max_iter, callback, **options)``
+returning an :class:`~gdd_dask.result.OptimizeResult`; it talks only to the objective's
+``value``/``value_and_grad``/``value_grad_hessian``/``hessp`` and its ``n_passes``.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..result import STATUS, OptimizeResult
+
+__all__ = ["Trace", "backtrack", "grad_norm", "small_change"]
+
+FTOL = 64 * np.finfo(float).eps
+
+
+def grad_norm(g):
+    """``max_i |g_i|``, the norm ``tol`` is compared with."""
+    return float(np.max(np.abs(g))) if g.size else 0.0
+
+
+def small_change(f_old, f_new, ftol=FTOL):
+    """``|f_old - f_new| <= ftol * max(|f_old|, |f_new|, 1)``: no progress left."""
+    return abs(f_old - f_new) <= ftol * max(abs(f_old), abs(f_new), 1.0)
+
+
+def backtrack(evaluate, x, f_ref, g, d, step, *, c1=1e-4, shrink=0.5, max_trials=40):
+    """Armijo backtracking: the first ``t = step * shrink**k`` with
+    ``f(x + t d) <= f_ref + c1 t g.d`` (``f_ref`` is ``f(x)``, or the max of recent
+    values for a non-monotone search). ``evaluate(x)`` returns ``f`` or ``(f, ...)``;
+    each trial is one pass. Returns ``(t, x_new, evaluate(x_new))`` or ``None``.
+    """
+    slope = float(g @ d)
+    if not slope < 0:
+        return None
+    slack = 8 * np.finfo(float).eps * abs(f_ref)
+    t = step
+    for _ in range(max_trials):
+        x_new = x + t * d
+        out = evaluate(x_new)
+        f_new = out[0] if isinstance(out, tuple) else out
+        if np.isfinite(f_new) and f_new <= f_ref + c1 * t * slope + slack:
+            return t, x_new, out
+        t *= shrink
+    return None
+
+
+class Trace:
+    """Records each iteration, calls the user's callback, builds the result."""
+
+    def __init__(self, objective, callback=None):
+        self.objective, self.callback = objective, callback
+        self.history = []
+        self.nfev = 0
+        self._start = time.perf_counter()
+
+    def counted(self, method):
+        """``method`` (an objective evaluation) counted in ``nfev``."""
+
+        def call(*args):
+            self.nfev += 1
+            return method(*args)
+
+        return call
+
+    def record(self, nit, x, fun, grad):
+        """Log iteration ``nit``; True when the callback asked to stop."""
+        self.history.append(float(fun))
+        if self.callback is None:
+            return False
+        info = OptimizeResult(
+            x=np.array(x), fun=float(fun), jac=np.array(grad), nit=nit,
+            grad_norm=grad_norm(grad), n_passes=self.objective.n_passes,
+            elapsed=time.perf_counter() - self._start,
+        )
+        try:
+            self.callback(info)
+        except StopIteration:
+            return True
+        return False
+
+    def result(self, x, fun, grad, nit, status):
+        return OptimizeResult(
+            x=np.asarray(x), fun=float(fun), jac=np.asarray(grad), nit=int(nit),
+            nfev=self.nfev, n_passes=self.objective.n_passes, success=status == 0,
+            status=status, message=STATUS[status], history=list(self.history),
+            elapsed=time.perf_counter() - self._start,
+        )

@@ -1,0 +1,64 @@
+"""Full-batch gradient descent.
+
+With a fixed ``learning_rate`` this is the original algorithm, one pass per
+iteration: every chunk task returns its partial gradient, the tree sums them, and the
+client steps ``w <- w - learning_rate * grad f(w)``.
+
+Without one (the default), the step is Barzilai--Borwein's
+``t = s.s / s.r`` (``s = w_k - w_{k-1}``, ``r = g_k - g_{k-1}``), safeguarded by a
+non-monotone Armijo backtracking search (Grippo, Lampariello & Lucidi 1986; Raydan
+1997) against the largest of the last ``memory`` objective values.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Trace, backtrack, grad_norm, small_change
+
+__all__ = ["gd"]
+
+
+def _bb_step(s, r, fallback):
+    sr = float(s @ r)
+    return float(s @ s) / sr if sr > 0 else fallback
+
+
+def gd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, learning_rate=None,
+       memory=10):
+    """Minimize by gradient descent; see the module docstring for the steps."""
+    if learning_rate is not None and not learning_rate > 0:
+        raise ValueError(f"learning_rate must be > 0; got {learning_rate!r}")
+    trace = Trace(objective, callback)
+    evaluate = trace.counted(objective.value_and_grad)
+    x = np.asarray(x0, dtype=float)
+    f, g = evaluate(x)
+    recent = [f]
+    step = 1.0 / max(grad_norm(g), 1.0)
+    status, nit = 1, 0
+    while nit < max_iter:
+        if grad_norm(g) <= tol:
+            status = 0
+            break
+        if learning_rate is not None:
+            x_new = x - learning_rate * g
+            f_new, g_new = evaluate(x_new)
+        else:
+            found = backtrack(evaluate, x, max(recent), g, -g, step)
+            if found is None:
+                status = 2
+                break
+            _, x_new, (f_new, g_new) = found
+            step = _bb_step(x_new - x, g_new - g, fallback=2 * step)
+        nit += 1
+        f_old, x, f, g = f, x_new, f_new, g_new
+        recent = (recent + [f])[-memory:]
+        if trace.record(nit, x, f, g):
+            status = 3
+            break
+        if learning_rate is None and small_change(f_old, f) and grad_norm(g) <= 10 * tol:
+            status = 0
+            break
+    else:
+        status = 0 if grad_norm(g) <= tol else 1
+    return trace.result(x, f, g, nit, status)

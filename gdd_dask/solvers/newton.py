@@ -1,0 +1,60 @@
+"""Newton's method (IRLS for GLMs) with the tree-reduced dense Hessian.
+
+Each iteration does one pass for ``(f, grad, Hessian)`` at ``w``, solves
+``H d = -grad`` on the client (Cholesky; least squares when ``H`` is singular), and
+backtracks along ``d`` from the full step with value-only passes (usually one). For up
+to ``max_params`` parameters (the Hessian is ``n_params^2`` floats per chunk task).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import linalg
+
+from .base import Trace, backtrack, grad_norm, small_change
+
+__all__ = ["newton"]
+
+
+def newton_direction(H, g):
+    """``d = -H^{-1} g`` by Cholesky, falling back to least squares, then to ``-g``."""
+    try:
+        return -linalg.cho_solve(linalg.cho_factor(H), g)
+    except (linalg.LinAlgError, ValueError):
+        d = -linalg.lstsq(H, g, lapack_driver="gelsd")[0]
+        return d if float(g @ d) < 0 else -g
+
+
+def newton(objective, x0, *, tol=1e-4, max_iter=100, callback=None, max_params=2000):
+    """Minimize with damped Newton steps; see the module docstring."""
+    if objective.n_params > max_params:
+        raise ValueError(
+            f"newton forms a dense {objective.n_params}x{objective.n_params} Hessian, over "
+            f"max_params={max_params}; use solver='lbfgs' or raise max_params"
+        )
+    trace = Trace(objective, callback)
+    value = trace.counted(objective.value)
+    value_grad_hessian = trace.counted(objective.value_grad_hessian)
+    x = np.asarray(x0, dtype=float)
+    f, g, H = value_grad_hessian(x)
+    status, nit = 1, 0
+    while nit < max_iter:
+        if grad_norm(g) <= tol:
+            status = 0
+            break
+        found = backtrack(value, x, f, g, newton_direction(H, g), 1.0)
+        if found is None:
+            status = 2
+            break
+        nit += 1
+        f_old, x = f, found[1]
+        f, g, H = value_grad_hessian(x)
+        if trace.record(nit, x, f, g):
+            status = 3
+            break
+        if small_change(f_old, f) and grad_norm(g) <= 10 * tol:
+            status = 0
+            break
+    else:
+        status = 0 if grad_norm(g) <= tol else 1
+    return trace.result(x, f, g, nit, status)
