@@ -2,7 +2,7 @@
 
 from .losses import LOSSES, LinearModelLoss, Loss, get_loss
 from .objective import Objective, make_objective
-from .optimize import minimize
+from .optimize import minimize, solve
 from .result import OptimizeResult
 from .solvers import SOLVERS, register_solver
 
@@ -17,6 +17,7 @@ __all__ = [
     "make_objective",
     "minimize",
     "register_solver",
+    "solve",
 ]
 
 __version__ = "0.1.0"

@@ -39,13 +39,17 @@ class Objective:
         self.loss, self.engine, self.fit_intercept = loss, engine, bool(fit_intercept)
         self.n_features = n_features
         self.n_params = loss.n_params(n_features, fit_intercept=self.fit_intercept)
-        mask = loss.penalty_mask(n_features, fit_intercept=self.fit_intercept)
-        self.penalty = make_penalty(penalty, alpha, mask)
+        self.set_penalty(penalty, alpha)
         self.n_passes = 0
         n_rows, weight = engine.run("gdd-check", partial(chunk_check, loss), with_X=False)
         self.n_samples, self.weight_sum = int(n_rows), float(weight)
         if not self.weight_sum > 0:
             raise ValueError("sample_weight sums to zero; at least one row must have weight > 0")
+
+    def set_penalty(self, penalty="l2", alpha=0.0):
+        """Replace the penalty, e.g. once ``weight_sum`` is known (``alpha = 1/(C W)``)."""
+        mask = self.loss.penalty_mask(self.n_features, fit_intercept=self.fit_intercept)
+        self.penalty = make_penalty(penalty, alpha, mask)
 
     # -- passes -------------------------------------------------------------------
     def _sums(self, kind, params, *vector):

@@ -9,7 +9,7 @@ import numpy as np
 from .objective import make_objective
 from .solvers import get_solver
 
-__all__ = ["minimize"]
+__all__ = ["minimize", "solve"]
 
 
 def _check_number(value, name, *, low, integer=False, inclusive=True):
@@ -74,21 +74,35 @@ def minimize(loss, X, y, *, solver="lbfgs", sample_weight=None, alpha=0.0, penal
     OptimizeResult
         ``x, fun, jac, nit, nfev, n_passes, success, status, message, history``.
     """
-    solver_fn = get_solver(solver)
-    _check_number(tol, "tol", low=0)
-    _check_number(max_iter, "max_iter", low=0, integer=True)
+    solver_fn = _check_solve_args(solver, tol, max_iter, callback)
     _check_number(split_every, "split_every", low=2, integer=True)
     if chunk_rows is not None:
         _check_number(chunk_rows, "chunk_rows", low=1, integer=True)
-    if callback is not None and not callable(callback):
-        raise TypeError("callback must be callable")
     with make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
                         penalty=penalty, alpha=alpha, client=client,
                         split_every=split_every, cache=cache,
                         chunk_rows=chunk_rows) as objective:
-        if x0 is None:
-            x0 = np.zeros(objective.n_params)
-        x0 = objective.check_params(x0, "x0")
-        result = solver_fn(objective, x0, tol=tol, max_iter=max_iter, callback=callback,
-                           **(options or {}))
-    return result
+        return solve(objective, solver=solver_fn, x0=x0, tol=tol, max_iter=max_iter,
+                     callback=callback, options=options)
+
+
+def _check_solve_args(solver, tol, max_iter, callback):
+    solver_fn = get_solver(solver)
+    _check_number(tol, "tol", low=0)
+    _check_number(max_iter, "max_iter", low=0, integer=True)
+    if callback is not None and not callable(callback):
+        raise TypeError("callback must be callable")
+    return solver_fn
+
+
+def solve(objective, *, solver="lbfgs", x0=None, tol=1e-4, max_iter=100, callback=None,
+          options=None):
+    """Run a solver on an existing :class:`~gdd_dask.objective.Objective`.
+
+    The lower-level half of :func:`minimize`, for callers (the estimators) that build
+    the objective themselves, e.g. to set the penalty from ``objective.weight_sum``.
+    """
+    solver_fn = _check_solve_args(solver, tol, max_iter, callback)
+    x0 = np.zeros(objective.n_params) if x0 is None else objective.check_params(x0, "x0")
+    return solver_fn(objective, x0, tol=tol, max_iter=max_iter, callback=callback,
+                     **(options or {}))
