@@ -18,6 +18,7 @@ import dask
 from dask.delayed import Delayed
 from dask.highlevelgraph import HighLevelGraph
 
+from .chunk import aligned
 from .data import row_offsets
 from .reduction import add_sums, tree_levels
 
@@ -80,6 +81,8 @@ class Engine:
             cache == "auto" and data.X.nbytes <= _memory_budget(self.client)
         )
         if self.persisted:
+            arrays = [a.map_blocks(aligned, dtype=a.dtype, name=f"gdd-data-{a.name}")
+                      for a in arrays]
             arrays = list(self.client.persist(arrays) if self.client else dask.persist(*arrays))
         self._arrays = arrays
 
