@@ -16,13 +16,23 @@ from .base import Trace, backtrack, grad_norm, small_change
 __all__ = ["newton"]
 
 
-def newton_direction(H, g):
-    """``d = -H^{-1} g`` by Cholesky, falling back to least squares, then to ``-g``."""
+def newton_direction(H, g, rcond=1e-10):
+    """``d = -H^+ g``: Cholesky when ``H`` is safely positive definite, else the
+    pseudo-inverse over eigenvalues above ``rcond * max eigenvalue``.
+
+    A singular direction (e.g. shifting all multinomial intercepts together) gets no
+    step, so the solution stays the minimum-norm one instead of drifting along it.
+    """
     try:
-        return -linalg.cho_solve(linalg.cho_factor(H), g)
-    except (linalg.LinAlgError, ValueError):
-        d = -linalg.lstsq(H, g, lapack_driver="gelsd")[0]
-        return d if float(g @ d) < 0 else -g
+        factor = linalg.cho_factor(H)
+        if np.min(np.diag(factor[0])) ** 2 > rcond * np.max(np.diag(H)):
+            return -linalg.cho_solve(factor, g)
+    except linalg.LinAlgError:
+        pass
+    w, V = linalg.eigh(H)
+    keep = w > rcond * max(w.max(), 0.0)
+    d = -V[:, keep] @ ((V[:, keep].T @ g) / w[keep])
+    return d if float(g @ d) < 0 else -g
 
 
 def newton(objective, x0, *, tol=1e-4, max_iter=100, callback=None, max_params=2000):
