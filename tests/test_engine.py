@@ -1,0 +1,156 @@
+"""The engine on a real LocalCluster: determinism, pass and task counts, chunking."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import dask
+import dask.array as da
+import numpy as np
+import pytest
+from conftest import make_cluster
+from dask.utils import key_split
+from distributed import Client, get_task_stream
+from references import breast_cancer_logistic, wine_multinomial
+
+from gdd_dask import make_objective, minimize
+from gdd_dask.reduction import add_sums, tree_levels, tree_reduce
+
+
+@pytest.fixture(scope="module")
+def logistic():
+    return breast_cancer_logistic()
+
+
+def chunked(problem, rows):
+    return da.from_array(problem.X, chunks=(rows, -1)), da.from_array(problem.y, chunks=rows)
+
+
+def fit(problem, X, y, **kwargs):
+    kwargs = {"alpha": problem.alpha, "tol": 1e-8, **kwargs}
+    return minimize(problem.loss, X, y, **kwargs)
+
+
+def test_bit_identical_on_one_and_three_workers_and_reruns(logistic):
+    X, y = chunked(logistic, 37)  # 16 chunks: a two-level tree with split_every=4
+    runs = []
+    for n_workers, n_runs in ((1, 1), (3, 2)):
+        with make_cluster(n_workers) as cluster, Client(cluster, set_as_default=False) as c:
+            runs += [fit(logistic, X, y, client=c, split_every=4) for _ in range(n_runs)]
+    for run in runs[1:]:
+        assert np.array_equal(run.x, runs[0].x)
+        assert run.fun == runs[0].fun and run.history == runs[0].history
+
+
+def test_lbfgs_passes_equal_evaluations_and_grad_tasks(logistic, client):
+    X, y = chunked(logistic, 100)  # 6 chunks
+    with get_task_stream(client=client) as stream:
+        result = fit(logistic, X, y, client=client, solver="lbfgs")
+    counts = Counter(key_split(task["key"]) for task in stream.data)
+    assert result.n_passes == result.nfev
+    assert counts["gdd-grad"] == result.nfev * X.numblocks[0]
+    assert counts["gdd-params"] == result.n_passes  # parameters enter each pass once
+    # 6 chunks <= split_every: one reduce node per pass, and one for the check pass
+    assert counts["gdd-reduce"] == result.n_passes + 1
+    assert counts["gdd-check"] == X.numblocks[0]
+
+
+def test_newton_uses_hessian_tasks(logistic, client):
+    X, y = chunked(logistic, 100)
+    with get_task_stream(client=client) as stream:
+        result = fit(logistic, X, y, client=client, solver="newton")
+    counts = Counter(key_split(task["key"]) for task in stream.data)
+    assert counts["gdd-hess"] == (result.nit + 1) * X.numblocks[0]
+    assert counts["gdd-loss"] + counts["gdd-hess"] == result.n_passes * X.numblocks[0]
+
+
+def test_reduction_tree_shape():
+    assert [len(level) for level in tree_levels(500, 8)] == [63, 8, 1]
+    assert [len(level) for level in tree_levels(1, 8)] == [1]
+    parts = [(np.float64(i), np.arange(3.0) * i) for i in range(20)]
+    total = tree_reduce(parts, 3, add_sums)
+    assert total[0] == sum(range(20))
+    np.testing.assert_array_equal(total[1], np.arange(3.0) * sum(range(20)))
+    with pytest.raises(ValueError, match="split_every"):
+        tree_levels(4, 1)
+
+
+@pytest.mark.parametrize("rows", [569, 100], ids=["one-chunk", "ragged"])
+def test_chunkings_agree(logistic, client, rows):
+    """One chunk, and a ragged last chunk (569 = 5 x 100 + 69)."""
+    reference = fit(logistic, logistic.X, logistic.y, solver="newton")
+    X, y = chunked(logistic, rows)
+    result = fit(logistic, X, y, client=client, solver="newton")
+    assert result.success
+    np.testing.assert_allclose(result.x, reference.x, rtol=1e-7, atol=1e-9)
+
+
+def test_five_hundred_tiny_chunks(client):
+    """One row per chunk: a three-level tree of 500 leaves, same numbers as in-process."""
+    problem = wine_multinomial()
+    X, y = np.repeat(problem.X, 3, axis=0)[:500], np.repeat(problem.y, 3)[:500]
+    Xd, yd = da.from_array(X, chunks=(1, -1)), da.from_array(y, chunks=1)
+    result = minimize("multinomial", Xd, yd, alpha=1e-3, client=client, max_iter=3)
+    local = minimize("multinomial", X, y, alpha=1e-3, chunk_rows=1, max_iter=3)
+    assert result.nit == local.nit == 3
+    np.testing.assert_allclose(result.x, local.x, rtol=1e-10, atol=1e-12)
+
+
+def test_numpy_input_with_a_client_is_chunked_on_the_cluster(logistic, client):
+    with get_task_stream(client=client) as stream:
+        result = fit(logistic, logistic.X, logistic.y, client=client, chunk_rows=200)
+    reference = fit(logistic, logistic.X, logistic.y, chunk_rows=200)
+    counts = Counter(key_split(task["key"]) for task in stream.data)
+    assert counts["gdd-grad"] == 3 * result.nfev
+    np.testing.assert_allclose(result.x, reference.x, rtol=1e-7)
+
+
+def test_default_client_is_used(logistic, cluster):
+    X, y = chunked(logistic, 200)
+    with Client(cluster) as default, get_task_stream(client=default) as stream:
+        result = fit(logistic, X, y)
+    assert sum(key_split(t["key"]) == "gdd-grad" for t in stream.data) == 3 * result.nfev
+
+
+def test_without_client_dask_input_uses_the_local_scheduler(logistic):
+    X, y = chunked(logistic, 200)
+    with dask.config.set(scheduler="sync"):
+        result = fit(logistic, X, y, solver="lbfgs")
+    reference = fit(logistic, logistic.X, logistic.y, chunk_rows=200)
+    assert result.fun == pytest.approx(reference.fun, rel=1e-12)
+
+
+@pytest.mark.parametrize("cache", ["memory", "none"])
+def test_no_keys_left_on_the_cluster(logistic, client, cache):
+    X, y = chunked(logistic, 100)
+    fit(logistic, X, y, client=client, cache=cache)
+    deadline = time.monotonic() + 10  # releases reach the scheduler asynchronously
+    while (left := client.run_on_scheduler(lambda dask_scheduler: len(dask_scheduler.tasks))):
+        assert time.monotonic() < deadline, f"{left} keys still on the scheduler"
+        time.sleep(0.05)
+
+
+def test_cache_policies_give_identical_results(logistic, client):
+    X, y = chunked(logistic, 100)
+    runs = [fit(logistic, X, y, client=client, cache=cache, solver="newton")
+            for cache in ("auto", "memory", "none")]
+    for run in runs[1:]:
+        assert np.array_equal(run.x, runs[0].x)
+
+
+def test_objective_interface(logistic, client):
+    """value, value_and_grad, hessian and hessp agree with each other (one pass each)."""
+    X, y = chunked(logistic, 100)
+    w = np.random.default_rng(0).normal(scale=0.1, size=X.shape[1] + 1)
+    v = np.random.default_rng(1).normal(size=w.size)
+    with make_objective("logistic", X, y, alpha=0.01, client=client) as objective:
+        f = objective.value(w)
+        f2, g = objective.value_and_grad(w)
+        H = objective.hessian(w)
+        Hv = objective.hessp(w, v)
+        assert objective.n_passes == 4
+    assert f == f2
+    np.testing.assert_allclose(Hv, H @ v, rtol=1e-10)
+    with pytest.raises(RuntimeError, match="closed"):
+        objective.value(w)

@@ -1,0 +1,149 @@
+"""Every loss's gradient, Hessian and Hessian-vector product against central finite
+differences, on NumPy and on array-api-strict chunks (the stand-in for CuPy)."""
+
+from __future__ import annotations
+
+import array_api_strict as xps
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gdd_dask.chunk import chunk_sums
+from gdd_dask.losses import LOSSES, LogisticLoss, MultinomialLoss, PoissonLoss, SquaredLoss
+
+LOSS_OBJECTS = [SquaredLoss(), LogisticLoss(), PoissonLoss(), MultinomialLoss(3)]
+NAMESPACES = {"numpy": np, "array_api_strict": xps}
+
+
+def make_chunk(loss, seed, n, d, weighted):
+    """Random ``(X, y, sample_weight)`` valid for ``loss``."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d))
+    if isinstance(loss, MultinomialLoss):
+        y = rng.integers(0, loss.n_classes, n).astype(float)
+    elif isinstance(loss, LogisticLoss):
+        y = rng.integers(0, 2, n).astype(float)
+    elif isinstance(loss, PoissonLoss):
+        y = rng.poisson(2.0, n).astype(float)
+    else:
+        y = rng.standard_normal(n) * 3
+    sw = rng.uniform(0.1, 3.0, n) if weighted else None
+    return X, y, sw
+
+
+def sums(kind, loss, fit_intercept, xp, X, y, sw, params, vector=None):
+    """Run the chunk task body on arrays of namespace ``xp``."""
+    conv = (lambda a: None if a is None else xp.asarray(a))
+    return chunk_sums(kind, loss, fit_intercept, 0, 0, conv(X), conv(y), conv(sw), params,
+                      vector)
+
+
+def central_difference(f, x, h=1e-6):
+    out = []
+    for i in range(x.size):
+        e = np.zeros_like(x)
+        e[i] = h
+        out.append((np.asarray(f(x + e)) - np.asarray(f(x - e))) / (2 * h))
+    return np.array(out)
+
+
+chunk_cases = st.tuples(
+    st.sampled_from(range(len(LOSS_OBJECTS))),
+    st.integers(0, 2**31),  # seed
+    st.integers(1, 25),  # rows
+    st.integers(1, 4),  # features
+    st.booleans(),  # weighted
+    st.booleans(),  # fit_intercept
+    st.sampled_from(sorted(NAMESPACES)),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(chunk_cases)
+def test_gradient_matches_finite_differences(case):
+    k, seed, n, d, weighted, fit_intercept, ns = case
+    loss, xp = LOSS_OBJECTS[k], NAMESPACES[ns]
+    X, y, sw = make_chunk(loss, seed, n, d, weighted)
+    params = np.random.default_rng(seed + 1).normal(
+        scale=0.5, size=loss.n_params(d, fit_intercept=fit_intercept))
+    value, grad = sums("grad", loss, fit_intercept, xp, X, y, sw, params)
+    (value_only,) = sums("value", loss, fit_intercept, xp, X, y, sw, params)
+    fd = central_difference(lambda p: sums("value", loss, fit_intercept, xp, X, y, sw, p)[0],
+                            params)
+    assert value == pytest.approx(value_only, rel=1e-12, abs=1e-12)
+    np.testing.assert_allclose(grad, fd, rtol=1e-5, atol=1e-5 * max(1.0, abs(value)))
+
+
+@settings(max_examples=40, deadline=None)
+@given(chunk_cases)
+def test_hessian_and_hessp_match_finite_differences(case):
+    k, seed, n, d, weighted, fit_intercept, ns = case
+    loss, xp = LOSS_OBJECTS[k], NAMESPACES[ns]
+    X, y, sw = make_chunk(loss, seed, n, d, weighted)
+    rng = np.random.default_rng(seed + 2)
+    params = rng.normal(scale=0.5, size=loss.n_params(d, fit_intercept=fit_intercept))
+    vector = rng.standard_normal(params.size)
+    value, grad, hess = sums("hess", loss, fit_intercept, xp, X, y, sw, params)
+    fd = central_difference(lambda p: sums("grad", loss, fit_intercept, xp, X, y, sw, p)[1],
+                            params)
+    scale = max(1.0, float(np.abs(hess).max()))
+    np.testing.assert_allclose(hess, hess.T, atol=1e-12 * scale)
+    np.testing.assert_allclose(hess, fd, rtol=1e-5, atol=1e-5 * scale)
+    (hv,) = sums("hessp", loss, fit_intercept, xp, X, y, sw, params, vector)
+    np.testing.assert_allclose(hv, hess @ vector, rtol=1e-10, atol=1e-10 * scale)
+
+
+@pytest.mark.parametrize("loss", LOSS_OBJECTS, ids=repr)
+@pytest.mark.parametrize("kind", ["value", "grad", "hess"])
+def test_array_api_strict_equals_numpy(loss, kind):
+    X, y, sw = make_chunk(loss, 7, 40, 3, weighted=True)
+    params = np.linspace(-0.5, 0.5, loss.n_params(3, fit_intercept=True))
+    ref = sums(kind, loss, True, np, X, y, sw, params)
+    strict = sums(kind, loss, True, xps, X, y, sw, params)
+    for a, b in zip(ref, strict):
+        np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-13)
+
+
+def test_sums_not_means():
+    """Doubling the rows doubles every sum."""
+    loss = LogisticLoss()
+    X, y, sw = make_chunk(loss, 3, 30, 2, weighted=True)
+    params = np.array([0.3, -0.2, 0.1])
+    one = sums("hess", loss, True, np, X, y, sw, params)
+    two = sums("hess", loss, True, np, np.vstack([X, X]), np.r_[y, y], np.r_[sw, sw], params)
+    for a, b in zip(one, two):
+        np.testing.assert_allclose(2 * a, b, rtol=1e-12)
+
+
+def test_sample_weight_equals_repeated_rows():
+    loss = PoissonLoss()
+    X, y, _ = make_chunk(loss, 5, 20, 3, weighted=False)
+    counts = np.arange(20) % 3 + 1
+    params = np.array([0.1, -0.2, 0.3, 0.05])
+    weighted = sums("grad", loss, True, np, X, y, counts.astype(float), params)
+    repeated = sums("grad", loss, True, np, np.repeat(X, counts, 0), np.repeat(y, counts), None,
+                    params)
+    for a, b in zip(weighted, repeated):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_logistic_is_stable_for_huge_margins():
+    loss = LogisticLoss()
+    X = np.array([[1000.0], [-1000.0]])
+    y = np.array([1.0, 1.0])
+    value, grad = sums("grad", loss, False, np, X, y, None, np.array([1.0]))
+    assert value == pytest.approx(1000.0)
+    np.testing.assert_allclose(grad, [1000.0])  # row 2: (p - y) x = (0 - 1)(-1000)
+
+
+def test_intercept_is_last_and_unpenalized():
+    loss = MultinomialLoss(4)
+    mask = loss.penalty_mask(5, fit_intercept=True)
+    assert loss.n_params(5, fit_intercept=True) == 24
+    assert mask[:20].all() and not mask[20:].any()
+    assert SquaredLoss().penalty_mask(3, fit_intercept=False).all()
+
+
+def test_registry_names():
+    assert sorted(LOSSES) == ["logistic", "multinomial", "poisson", "squared"]

@@ -1,0 +1,123 @@
+"""Every solver x loss reaches scikit-learn's optimum, in-process and on a cluster."""
+
+from __future__ import annotations
+
+import dask.array as da
+import numpy as np
+import pytest
+from references import PROBLEMS, center_intercepts
+
+import gdd_dask
+from gdd_dask import make_objective, minimize
+from gdd_dask.result import OptimizeResult
+
+SOLVERS = ["lbfgs", "newton", "gd"]
+TIGHT = {"tol": 1e-10, "max_iter": 20_000}
+
+
+@pytest.fixture(scope="module", params=PROBLEMS, ids=lambda p: p.__name__)
+def problem(request):
+    return request.param()
+
+
+def assert_reaches_reference(result, problem):
+    with make_objective(problem.loss, problem.X, problem.y, alpha=problem.alpha) as objective:
+        f_ref = objective.value(problem.reference)
+    assert result.fun <= f_ref + 1e-6 * abs(f_ref)
+    assert result.fun == pytest.approx(f_ref, rel=1e-6)
+    x, ref = center_intercepts(result.x, problem), center_intercepts(problem.reference, problem)
+    np.testing.assert_allclose(x, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_in_process_reaches_scikit_learn(problem, solver):
+    result = minimize(problem.loss, problem.X, problem.y, solver=solver, alpha=problem.alpha,
+                      **TIGHT)
+    assert result.success, result.message
+    assert_reaches_reference(result, problem)
+    assert len(result.history) == result.nit
+    assert result.history[-1] == result.fun
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_cluster_reaches_scikit_learn_and_agrees_in_process(problem, solver, client):
+    if solver == "gd" and problem.name.startswith("diabetes"):
+        pytest.skip("hundreds of passes; gd on these runs in-process above")
+    X = da.from_array(problem.X, chunks=(100, -1))
+    y = da.from_array(problem.y, chunks=100)
+    result = minimize(problem.loss, X, y, solver=solver, alpha=problem.alpha, client=client,
+                      **TIGHT)
+    assert result.success, result.message
+    assert_reaches_reference(result, problem)
+    local = minimize(problem.loss, problem.X, problem.y, solver=solver, alpha=problem.alpha,
+                     chunk_rows=100, **TIGHT)
+    # same algorithm, same chunks and tree; only BLAS threading differs (round-off)
+    assert result.fun == pytest.approx(local.fun, rel=1e-10)
+    np.testing.assert_allclose(result.x, local.x, atol=1e-5 * np.abs(local.x).max())
+
+
+def test_design_note_example(client):
+    """The design note's linear regression: 1,000 rows of y = 2x + 1 + U(0, 1) noise, 10
+    chunks, fixed-step distributed gradient descent (its steps 1-7)."""
+    rng = np.random.default_rng(0)
+    X = rng.random((1000, 1))
+    y = 2 * X[:, 0] + 1 + rng.random(1000)
+    Xd, yd = da.from_array(X, chunks=(100, 1)), da.from_array(y, chunks=100)
+    result = minimize("squared", Xd, yd, solver="gd", options={"learning_rate": 1.5},
+                      tol=1e-8, max_iter=1000, client=client)
+    exact = np.linalg.lstsq(np.c_[X, np.ones(1000)], y, rcond=None)[0]
+    assert result.success
+    np.testing.assert_allclose(result.x, exact, atol=1e-6)
+    assert result.x[0] == pytest.approx(2.0, abs=0.1)
+    assert result.x[1] == pytest.approx(1.5, abs=0.1)
+    assert result.n_passes == result.nit + 1  # one pass per step, plus the first gradient
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_callback_sees_each_iteration_and_can_stop(solver):
+    problem = PROBLEMS[2]()
+    seen = []
+
+    def callback(intermediate):
+        assert isinstance(intermediate, OptimizeResult)
+        seen.append(intermediate.fun)
+        if intermediate.nit == 3:
+            raise StopIteration
+
+    result = minimize(problem.loss, problem.X, problem.y, solver=solver, alpha=problem.alpha,
+                      tol=1e-12, callback=callback)
+    assert result.status == 3 and not result.success
+    assert result.nit == 3 and seen == result.history
+
+
+def test_max_iter_reached_is_reported():
+    problem = PROBLEMS[2]()
+    result = minimize(problem.loss, problem.X, problem.y, alpha=problem.alpha, max_iter=2,
+                      tol=1e-12)
+    assert result.status == 1 and not result.success and result.nit == 2
+    assert "max_iter" in result.message
+
+
+def test_warm_start_from_optimum_needs_no_iteration():
+    problem = PROBLEMS[2]()
+    first = minimize(problem.loss, problem.X, problem.y, alpha=problem.alpha, tol=1e-8)
+    again = minimize(problem.loss, problem.X, problem.y, alpha=problem.alpha, tol=1e-6,
+                     x0=first.x)
+    assert again.nit == 0 and again.success and again.n_passes == 1
+
+
+def test_custom_solver_can_be_registered():
+    def one_newton_step(objective, x0, *, tol, max_iter, callback):
+        f, g, H = objective.value_grad_hessian(x0)
+        x = x0 - np.linalg.solve(H, g)
+        f, g = objective.value_and_grad(x)
+        return OptimizeResult(x=x, fun=f, jac=g, nit=1, success=True, status=0)
+
+    gdd_dask.register_solver("one-newton-step", one_newton_step)
+    try:
+        problem = PROBLEMS[1]()
+        result = minimize("squared", problem.X, problem.y, alpha=problem.alpha,
+                          solver="one-newton-step")
+        np.testing.assert_allclose(result.x, problem.reference, rtol=1e-6)
+    finally:
+        del gdd_dask.SOLVERS["one-newton-step"]
