@@ -91,7 +91,7 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
 
 
 def chunk_check(loss, offset, index, y, sample_weight):
-    """Validate one chunk's target and weights; return ``(n_rows, sum of weights)``."""
+    """Validate one chunk's target and weights; return ``(rows, sum s_i, sum s_i y_i)``."""
     xp = array_namespace(y)
     y, sample_weight = as_float64(y, xp), as_float64(sample_weight, xp)
     rules = [("y", ~xp.isfinite(y), "y must be finite"),
@@ -104,5 +104,7 @@ def chunk_check(loss, offset, index, y, sample_weight):
         if row is not None:
             value = to_numpy((y if name == "y" else sample_weight)[row])
             raise ValueError(f"{rule}; {name}[{offset + row}] = {float(value)!r} (chunk {index})")
-    weight = y.shape[0] if sample_weight is None else xp.sum(sample_weight)
-    return to_numpy(y.shape[0]), to_numpy(weight)
+    if sample_weight is None:
+        return to_numpy(y.shape[0]), to_numpy(y.shape[0]), to_numpy(xp.sum(y))
+    return to_numpy(y.shape[0]), to_numpy(xp.sum(sample_weight)), to_numpy(
+        xp.sum(sample_weight * y))

@@ -8,6 +8,7 @@ chunk sizes resolved and the columns in one chunk.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import NamedTuple
 
 import numpy as np
@@ -80,9 +81,13 @@ def _check_dtype(a, name):
     return a
 
 
-def _known_chunks(a, name):
+def _known_chunks(a, client):
+    """Resolve unknown chunk sizes (one pass over ``a``) on ``client`` if given."""
     if any(np.isnan(c) for dim in a.chunks for c in dim):
-        a = a.compute_chunk_sizes()
+        import dask
+
+        with dask.config.set(scheduler=client) if client is not None else nullcontext():
+            a = a.compute_chunk_sizes()
     return a
 
 
@@ -96,12 +101,13 @@ def _as_1d(a, name, n_samples):
     return a
 
 
-def as_data(X, y, sample_weight=None, *, dask=None, chunk_rows=None):
+def as_data(X, y, sample_weight=None, *, dask=None, chunk_rows=None, client=None):
     """Validate ``(X, y, sample_weight)`` and chunk them alike.
 
     ``dask=True`` turns in-memory input into Dask arrays of ``chunk_rows`` rows
     (automatic by default); ``dask=None`` keeps each input as it came unless any input
-    is Dask, in which case all become Dask with X's row chunks.
+    is Dask, in which case all become Dask with X's row chunks. Unknown chunk sizes are
+    computed on ``client`` (default: Dask's active scheduler).
     """
     X, y = _to_array(X, "X"), _to_array(y, "y")
     sw = None if sample_weight is None else _to_array(sample_weight, "sample_weight")
@@ -113,7 +119,7 @@ def as_data(X, y, sample_weight=None, *, dask=None, chunk_rows=None):
         dask = any(is_dask(a) for a in (X, y, sw) if a is not None)
     if not dask:
         return _in_memory(X, y, sw, chunk_rows)
-    return _dask(X, y, sw, chunk_rows)
+    return _dask(X, y, sw, chunk_rows, client)
 
 
 def _check_sizes(X):
@@ -132,14 +138,14 @@ def _in_memory(X, y, sw, chunk_rows):
     return Data(X, y, sw, chunks)
 
 
-def _dask(X, y, sw, chunk_rows):
+def _dask(X, y, sw, chunk_rows, client):
     import dask.array as da
 
     if not is_dask(X):
         _check_sizes(X)
         rows = chunk_rows or auto_chunk_rows(*X.shape, X.dtype.itemsize)
         X = da.from_array(X, chunks=(rows, -1))
-    X = _known_chunks(X, "X")
+    X = _known_chunks(X, client)
     _check_sizes(X)
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
@@ -149,7 +155,7 @@ def _dask(X, y, sw, chunk_rows):
         if a is None:
             out.append(None)
             continue
-        a = _known_chunks(a, name) if is_dask(a) else a
+        a = _known_chunks(a, client) if is_dask(a) else a
         a = _as_1d(a, name, X.shape[0])
         a = da.from_array(a, chunks=(row_chunks,)) if not is_dask(a) else a
         out.append(a.rechunk((row_chunks,)) if a.chunks[0] != row_chunks else a)

@@ -14,6 +14,7 @@ results are bit-identical whatever the number of workers.
 from __future__ import annotations
 
 import uuid
+
 import dask
 from dask.delayed import Delayed
 from dask.highlevelgraph import HighLevelGraph
@@ -22,7 +23,7 @@ from .chunk import aligned
 from .data import row_offsets
 from .reduction import add_sums, tree_levels
 
-__all__ = ["Engine", "check_cache", "resolve_client", "CACHE_POLICIES"]
+__all__ = ["Engine", "check_cache", "compute", "resolve_client", "CACHE_POLICIES"]
 
 CACHE_POLICIES = ("auto", "memory", "none")
 MEMORY_FRACTION = 0.5
@@ -48,6 +49,15 @@ def resolve_client(client=None):
         return default_client()
     except (ImportError, ValueError):
         return None
+
+
+def compute(*collections, client=None):
+    """Compute Dask collections together with ``client``, the default client, or the
+    local scheduler (the engine's choice); returns a tuple of results."""
+    client = resolve_client(client)
+    if client is not None:
+        return tuple(client.compute(list(collections), sync=True))
+    return dask.compute(*collections)
 
 
 def _memory_budget(client):

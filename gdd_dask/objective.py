@@ -41,10 +41,12 @@ class Objective:
         self.n_params = loss.n_params(n_features, fit_intercept=self.fit_intercept)
         self.set_penalty(penalty, alpha)
         self.n_passes = 0
-        n_rows, weight = engine.run("gdd-check", partial(chunk_check, loss), with_X=False)
+        n_rows, weight, weighted_y = engine.run("gdd-check", partial(chunk_check, loss),
+                                                with_X=False)
         self.n_samples, self.weight_sum = int(n_rows), float(weight)
         if not self.weight_sum > 0:
             raise ValueError("sample_weight sums to zero; at least one row must have weight > 0")
+        self.target_mean = float(weighted_y) / self.weight_sum  # sum s_i y_i / sum s_i
 
     def set_penalty(self, penalty="l2", alpha=0.0):
         """Replace the penalty, e.g. once ``weight_sum`` is known (``alpha = 1/(C W)``)."""
@@ -119,7 +121,7 @@ def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalt
     check_cache(cache)
     client = resolve_client(client)
     data = as_data(X, y, sample_weight, dask=True if client is not None else None,
-                   chunk_rows=chunk_rows)
+                   chunk_rows=chunk_rows, client=client)
     if data.is_dask:
         engine = Engine(data, client=client, split_every=split_every, cache=cache)
     else:

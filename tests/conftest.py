@@ -8,7 +8,7 @@ from distributed import Client, LocalCluster
 
 def make_cluster(n_workers):
     return LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                        host="127.0.0.1", dashboard_address=None, memory_limit="2GiB",
+                        host="127.0.0.1", dashboard_address="127.0.0.1:0", memory_limit="2GiB",
                         worker_dashboard_address=None)
 
 

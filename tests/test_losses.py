@@ -34,9 +34,8 @@ def make_chunk(loss, seed, n, d, weighted):
 
 def sums(kind, loss, fit_intercept, xp, X, y, sw, params, vector=None):
     """Run the chunk task body on arrays of namespace ``xp``."""
-    conv = (lambda a: None if a is None else xp.asarray(a))
-    return chunk_sums(kind, loss, fit_intercept, 0, 0, conv(X), conv(y), conv(sw), params,
-                      vector)
+    X, y, sw = (None if a is None else xp.asarray(a) for a in (X, y, sw))
+    return chunk_sums(kind, loss, fit_intercept, 0, 0, X, y, sw, params, vector)
 
 
 def central_difference(f, x, h=1e-6):
