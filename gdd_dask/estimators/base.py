@@ -1,0 +1,190 @@
+"""What every estimator shares: parameters, the fit loop over the core, prediction.
+
+An estimator is a thin shell over :func:`gdd_dask.make_objective` and
+:func:`gdd_dask.solve`. It validates its parameters and data, builds the objective
+
+.. math:: f(w) = \\frac{\\sum_i s_i\\, l(y_i, x_i \\cdot w + b)}{\\sum_i s_i}
+          + \\frac{\\alpha}{2} \\lVert w \\rVert^2,
+
+chooses ``alpha`` from the total weight :math:`\\sum_i s_i` so that its own
+regularization strength means what it means in scikit-learn (:meth:`_penalty`), runs
+the solver, and stores ``coef_``, ``intercept_``, ``n_iter_``, ``loss_curve_`` and
+``n_passes_``. Parameters are laid out as the core lays them out: a
+``(n_features + fit_intercept, n_outputs)`` matrix, intercepts in the last row.
+"""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from array_api_compat import array_namespace, device
+from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ..engine import CACHE_POLICIES
+from ..objective import make_objective
+from ..optimize import solve
+from ..solvers import SOLVERS
+
+__all__ = ["AUTO_NEWTON_MAX_PARAMS", "LinearModel", "linear_raw"]
+
+AUTO_NEWTON_MAX_PARAMS = 1000
+"""``solver="auto"`` is Newton up to this many parameters, L-BFGS above."""
+
+
+def linear_raw(X, coef, intercept):
+    """``X @ coef + intercept`` for one block of rows, in the block's array namespace.
+
+    ``coef`` is ``(n_features,)`` or ``(n_features, n_outputs)`` (NumPy, moved to the
+    block's device); the result is float64.
+    """
+    xp = array_namespace(X)
+    if X.dtype != xp.float64:
+        X = xp.astype(X, xp.float64)
+    where = device(X)
+    return X @ xp.asarray(coef, device=where) + xp.asarray(intercept, device=where)
+
+
+class LinearModel(BaseEstimator):
+    """Base of the estimators: shared parameters, fitting and bookkeeping.
+
+    Subclasses define :meth:`_penalty` and store the fitted parameters.
+    """
+
+    _parameter_constraints: dict = {
+        "fit_intercept": ["boolean"],
+        "solver": [str, callable],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
+        "warm_start": ["boolean"],
+        "client": "no_validation",  # checked by the engine (a distributed.Client)
+        "split_every": [Interval(Integral, 2, None, closed="left")],
+        "cache": [StrOptions(set(CACHE_POLICIES))],
+        "verbose": ["verbose"],
+        "random_state": ["random_state"],
+    }
+
+    def _penalty(self, weight_sum):
+        """``(penalty, alpha)`` of the core objective, given ``sum_i s_i``."""
+        raise NotImplementedError
+
+    # -- solver -------------------------------------------------------------------
+    def _check_solver(self):
+        """Fail fast on an unknown solver name (before touching the data)."""
+        solver = self.solver
+        if callable(solver) or solver == "auto" or solver in SOLVERS:
+            return
+        raise ValueError(
+            f"The 'solver' parameter of {type(self).__name__} must be 'auto', a "
+            f"registered solver {sorted(SOLVERS)} or a callable; got {solver!r}"
+        )
+
+    def _solver_function(self, n_params):
+        """The solver to run; ``"auto"`` is Newton for up to
+        :data:`AUTO_NEWTON_MAX_PARAMS` parameters, else L-BFGS."""
+        self._check_solver()
+        if callable(self.solver):
+            return self.solver
+        name = self.solver
+        if name == "auto":
+            name = "newton" if n_params <= AUTO_NEWTON_MAX_PARAMS else "lbfgs"
+        return SOLVERS[name]
+
+    def _solver_options(self, solver):
+        """``random_state`` for the solvers that take one (stochastic solvers)."""
+        try:
+            accepted = inspect.signature(solver).parameters
+        except (TypeError, ValueError):
+            return {}
+        return {"random_state": self.random_state} if "random_state" in accepted else {}
+
+    def _progress(self):
+        """A callback printing each iteration when ``verbose`` is set."""
+        if not self.verbose:
+            return None
+        name = type(self).__name__
+
+        def report(info):
+            print(f"{name}: iteration {info.nit}, objective {info.fun:.10g}, "
+                  f"max|grad| {info.grad_norm:.3g}, {info.n_passes} passes", flush=True)
+
+        return report
+
+    # -- fitting ------------------------------------------------------------------
+    def _fit_linear(self, X, y, sample_weight, *, loss, n_outputs, warm_start=None):
+        """Minimize the objective of validated data; return the parameter matrix
+        ``(n_features + fit_intercept, n_outputs)``.
+
+        ``warm_start`` (default: the parameter) starts from the previous fit.
+        """
+        n_params = (self.n_features_in_ + int(self.fit_intercept)) * n_outputs
+        solver = self._solver_function(n_params)
+        warm_start = self.warm_start if warm_start is None else warm_start
+        x0 = self._warm_start_params(n_params) if warm_start else None
+        with make_objective(loss, X, y, sample_weight, fit_intercept=self.fit_intercept,
+                            penalty=None, client=self.client, split_every=self.split_every,
+                            cache=self.cache) as objective:
+            objective.set_penalty(*self._penalty(objective.weight_sum))
+            if x0 is None:
+                x0 = self._initial_params(objective, n_params)
+            result = solve(objective, solver=solver, x0=x0, tol=self.tol,
+                           max_iter=self.max_iter, callback=self._progress(),
+                           options=self._solver_options(solver))
+        self._record(result)
+        return result.x.reshape(-1, n_outputs)
+
+    def _initial_params(self, objective, n_params):
+        """Starting parameters of a cold start (``None``: zeros)."""
+        return None
+
+    def _warm_start_params(self, n_params):
+        """The previous fit's parameters, when there are some of ``n_params``."""
+        if not hasattr(self, "coef_"):
+            return None
+        rows = [np.atleast_2d(self.coef_).T]
+        if self.fit_intercept:
+            rows.append(np.atleast_1d(self.intercept_)[None, :])
+        params = np.vstack(rows).ravel()
+        return params if params.shape == (n_params,) else None
+
+    def _record(self, result):
+        """Store ``n_iter_``, ``loss_curve_``, ``n_passes_``; warn when not converged."""
+        name = type(self).__name__
+        self.n_iter_ = int(result.nit)
+        self.loss_curve_ = np.asarray(result.history, dtype=np.float64)
+        self.n_passes_ = int(result.n_passes)
+        if self.verbose:
+            print(f"{name}: {result.message} after {result.nit} iterations "
+                  f"({result.n_passes} passes over X)", flush=True)
+        if result.status in (1, 2):
+            grad = float(np.max(np.abs(result.jac))) if result.jac.size else 0.0
+            warnings.warn(
+                f"{name} did not converge: {result.message} after {result.nit} "
+                f"iterations (max|grad| = {grad:.3g}, tol = {self.tol}). Increase "
+                "max_iter or scale the features (e.g. with StandardScaler).",
+                ConvergenceWarning,
+                stacklevel=4,  # the caller of fit
+            )
+
+    # -- scikit-learn protocol ----------------------------------------------------
+    def __sklearn_clone__(self):
+        """Clone as scikit-learn does, but share ``client`` instead of deep-copying it
+        (a Client cannot be copied)."""
+        if self.client is None:
+            return super().__sklearn_clone__()
+        shallow = copy.copy(self)
+        shallow.client = None
+        new = BaseEstimator.__sklearn_clone__(shallow)
+        new.client = self.client
+        return new
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = False
+        tags.input_tags.allow_nan = False
+        return tags

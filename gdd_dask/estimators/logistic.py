@@ -1,0 +1,247 @@
+"""``LogisticRegression``: binary or multinomial, chosen from the labels.
+
+With :math:`K` classes in ``y`` (any label type), two classes fit the binary logistic
+loss (one output, ``coef_`` of shape ``(1, n_features)``), more fit the multinomial
+(softmax) loss with :math:`K` outputs. scikit-learn's objective
+
+.. math:: C \\sum_i s_i\\, l_i + \\tfrac{1}{2} \\lVert W \\rVert^2
+
+has the minimizer of the core's mean loss plus :math:`\\frac{\\alpha}{2} \\lVert W
+\\rVert^2` with :math:`\\alpha = 1 / (C \\sum_i s_i)`, where the weights :math:`s_i`
+include the class weights. The multinomial model is invariant to adding a constant
+to every class's intercept (and, without penalty, to every class's coefficients);
+like scikit-learn it is reported in the symmetric form, centred over the classes.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from numbers import Real
+
+import numpy as np
+from array_api_compat import array_namespace
+from sklearn.base import ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..chunk import to_numpy
+from ..data import is_dask
+from ..losses import LogisticLoss, MultinomialLoss
+from ..losses.multinomial import softmax
+from .base import LinearModel, linear_raw
+from .inputs import (
+    as_dask,
+    is_lazy,
+    map_rows,
+    rows_like,
+    validate_fit_inputs,
+    validate_score_inputs,
+    validate_X,
+)
+from .labels import apply_class_weight, class_weights, encode_labels
+from .metrics import accuracy
+
+__all__ = ["LogisticRegression"]
+
+
+def _proba_block(coef, intercept, X):
+    """Class probabilities of one block: ``[1 - p, p]`` (binary) or the softmax."""
+    xp = array_namespace(X)
+    raw = linear_raw(X, coef, intercept)
+    if raw.ndim == 1:
+        p = LogisticLoss().inverse_link(raw, xp)
+        return xp.stack([1.0 - p, p], axis=1)
+    return MultinomialLoss(raw.shape[1]).inverse_link(raw, xp)
+
+
+def _log_proba_block(coef, intercept, X):
+    """Log-probabilities of one block without ``log(0)``: ``-log(1 + e^{-r})`` and
+    ``-log(1 + e^{r})`` (binary), ``r_k - logsumexp(r)`` (multinomial)."""
+    xp = array_namespace(X)
+    raw = linear_raw(X, coef, intercept)
+    if raw.ndim == 1:
+        soft = xp.log1p(xp.exp(-xp.abs(raw)))
+        return xp.stack([-(soft + xp.clip(raw, min=0)), -(soft + xp.clip(-raw, min=0))], axis=1)
+    return raw - xp.reshape(softmax(raw, xp)[1], (-1, 1))
+
+
+def _label_block(coef, intercept, classes, X):
+    """Predicted labels of one block: ``classes[raw > 0]`` or ``classes[argmax raw]``."""
+    xp = array_namespace(X)
+    raw = linear_raw(X, coef, intercept)
+    index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
+    return classes[to_numpy(index).astype(np.intp)]
+
+
+class LogisticRegression(ClassifierMixin, LinearModel):
+    """Logistic regression (binary or multinomial), as scikit-learn's with ``lbfgs``.
+
+    Parameters
+    ----------
+    penalty : {"l2", None}, default="l2"
+        L2 penalty on the coefficients (never on the intercepts), or none (then ``C``
+        is not used).
+    C : float, default=1.0
+        Inverse regularization strength, as in scikit-learn: the objective is
+        :math:`C \\sum_i s_i l_i + \\frac{1}{2} \\lVert W \\rVert^2`.
+    fit_intercept : bool, default=True
+    class_weight : dict, "balanced" or None, default=None
+        Multiplies ``sample_weight`` by each row's class weight;
+        ``"balanced"`` is :math:`\\sum_i s_i / (K \\sum_{i \\in k} s_i)`.
+    solver : str or callable, default="lbfgs"
+        Any registered solver (``gdd_dask.SOLVERS``), ``"auto"`` (Newton for up to
+        1000 parameters, else L-BFGS) or a solver function.
+    tol : float, default=1e-4
+        Stop when ``max_i |grad_i| <= tol``, as scikit-learn's ``tol`` for L-BFGS.
+    max_iter : int, default=100
+        Most iterations; hitting it raises a ``ConvergenceWarning``.
+    warm_start, client, split_every, cache, verbose, random_state
+        As in :class:`~gdd_dask.estimators.LinearRegression`.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The sorted distinct labels.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_ : ndarray of shape (1,)
+        Solver iterations (an array, as in scikit-learn).
+    loss_curve_, n_passes_, n_features_in_, feature_names_in_
+        As in :class:`~gdd_dask.estimators.LinearRegression`.
+    """
+
+    _parameter_constraints: dict = {
+        **LinearModel._parameter_constraints,
+        "penalty": [StrOptions({"l2"}), None],
+        "C": [Interval(Real, 0, None, closed="neither")],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, *, penalty="l2", C=1.0, fit_intercept=True, class_weight=None,
+                 solver="lbfgs", tol=1e-4, max_iter=100, warm_start=False, client=None,
+                 split_every=8, cache="auto", verbose=0, random_state=None):
+        self.penalty = penalty
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.client = client
+        self.split_every = split_every
+        self.cache = cache
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def _penalty(self, weight_sum):
+        if self.penalty is None:
+            return None, 0.0
+        return "l2", 1.0 / (float(self.C) * weight_sum)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model on labels of any type; see the class docstring.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame, or Zarr array of shape (n_samples, n_features)
+        y : array-like, Dask array or Series, or Zarr array of shape (n_samples,)
+        sample_weight : array-like or Dask array of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        self._check_solver()
+        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=False)
+        classes, codes = encode_labels(y, client=self.client)
+        if len(classes) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {classes[0]!r}"
+            )
+        codes, sample_weight = _align(codes, sample_weight)
+        weights = class_weights(self.class_weight, classes, codes, sample_weight,
+                                client=self.client)
+        sample_weight = apply_class_weight(weights, codes, sample_weight)
+        same_classes = np.array_equal(getattr(self, "classes_", None), classes)
+        binary = len(classes) == 2
+        loss = "logistic" if binary else MultinomialLoss(len(classes))
+        n_outputs = 1 if binary else len(classes)
+        params = self._fit_linear(X, codes, sample_weight, loss=loss, n_outputs=n_outputs,
+                                  warm_start=self.warm_start and same_classes)
+        coef = params[: self.n_features_in_].T.copy()
+        intercept = params[-1].copy() if self.fit_intercept else np.zeros(n_outputs)
+        if not binary:  # the symmetric parametrization: sum over classes is zero
+            coef -= coef.mean(axis=0)
+            intercept -= intercept.mean()
+        self.classes_, self.coef_, self.intercept_ = classes, coef, intercept
+        self.n_iter_ = np.array([self.n_iter_], dtype=np.int32)
+        return self
+
+    # -- prediction ---------------------------------------------------------------
+    def _parts(self):
+        """``(coef, intercept)`` in the layout of ``linear_raw``: one output is 1-D."""
+        if self.coef_.shape[0] == 1:
+            return self.coef_[0], self.intercept_[0]
+        return self.coef_.T, self.intercept_
+
+    def _validated(self, X):
+        check_is_fitted(self)
+        return validate_X(self, X, reset=False, lengths=False)
+
+    def decision_function(self, X):
+        """Raw scores ``X @ coef_.T + intercept_``: shape (n,) for two classes, else
+        (n, n_classes). NumPy for in-memory X, lazy Dask for Dask or Zarr X."""
+        X = self._validated(X)
+        coef, intercept = self._parts()
+        n_columns = None if coef.ndim == 1 else coef.shape[1]
+        func = partial(linear_raw, coef=coef, intercept=intercept)
+        return map_rows(func, X, dtype=np.float64, n_columns=n_columns, token="gdd-decision")
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
+        X = self._validated(X)
+        func = partial(_proba_block, *self._parts())
+        return map_rows(func, X, dtype=np.float64, n_columns=len(self.classes_),
+                        token="gdd-proba")
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably."""
+        X = self._validated(X)
+        func = partial(_log_proba_block, *self._parts())
+        return map_rows(func, X, dtype=np.float64, n_columns=len(self.classes_),
+                        token="gdd-log-proba")
+
+    def predict(self, X):
+        """Predicted labels (from ``classes_``)."""
+        return self._predict(self._validated(X))
+
+    def _predict(self, X):
+        func = partial(_label_block, *self._parts(), self.classes_)
+        return map_rows(func, X, dtype=self.classes_.dtype)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy (weighted), a Python float, computed also for Dask input."""
+        if not any(is_lazy(a) for a in (X, y, sample_weight)):
+            return float(super().score(X, y, sample_weight=sample_weight))
+        check_is_fitted(self)
+        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
+        return accuracy(y, self._predict(X), sample_weight, client=self.client)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags
+
+
+def _align(codes, sample_weight):
+    """Codes and weights both NumPy, or both Dask with the same row chunks."""
+    if not is_dask(codes) and not is_lazy(sample_weight):
+        return codes, sample_weight
+    source = codes if is_dask(codes) else as_dask(sample_weight, "sample_weight")
+    chunks = source.chunks[0]
+    if sample_weight is not None:
+        sample_weight = rows_like(sample_weight, chunks, "sample_weight")
+    return rows_like(codes, chunks, "y"), sample_weight

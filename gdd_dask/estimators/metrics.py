@@ -1,0 +1,78 @@
+"""The estimators' ``score`` on lazy input: weighted sums reduced by Dask, a float back.
+
+Each score is written once with array operations that work on NumPy and Dask arrays
+alike; the sums are then computed together (one pass per line below) with the
+estimator's client, the default client or the local scheduler, and the result is a
+Python ``float`` -- never a lazy array. The definitions are scikit-learn's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import xlogy
+
+from .inputs import evaluate as _evaluate
+
+__all__ = ["accuracy", "poisson_d2", "r2"]
+
+
+def _weights(y, sample_weight):
+    """``(s, sum_i s_i)`` terms: ``s = 1`` stands for no weights."""
+    if sample_weight is None:
+        return 1.0, y.shape[0]
+    return sample_weight, sample_weight.sum()
+
+
+def _weighted_mean(y, sample_weight, client):
+    """``(sum_i s_i y_i / sum_i s_i, min_i y_i)`` in one pass over y."""
+    s, total = _weights(y, sample_weight)
+    weight, y_sum, y_min = _evaluate(client, total, (s * y).sum(), y.min())
+    if not weight > 0:
+        raise ValueError("sample_weight sums to zero; the score is undefined")
+    return y_sum / weight, y_min
+
+
+def r2(y, y_pred, sample_weight=None, *, client=None):
+    """Coefficient of determination
+
+    .. math:: R^2 = 1 - \\frac{\\sum_i s_i (y_i - \\hat y_i)^2}{\\sum_i s_i (y_i - \\bar y)^2}
+
+    with the weighted mean :math:`\\bar y`; 1.0 (perfect fit) or 0.0 when y is constant,
+    as ``sklearn.metrics.r2_score``.
+    """
+    y_mean, _ = _weighted_mean(y, sample_weight, client)
+    s, _ = _weights(y, sample_weight)
+    ss_res, ss_tot = _evaluate(client, (s * (y - y_pred) ** 2).sum(), (s * (y - y_mean) ** 2).sum())
+    if ss_tot == 0:
+        return 1.0 if ss_res == 0 else 0.0
+    return 1.0 - ss_res / ss_tot
+
+
+def poisson_d2(y, raw, sample_weight=None, *, client=None):
+    """Fraction of Poisson deviance explained, from the raw prediction ``r = log mu``:
+
+    .. math:: D^2 = 1 - \\frac{\\sum_i s_i h(y_i, r_i)}{\\sum_i s_i h(y_i, \\log \\bar y)},
+              \\quad h(y, r) = y \\log y - y + e^r - y r
+
+    (half the unit deviance), as scikit-learn's ``PoissonRegressor.score``.
+    """
+    y_mean, y_min = _weighted_mean(y, sample_weight, client)
+    if y_min < 0:
+        raise ValueError(f"y must be non-negative for the Poisson score; min(y) = {y_min!r}")
+    s, _ = _weights(y, sample_weight)
+    constant = xlogy(y, y) - y
+    dev, dev_null = _evaluate(
+        client,
+        (s * (constant + np.exp(raw) - y * raw)).sum(),
+        (s * (constant + y_mean - xlogy(y, y_mean))).sum(),
+    )
+    if dev_null == 0:
+        return 1.0 if dev == 0 else 0.0
+    return 1.0 - dev / dev_null
+
+
+def accuracy(y, y_pred, sample_weight=None, *, client=None):
+    """Weighted fraction of correct labels, :math:`\\sum_i s_i [y_i = \\hat y_i] / \\sum_i s_i`."""
+    s, total = _weights(y, sample_weight)
+    hits, weight = _evaluate(client, (s * (y == y_pred)).sum(), total)
+    return hits / weight

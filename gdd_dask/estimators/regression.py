@@ -1,0 +1,290 @@
+"""Regressors: ``LinearRegression``, ``Ridge`` and ``PoissonRegressor``.
+
+Each minimizes the core objective (mean weighted loss plus ``alpha/2 ||w||^2``, the
+intercept never penalized) with ``alpha`` chosen so that the estimator's own
+hyperparameters mean exactly what they mean in scikit-learn:
+
+- ``LinearRegression``: scikit-learn minimizes
+  :math:`\\sum_i s_i (y_i - x_i w - b)^2`; core ``alpha = 0``.
+- ``Ridge(alpha)``: :math:`\\sum_i s_i (y_i - x_i w - b)^2 + \\alpha \\lVert w \\rVert^2`;
+  core ``alpha / sum_i s_i``.
+- ``PoissonRegressor(alpha)``: :math:`\\frac{1}{2 \\sum_i s_i} \\sum_i s_i\\,
+  d(y_i, e^{x_i w + b}) + \\frac{\\alpha}{2} \\lVert w \\rVert^2`; core ``alpha``.
+
+(:math:`d` is the Poisson unit deviance; the squared objectives are the core's times
+:math:`2 \\sum_i s_i`, so they share their minimizer.)
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from numbers import Real
+
+import numpy as np
+from array_api_compat import array_namespace
+from sklearn.base import RegressorMixin
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_is_fitted
+
+from ..losses import get_loss
+from .base import LinearModel, linear_raw
+from .inputs import (
+    is_lazy,
+    map_rows,
+    validate_fit_inputs,
+    validate_score_inputs,
+    validate_X,
+)
+from .metrics import poisson_d2, r2
+
+__all__ = ["LinearRegression", "PoissonRegressor", "Ridge"]
+
+
+def _predict_block(loss, coef, intercept, X):
+    """``inverse_link(X @ coef + intercept)`` for one block of rows."""
+    return loss.inverse_link(linear_raw(X, coef, intercept), array_namespace(X))
+
+
+def _link(loss, mean):
+    """The raw prediction of a constant mean: ``mean`` (squared), ``log(mean)`` (Poisson)."""
+    if loss == "poisson":
+        return float(np.log(mean)) if mean > 0 else 0.0
+    return float(mean)
+
+
+class _Regressor(RegressorMixin, LinearModel):
+    """A single-output GLM regressor: fit, predict, score on in-memory or lazy data."""
+
+    _loss = "squared"
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model by minimizing the regularized mean loss over the row chunks.
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame, or Zarr array of shape (n_samples, n_features)
+        y : array-like, Dask array or Series, or Zarr array of shape (n_samples,)
+        sample_weight : array-like or Dask array of shape (n_samples,), optional
+            Non-negative weights; an integer weight equals repeating the row.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        self._check_solver()
+        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=True)
+        params = self._fit_linear(X, y, sample_weight, loss=self._loss, n_outputs=1)
+        self.coef_ = params[: self.n_features_in_, 0].copy()
+        self.intercept_ = float(params[-1, 0]) if self.fit_intercept else 0.0
+        return self
+
+    def _initial_params(self, objective, n_params):
+        """Zeros, and the intercept of the constant model, ``link(sum s_i y_i / sum s_i)``,
+        as scikit-learn's GLMs start (the mean comes from the objective's check pass)."""
+        if not self.fit_intercept:
+            return None
+        x0 = np.zeros(n_params)
+        x0[-1] = _link(self._loss, objective.target_mean)
+        return x0
+
+    def _raw(self, X):
+        """``X @ coef_ + intercept_`` of validated X (NumPy, or lazy Dask)."""
+        func = partial(linear_raw, coef=self.coef_, intercept=self.intercept_)
+        return map_rows(func, X, dtype=np.float64, token="gdd-decision")
+
+    def _mean(self, X):
+        """The predicted mean, ``inverse_link(X @ coef_ + intercept_)``."""
+        func = partial(_predict_block, get_loss(self._loss), self.coef_, self.intercept_)
+        return map_rows(func, X, dtype=np.float64)
+
+    def predict(self, X):
+        """Predicted mean response: NumPy for in-memory X, a lazy Dask array for Dask or
+        Zarr X."""
+        check_is_fitted(self)
+        return self._mean(validate_X(self, X, reset=False, lengths=False))
+
+    def score(self, X, y, sample_weight=None):
+        """:math:`R^2` of the prediction (a Python float, computed also for Dask input)."""
+        check_is_fitted(self)
+        if not any(is_lazy(a) for a in (X, y, sample_weight)):
+            return float(super().score(X, y, sample_weight=sample_weight))
+        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
+        return r2(y.astype(np.float64), self._mean(X), sample_weight, client=self.client)
+
+
+class LinearRegression(_Regressor):
+    """Ordinary least squares, fitted by distributed gradient methods.
+
+    Minimizes :math:`\\frac{1}{2 \\sum_i s_i} \\sum_i s_i (y_i - x_i w - b)^2`, the
+    same minimizer as :class:`sklearn.linear_model.LinearRegression`.
+
+    Parameters
+    ----------
+    fit_intercept : bool, default=True
+        Learn the intercept ``b``.
+    solver : str or callable, default="auto"
+        ``"auto"`` (Newton for up to 1000 parameters: for least squares one Newton
+        step solves the normal equations; L-BFGS above), or any registered solver
+        (``gdd_dask.SOLVERS``), or a solver function.
+    tol : float, default=1e-6
+        Stop when ``max_i |grad_i| <= tol`` (gradient of the mean loss).
+    max_iter : int, default=1000
+        Most solver iterations; hitting it raises a ``ConvergenceWarning``.
+    warm_start : bool, default=False
+        Start from the previous fit's coefficients.
+    client : distributed.Client, optional
+        Cluster to fit on (default: the default client; with none, Dask input runs on
+        the local scheduler and in-memory input in-process).
+    split_every : int, default=8
+        Fan-in of the reduction tree.
+    cache : {"auto", "memory", "none"}, default="auto"
+        Keep the chunks of X on the workers, stream them from their source each pass,
+        or decide by size.
+    verbose : int, default=0
+        Print each iteration.
+    random_state : int, RandomState or None, default=None
+        Passed to solvers that take one (stochastic solvers); the full-batch solvers
+        are deterministic.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : float
+    n_iter_ : int
+        Solver iterations.
+    loss_curve_ : ndarray of shape (n_iter_,)
+        Objective after each iteration.
+    n_passes_ : int
+        Passes over X (each evaluation of the objective is one).
+    n_features_in_ : int
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Only for input with string column names (pandas or Dask DataFrames).
+    """
+
+    def __init__(self, *, fit_intercept=True, solver="auto", tol=1e-6, max_iter=1000,
+                 warm_start=False, client=None, split_every=8, cache="auto", verbose=0,
+                 random_state=None):
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.client = client
+        self.split_every = split_every
+        self.cache = cache
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def _penalty(self, weight_sum):
+        return None, 0.0
+
+
+class Ridge(_Regressor):
+    """Least squares with an L2 penalty, as :class:`sklearn.linear_model.Ridge`.
+
+    Minimizes :math:`\\sum_i s_i (y_i - x_i w - b)^2 + \\alpha \\lVert w \\rVert^2`
+    (the core objective with ``alpha / sum_i s_i``); the intercept is not penalized.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Regularization strength, as in scikit-learn.
+    fit_intercept, solver, tol, max_iter, warm_start, client, split_every, cache, \
+verbose, random_state
+        As in :class:`LinearRegression`.
+
+    Attributes
+    ----------
+    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, \
+feature_names_in_
+        As in :class:`LinearRegression`.
+    """
+
+    _parameter_constraints: dict = {
+        **_Regressor._parameter_constraints,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, solver="auto", tol=1e-6,
+                 max_iter=1000, warm_start=False, client=None, split_every=8, cache="auto",
+                 verbose=0, random_state=None):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.client = client
+        self.split_every = split_every
+        self.cache = cache
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def _penalty(self, weight_sum):
+        return "l2", float(self.alpha) / weight_sum
+
+
+class PoissonRegressor(_Regressor):
+    """Poisson regression (log link), as :class:`sklearn.linear_model.PoissonRegressor`.
+
+    Minimizes :math:`\\frac{1}{2 \\sum_i s_i} \\sum_i s_i d(y_i, \\mu_i)
+    + \\frac{\\alpha}{2} \\lVert w \\rVert^2` with :math:`\\mu_i = e^{x_i w + b}` and
+    the unit deviance :math:`d(y, \\mu) = 2 (y \\log(y / \\mu) - y + \\mu)`. ``y``
+    must be non-negative. ``score`` is :math:`D^2`, the fraction of deviance explained.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        L2 regularization strength, as in scikit-learn.
+    solver : str or callable, default="lbfgs"
+        Any registered solver, ``"auto"`` (Newton for up to 1000 parameters) or a
+        solver function.
+    tol : float, default=1e-4
+        Stop when ``max_i |grad_i| <= tol``, as scikit-learn's ``tol`` for L-BFGS.
+    max_iter : int, default=100
+    fit_intercept, warm_start, client, split_every, cache, verbose, random_state
+        As in :class:`LinearRegression`.
+
+    Attributes
+    ----------
+    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, \
+feature_names_in_
+        As in :class:`LinearRegression`.
+    """
+
+    _loss = "poisson"
+    _parameter_constraints: dict = {
+        **_Regressor._parameter_constraints,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, solver="lbfgs", tol=1e-4,
+                 max_iter=100, warm_start=False, client=None, split_every=8, cache="auto",
+                 verbose=0, random_state=None):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.client = client
+        self.split_every = split_every
+        self.cache = cache
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def _penalty(self, weight_sum):
+        return "l2", float(self.alpha)
+
+    def score(self, X, y, sample_weight=None):
+        """:math:`D^2`, the fraction of Poisson deviance explained (a Python float)."""
+        check_is_fitted(self)
+        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
+        return poisson_d2(y.astype(np.float64), self._raw(X), sample_weight,
+                          client=self.client)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = True
+        return tags
