@@ -8,12 +8,37 @@ it looks for the cause in the data and names the array, the row and the chunk.
 
 from __future__ import annotations
 
+import dask
 import numpy as np
 from array_api_compat import array_namespace, device
 
-__all__ = ["KINDS", "aligned", "as_float64", "chunk_sums", "chunk_check", "to_numpy"]
+__all__ = ["KINDS", "Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
+           "chunk_sums", "load_chunk", "to_numpy"]
 
 KINDS = ("value", "grad", "hess", "hessp")
+
+
+class Inline:
+    """A chunk read inside the task that uses it: its own small graph (e.g. one Zarr
+    read), run synchronously there, so the chunk is dropped when the task ends."""
+
+    __slots__ = ("graph", "key")
+
+    def __init__(self, graph, key):
+        self.graph, self.key = graph, key
+
+    def load(self):
+        return dask.get(self.graph, self.key)
+
+    @staticmethod
+    def call(func, *args):
+        """``func(*args)`` with every :class:`Inline` argument loaded first."""
+        return func(*(a.load() if isinstance(a, Inline) else a for a in args))
+
+
+def load_chunk(ref):
+    """A chunk to keep in memory: loaded if :class:`Inline`, and aligned."""
+    return aligned(ref.load() if isinstance(ref, Inline) else ref)
 
 
 def to_numpy(a):
@@ -65,19 +90,24 @@ def _raise_nonfinite(X, y, sample_weight, offset, index, xp):
 
 
 def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, params,
-               vector=None):
+               vector=None, *, keep=False):
     """Sums over one chunk (rows ``offset ..``, chunk number ``index``) for a pass.
 
     - ``"value"``: ``(sum s_i l_i,)``
     - ``"grad"``: ``(sum s_i l_i, sum s_i dl_i)``
     - ``"hess"``: ``(sum s_i l_i, sum s_i dl_i, sum s_i d2l_i)``
     - ``"hessp"``: ``(sum s_i d2l_i @ vector,)``
+
+    With ``keep`` (linear losses) the result is ``(sums, margins)``, the margins
+    ``X @ W + b`` in the chunk's namespace, for :func:`chunk_line_sums` to reuse.
     """
     xp = array_namespace(X)
     X, y, sample_weight = (as_float64(a, xp) for a in (X, y, sample_weight))
     dev = device(X)
     p = xp.asarray(params, device=dev)
     opts = {"fit_intercept": fit_intercept}
+    if keep:
+        opts["raw"] = loss.raw_prediction(X, p, fit_intercept=fit_intercept)
     if kind == "hessp":
         sums = (loss.hessp_sum(X, y, sample_weight, p, xp.asarray(vector, device=dev), **opts),)
     else:
@@ -87,7 +117,18 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     sums = tuple(to_numpy(s) for s in sums)
     if not all(np.all(np.isfinite(s)) for s in sums):
         _raise_nonfinite(X, y, sample_weight, offset, index, xp)
-    return sums
+    return (sums, opts["raw"]) if keep else sums
+
+
+def chunk_line_sums(loss, offset, index, y, sample_weight, raw_a, raw_b, steps):
+    """``(sum_i s_i l(y_i, r_a + t (r_b - r_a)) for t in steps,)`` from the margins
+    ``r_a, r_b`` kept by two earlier passes: the loss along a line with no read of X."""
+    xp = array_namespace(raw_a)
+    y, sample_weight = as_float64(y, xp), as_float64(sample_weight, xp)
+    delta = raw_b - raw_a
+    values = [to_numpy(loss.value_from_raw(y, sample_weight, raw_a + float(t) * delta, xp))
+              for t in steps]
+    return (np.asarray(values),)
 
 
 def chunk_check(loss, offset, index, y, sample_weight):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .data import row_offsets
-from .reduction import tree_levels, tree_reduce
+from .reduction import add_kept_sums, tree_levels, tree_reduce
 
 __all__ = ["InProcessEngine"]
 
@@ -19,7 +19,6 @@ class InProcessEngine:
     """Map-reduce passes over the row chunks of in-memory ``(X, y, sample_weight)``."""
 
     client = None
-    persisted = True
 
     def __init__(self, data, *, split_every=8):
         tree_levels(1, split_every)  # validates split_every
@@ -32,14 +31,20 @@ class InProcessEngine:
     def n_chunks(self):
         return len(self.row_chunks)
 
+    @property
+    def n_cached(self):
+        """Every chunk is in memory."""
+        return self.n_chunks
+
     def close(self):
         self._data = None
 
     def compute(self, value):
         return np.asarray(value)
 
-    def run(self, prefix, func, *broadcast, with_X=True):
-        """``tree_reduce([func(offset, i, *chunk_i, *broadcast) for each chunk i])``."""
+    def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False):
+        """``tree_reduce([func(offset, i, *chunk_i, *per_chunk_i, *broadcast)])``; the
+        same contract as :meth:`gdd_dask.engine.Engine.run`."""
         if self._data is None:
             raise RuntimeError("this engine is closed")
         X, y, sw = self._data.X, self._data.y, self._data.sample_weight
@@ -48,5 +53,6 @@ class InProcessEngine:
             rows_i = slice(start, start + rows)
             chunk = (X[rows_i],) if with_X else ()
             chunk += (y[rows_i], None if sw is None else sw[rows_i])
-            parts.append(func(start, i, *chunk, *broadcast))
-        return tree_reduce(parts, self.split_every)
+            parts.append(func(start, i, *chunk, *(h[i] for h in per_chunk), *broadcast))
+        total = tree_reduce(parts, self.split_every, first=add_kept_sums if keep else None)
+        return (total, [part[1] for part in parts]) if keep else total

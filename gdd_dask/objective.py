@@ -8,18 +8,24 @@ Every method is exactly one pass over X: one task per chunk and a fixed reductio
 run by an engine -- :class:`~gdd_dask.engine.Engine` (Dask) or
 :class:`~gdd_dask.inprocess.InProcessEngine` (a plain loop, same tree). The solvers talk
 only to this interface: ``value``, ``value_and_grad``, ``value_grad_hessian``,
-``hessian``, ``hessp``, ``n_params`` and the counter ``n_passes``.
+``hessian``, ``hessp``, ``line_values``, ``n_params`` and the counter ``n_passes``.
+
+For linear losses every pass also keeps the per-chunk margins ``X @ w`` of its point on
+the workers (the last :data:`KEPT_POINTS` points): ``line_values`` then evaluates the
+objective anywhere on the line between two kept points without reading X, which makes
+the backtracking steps of a line search free.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import partial
 
 import numpy as np
 
-from .chunk import chunk_check, chunk_sums
+from .chunk import chunk_check, chunk_line_sums, chunk_sums
 from .data import as_data
-from .engine import Engine, check_cache, resolve_client
+from .engine import Engine, check_cache, compute, resolve_client
 from .inprocess import InProcessEngine
 from .losses import get_loss
 from .penalties import make_penalty
@@ -27,6 +33,8 @@ from .penalties import make_penalty
 __all__ = ["Objective", "make_objective"]
 
 TASK_PREFIX = {"value": "gdd-loss", "grad": "gdd-grad", "hess": "gdd-hess", "hessp": "gdd-hessp"}
+KEPT_POINTS = 2
+"""Points whose margins stay on the workers (a line search needs its start and a trial)."""
 
 
 class Objective:
@@ -41,12 +49,23 @@ class Objective:
         self.n_params = loss.n_params(n_features, fit_intercept=self.fit_intercept)
         self.set_penalty(penalty, alpha)
         self.n_passes = 0
+        self.supports_margins = all(callable(getattr(loss, m, None))
+                                    for m in ("raw_prediction", "value_from_raw"))
+        self.keeps_margins = False
+        self._kept = OrderedDict()  # params bytes -> per-chunk margin handles
         n_rows, weight, weighted_y = engine.run("gdd-check", partial(chunk_check, loss),
                                                 with_X=False)
         self.n_samples, self.weight_sum = int(n_rows), float(weight)
         if not self.weight_sum > 0:
             raise ValueError("sample_weight sums to zero; at least one row must have weight > 0")
         self.target_mean = float(weighted_y) / self.weight_sum  # sum s_i y_i / sum s_i
+
+    def keep_margins(self, enabled=True):
+        """Keep each pass's margins on the workers from now on (for :meth:`line_values`;
+        solvers that search along lines turn it on). No-op for losses without margins."""
+        self.keeps_margins = bool(enabled) and self.supports_margins
+        if not self.keeps_margins:
+            self._kept.clear()
 
     def set_penalty(self, penalty="l2", alpha=0.0):
         """Replace the penalty, e.g. once ``weight_sum`` is known (``alpha = 1/(C W)``)."""
@@ -56,9 +75,16 @@ class Objective:
     # -- passes -------------------------------------------------------------------
     def _sums(self, kind, params, *vector):
         params = self.check_params(params)
-        func = partial(chunk_sums, kind, self.loss, self.fit_intercept)
-        sums = self.engine.run(TASK_PREFIX[kind], func, params, *vector)
+        keep = self.keeps_margins and kind != "hessp"
+        func = partial(chunk_sums, kind, self.loss, self.fit_intercept, keep=keep)
+        sums = self.engine.run(TASK_PREFIX[kind], func, params, *vector, keep=keep)
         self.n_passes += 1
+        if keep:
+            sums, handles = sums
+            self._kept.pop(params.tobytes(), None)
+            self._kept[params.tobytes()] = handles
+            while len(self._kept) > KEPT_POINTS:
+                self._kept.popitem(last=False)
         return params, sums
 
     def check_params(self, params, name="params"):
@@ -96,8 +122,22 @@ class Objective:
         params, (hv,) = self._sums("hessp", params, vector)
         return hv / self.weight_sum + self.penalty.hessian_diag(params) * vector
 
+    def line_values(self, start, end, steps):
+        """``[f(start + t (end - start)) for t in steps]`` from the kept margins of
+        ``start`` and ``end`` (no pass over X); ``None`` when they are not kept."""
+        start, end = self.check_params(start), self.check_params(end)
+        kept = [self._kept.get(p.tobytes()) for p in (start, end)]
+        if any(k is None for k in kept):
+            return None
+        steps = np.asarray(steps, dtype=np.float64)
+        (sums,) = self.engine.run("gdd-line", partial(chunk_line_sums, self.loss), steps,
+                                  with_X=False, per_chunk=kept)
+        return [float(s) / self.weight_sum + self.penalty.value(start + t * (end - start))
+                for s, t in zip(sums, steps)]
+
     # -- lifetime -----------------------------------------------------------------
     def close(self):
+        self._kept.clear()
         self.engine.close()
 
     def __enter__(self):
@@ -122,14 +162,17 @@ def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalt
     client = resolve_client(client)
     data = as_data(X, y, sample_weight, dask=True if client is not None else None,
                    chunk_rows=chunk_rows, client=client)
+    if isinstance(loss, str) and loss == "multinomial":
+        top = compute(data.y.max(), client=client)[0] if data.is_dask else np.max(data.y)
+        loss = get_loss(loss, n_classes=_n_classes(float(top)))
+    loss = get_loss(loss)
     if data.is_dask:
-        engine = Engine(data, client=client, split_every=split_every, cache=cache)
+        kept = KEPT_POINTS * 8 * getattr(loss, "n_outputs", 1)
+        engine = Engine(data, client=client, split_every=split_every, cache=cache,
+                        kept_bytes_per_row=kept)
     else:
         engine = InProcessEngine(data, split_every=split_every)
     try:
-        if isinstance(loss, str) and loss == "multinomial":
-            loss = get_loss(loss, n_classes=_n_classes(engine, data.y))
-        loss = get_loss(loss)
         return Objective(loss, engine, n_features=data.n_features, fit_intercept=fit_intercept,
                          penalty=penalty, alpha=alpha)
     except BaseException:
@@ -137,9 +180,8 @@ def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalt
         raise
 
 
-def _n_classes(engine, y):
+def _n_classes(top):
     """``max(y) + 1`` for integer labels ``0 .. K-1``."""
-    top = float(engine.compute(y.max()))
     if not np.isfinite(top) or top != int(top) or top < 1:
         raise ValueError(
             f"the multinomial loss needs integer class labels 0..K-1 with K >= 2; max(y) = {top}"

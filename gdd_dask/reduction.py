@@ -8,7 +8,7 @@ on any number of workers and on every rerun.
 
 from __future__ import annotations
 
-__all__ = ["add_sums", "tree_levels", "tree_reduce"]
+__all__ = ["add_kept_sums", "add_sums", "tree_levels", "tree_reduce"]
 
 
 def add_sums(parts):
@@ -19,6 +19,11 @@ def add_sums(parts):
         for i, value in enumerate(part):
             total[i] = total[i] + value
     return tuple(total)
+
+
+def add_kept_sums(parts):
+    """:func:`add_sums` of ``(sums, kept)`` chunk outputs, leaving ``kept`` out."""
+    return add_sums(part[0] for part in parts)
 
 
 def tree_levels(n_leaves, split_every):
@@ -38,8 +43,10 @@ def tree_levels(n_leaves, split_every):
         n = len(groups)
 
 
-def tree_reduce(values, split_every, combine=add_sums):
-    """Reduce ``values`` with the same tree the engine builds as tasks."""
-    for groups in tree_levels(len(values), split_every):
-        values = [combine([values[i] for i in group]) for group in groups]
+def tree_reduce(values, split_every, combine=add_sums, first=None):
+    """Reduce ``values`` with the same tree the engine builds as tasks (``first``
+    combines the leaves, default ``combine``)."""
+    for level, groups in enumerate(tree_levels(len(values), split_every)):
+        step = first if level == 0 and first is not None else combine
+        values = [step([values[i] for i in group]) for group in groups]
     return values[0]

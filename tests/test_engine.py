@@ -12,7 +12,7 @@ import pytest
 from conftest import make_cluster
 from dask.utils import key_split
 from distributed import Client, get_task_stream
-from references import breast_cancer_logistic, wine_multinomial
+from references import breast_cancer_logistic, diabetes_poisson, wine_multinomial
 
 from gdd_dask import make_objective, minimize
 from gdd_dask.reduction import add_sums, tree_levels, tree_reduce
@@ -154,3 +154,35 @@ def test_objective_interface(logistic, client):
     np.testing.assert_allclose(Hv, H @ v, rtol=1e-10)
     with pytest.raises(RuntimeError, match="closed"):
         objective.value(w)
+
+
+@pytest.mark.parametrize("on_cluster", [False, True], ids=["in-process", "cluster"])
+def test_line_values_come_from_kept_margins_without_a_pass(logistic, client, on_cluster):
+    X, y = chunked(logistic, 100) if on_cluster else (logistic.X, logistic.y)
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(scale=0.3, size=(2, logistic.X.shape[1] + 1))
+    with make_objective("logistic", X, y, alpha=0.01, client=client if on_cluster else None,
+                        chunk_rows=100) as objective:
+        assert objective.line_values(a, b, [0.5]) is None  # nothing kept yet
+        objective.keep_margins()
+        fa, fb = objective.value(a), objective.value(b)
+        passes = objective.n_passes
+        values = objective.line_values(a, b, [0.0, 0.25, 1.0])
+        assert objective.n_passes == passes  # X was not read
+        f_quarter = objective.value(a + 0.25 * (b - a))
+    np.testing.assert_allclose(values, [fa, f_quarter, fb], rtol=1e-12)
+
+
+def test_backtracking_reads_x_at_most_twice_per_search(client):
+    """Poisson from zero overshoots: rejected full steps are scored from margins."""
+    problem = diabetes_poisson()
+    problem.y[:5] *= 40  # a few large counts make the first Newton steps too long
+    X, y = chunked(problem, 100)
+    with get_task_stream(client=client) as stream:
+        result = fit(problem, X, y, client=client, solver="newton")
+    counts = Counter(key_split(task["key"]) for task in stream.data)
+    assert result.success and counts["gdd-line"] > 0
+    n_chunks = X.numblocks[0]
+    assert counts["gdd-hess"] == result.n_passes * n_chunks  # every pass is a Newton pass
+    assert result.nit + 1 < result.n_passes <= 2 * result.nit + 1
+    assert counts["gdd-line"] == (result.n_passes - result.nit - 1) * n_chunks

@@ -141,11 +141,17 @@ class LinearModelLoss:
         return values * sample_weight
 
     # -- chunk sums ---------------------------------------------------------------
-    def value_sum(self, X, y, sample_weight, params, *, fit_intercept):
+    # ``raw`` (optional) is ``raw_prediction(X, params)`` when the caller has it.
+    def value_from_raw(self, y, sample_weight, raw, xp):
+        """``sum_i s_i l(y_i, raw_i)`` -- no X needed."""
+        return xp.sum(self._weighted(self.loss(y, raw, xp), sample_weight))
+
+    def value_sum(self, X, y, sample_weight, params, *, fit_intercept, raw=None):
         """``sum_i s_i l(y_i, raw_i)``."""
         xp = array_namespace(X)
-        raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
-        return xp.sum(self._weighted(self.loss(y, raw, xp), sample_weight))
+        if raw is None:
+            raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
+        return self.value_from_raw(y, sample_weight, raw, xp)
 
     def _value_grad(self, X, y, sample_weight, raw, fit_intercept, xp):
         loss, grad = self.loss_gradient(y, raw, xp)
@@ -153,18 +159,20 @@ class LinearModelLoss:
         gb = xp.sum(G, axis=0) if fit_intercept else None
         return xp.sum(self._weighted(loss, sample_weight)), self._join(X.T @ G, gb, xp)
 
-    def grad_sum(self, X, y, sample_weight, params, *, fit_intercept):
+    def grad_sum(self, X, y, sample_weight, params, *, fit_intercept, raw=None):
         """``G_i = s_i dl/draw_i``; ``grad = (X.T @ G, sum_i G_i)``."""
         xp = array_namespace(X)
-        raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
+        if raw is None:
+            raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         return self._value_grad(X, y, sample_weight, raw, fit_intercept, xp)
 
-    def hessian_sum(self, X, y, sample_weight, params, *, fit_intercept):
+    def hessian_sum(self, X, y, sample_weight, params, *, fit_intercept, raw=None):
         """``H = X1.T @ diag(s_i h_i) @ X1`` with ``X1 = [X, 1]`` (one output)."""
         if self.n_outputs != 1:
             raise NotImplementedError(f"{type(self).__name__} must override hessian_sum")
         xp = array_namespace(X)
-        raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
+        if raw is None:
+            raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         value, grad = self._value_grad(X, y, sample_weight, raw, fit_intercept, xp)
         h = self._weighted(self.hessian(y, raw, xp), sample_weight)
         Hxx = X.T @ (h[:, None] * X)
@@ -175,12 +183,13 @@ class LinearModelLoss:
         H = xp.concat([xp.concat([Hxx, hx], axis=1), xp.concat([hx.T, hb], axis=1)], axis=0)
         return value, grad, H
 
-    def hessp_sum(self, X, y, sample_weight, params, vector, *, fit_intercept):
+    def hessp_sum(self, X, y, sample_weight, params, vector, *, fit_intercept, raw=None):
         """``H @ v = X1.T @ (s * h * (X1 @ v))`` (one output)."""
         if self.n_outputs != 1:
             raise NotImplementedError(f"{type(self).__name__} must override hessp_sum")
         xp = array_namespace(X)
-        raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
+        if raw is None:
+            raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         r = self.raw_prediction(X, vector, fit_intercept=fit_intercept)
         q = self._weighted(self.hessian(y, raw, xp) * r, sample_weight)
         return self._join(X.T @ q, xp.sum(q) if fit_intercept else None, xp)

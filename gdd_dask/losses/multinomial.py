@@ -66,18 +66,21 @@ class MultinomialLoss(LinearModelLoss):
         J = p * (R - xp.sum(p * R, axis=1, keepdims=True))
         return self._weighted(J, sample_weight)
 
-    def hessp_sum(self, X, y, sample_weight, params, vector, *, fit_intercept):
+    def hessp_sum(self, X, y, sample_weight, params, vector, *, fit_intercept, raw=None):
         """``Hv = X1.T @ J`` with ``R = X1 @ V`` (one pass, no ``K^2`` blocks)."""
         xp = array_namespace(X)
-        p, _ = softmax(self.raw_prediction(X, params, fit_intercept=fit_intercept), xp)
+        if raw is None:
+            raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
+        p, _ = softmax(raw, xp)
         R = self.raw_prediction(X, vector, fit_intercept=fit_intercept)
         J = self._hess_apply(p, R, sample_weight)
         return self._join(X.T @ J, xp.sum(J, axis=0) if fit_intercept else None, xp)
 
-    def hessian_sum(self, X, y, sample_weight, params, *, fit_intercept):
+    def hessian_sum(self, X, y, sample_weight, params, *, fit_intercept, raw=None):
         """``H[(j,k),(l,m)] = sum_i s_i x1_ij x1_il p_ik (delta_km - p_im)``."""
         xp = array_namespace(X)
-        raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
+        if raw is None:
+            raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         value, grad = self._value_grad(X, y, sample_weight, raw, fit_intercept, xp)
         p, _ = softmax(raw, xp)
         X1 = X

@@ -28,24 +28,39 @@ def small_change(f_old, f_new, ftol=FTOL):
     return abs(f_old - f_new) <= ftol * max(abs(f_old), abs(f_new), 1.0)
 
 
-def backtrack(evaluate, x, f_ref, g, d, step, *, c1=1e-4, shrink=0.5, max_trials=40):
+def backtrack(evaluate, x, f_ref, g, d, step, *, line_values=None, c1=1e-4, shrink=0.5,
+              max_trials=40):
     """Armijo backtracking: the first ``t = step * shrink**k`` with
     ``f(x + t d) <= f_ref + c1 t g.d`` (``f_ref`` is ``f(x)``, or the max of recent
-    values for a non-monotone search). ``evaluate(x)`` returns ``f`` or ``(f, ...)``;
-    each trial is one pass. Returns ``(t, x_new, evaluate(x_new))`` or ``None``.
+    values for a non-monotone search).
+
+    ``evaluate(x)`` returns ``f`` or ``(f, ...)`` and costs a pass. The first trial is
+    evaluated; when it fails and ``line_values(x, x_trial, fractions)`` (the objective's
+    kept-margin line evaluation) is given, the shorter steps are scored without reading
+    X and only the accepted point is evaluated: at most two passes per search. Returns
+    ``(t, x_new, evaluate(x_new))`` or ``None``.
     """
     slope = float(g @ d)
     if not slope < 0:
         return None
     slack = 8 * np.finfo(float).eps * abs(f_ref)
-    t = step
-    for _ in range(max_trials):
+
+    def accepts(f, t):
+        return np.isfinite(f) and f <= f_ref + c1 * t * slope + slack
+
+    steps = step * shrink ** np.arange(max_trials)
+    x_first = x + steps[0] * d
+    out = evaluate(x_first)
+    if accepts(out[0] if isinstance(out, tuple) else out, steps[0]):
+        return steps[0], x_first, out
+    values = line_values(x, x_first, steps[1:] / steps[0]) if line_values else None
+    for k, t in enumerate(steps[1:]):
+        if values is not None and not accepts(values[k], t):
+            continue
         x_new = x + t * d
         out = evaluate(x_new)
-        f_new = out[0] if isinstance(out, tuple) else out
-        if np.isfinite(f_new) and f_new <= f_ref + c1 * t * slope + slack:
+        if accepts(out[0] if isinstance(out, tuple) else out, t):
             return t, x_new, out
-        t *= shrink
     return None
 
 

@@ -31,6 +31,7 @@ def gd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, learning_rate=No
         raise ValueError(f"learning_rate must be > 0; got {learning_rate!r}")
     trace = Trace(objective, callback)
     evaluate = trace.counted(objective.value_and_grad)
+    objective.keep_margins(learning_rate is None)  # free backtracking steps
     x = np.asarray(x0, dtype=float)
     f, g = evaluate(x)
     recent = [f]
@@ -44,7 +45,8 @@ def gd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, learning_rate=No
             x_new = x - learning_rate * g
             f_new, g_new = evaluate(x_new)
         else:
-            found = backtrack(evaluate, x, max(recent), g, -g, step)
+            found = backtrack(evaluate, x, max(recent), g, -g, step,
+                              line_values=objective.line_values)
             if found is None:
                 status = 2
                 break

@@ -1,9 +1,11 @@
 """Newton's method (IRLS for GLMs) with the tree-reduced dense Hessian.
 
-Each iteration does one pass for ``(f, grad, Hessian)`` at ``w``, solves
-``H d = -grad`` on the client (Cholesky; least squares when ``H`` is singular), and
-backtracks along ``d`` from the full step with value-only passes (usually one). For up
-to ``max_params`` parameters (the Hessian is ``n_params^2`` floats per chunk task).
+Each iteration solves ``H d = -grad`` on the client (Cholesky; the pseudo-inverse when
+``H`` is singular) and tries the full step with one pass that returns
+``(f, grad, Hessian)`` at the trial point: when it is accepted, as it usually is, an
+iteration costs one pass over X. When it is not, the shorter steps are scored from the
+margins kept on the workers (no pass) and one more pass evaluates the accepted point.
+For up to ``max_params`` parameters (the Hessian is ``n_params^2`` floats per chunk).
 """
 
 from __future__ import annotations
@@ -43,8 +45,8 @@ def newton(objective, x0, *, tol=1e-4, max_iter=100, callback=None, max_params=2
             f"max_params={max_params}; use solver='lbfgs' or raise max_params"
         )
     trace = Trace(objective, callback)
-    value = trace.counted(objective.value)
     value_grad_hessian = trace.counted(objective.value_grad_hessian)
+    objective.keep_margins()  # free backtracking steps
     x = np.asarray(x0, dtype=float)
     f, g, H = value_grad_hessian(x)
     status, nit = 1, 0
@@ -52,13 +54,13 @@ def newton(objective, x0, *, tol=1e-4, max_iter=100, callback=None, max_params=2
         if grad_norm(g) <= tol:
             status = 0
             break
-        found = backtrack(value, x, f, g, newton_direction(H, g), 1.0)
+        found = backtrack(value_grad_hessian, x, f, g, newton_direction(H, g), 1.0,
+                          line_values=objective.line_values)
         if found is None:
             status = 2
             break
         nit += 1
-        f_old, x = f, found[1]
-        f, g, H = value_grad_hessian(x)
+        f_old, x, (f, g, H) = f, found[1], found[2]
         if trace.record(nit, x, f, g):
             status = 3
             break
