@@ -1,27 +1,41 @@
-"""The demo: a synthetic logistic problem fitted on a loopback LocalCluster."""
+"""``gdd-dask demo``: an out-of-core fit, from nothing, in well under a minute.
+
+Starts a loopback LocalCluster whose workers have a small memory limit (2 x 300 MB by
+default), generates a logistic problem bigger than all their memory together (1.25
+million x 100 float64, 1 GB) into a Zarr store in a temporary folder, fits it with
+L-BFGS streaming the chunks from the store (``cache="auto"`` finds that the data does
+not fit), and prints the dashboard link, the data and cluster, a progress bar and the
+summary: iterations, passes over the data, final loss, accuracy and wall time. The
+store is deleted at the end unless ``--store`` names where to keep (or reuse) it.
+"""
 
 from __future__ import annotations
 
+import tempfile
 import time
+from contextlib import ExitStack
+from pathlib import Path
 
-import numpy as np
-
-__all__ = ["make_logistic", "run_demo"]
+__all__ = ["add_parser", "make_logistic", "run"]
 
 
 def _logistic_block(block, coef, intercept, seed, block_id=None):
     """Labels ``y ~ Bernoulli(sigmoid(X @ coef + intercept))`` for one row block."""
+    import numpy as np
+
     rng = np.random.default_rng([seed, block_id[0]])
     p = 1.0 / (1.0 + np.exp(-(block @ coef + intercept)))
     return (rng.random(block.shape[0]) < p).astype(np.float64)
 
 
 def make_logistic(n_samples, n_features, *, chunk_rows=50_000, random_state=0):
-    """A lazy ``(X, y, coef)`` logistic problem, generated chunk by chunk on the workers.
+    """A lazy ``(X, y, coef)`` logistic problem, generated chunk by chunk on the workers
+    (no store; used by ``benchmarks/core.py``).
 
     ``X ~ N(0, 1)``; ``coef ~ N(0, 1) / sqrt(n_features)``; intercept 0.5.
     """
     import dask.array as da
+    import numpy as np
 
     rng = np.random.default_rng(random_state)
     coef = rng.standard_normal(n_features) / np.sqrt(n_features)
@@ -33,30 +47,89 @@ def make_logistic(n_samples, n_features, *, chunk_rows=50_000, random_state=0):
     return X, y, coef
 
 
-def run_demo(*, n_samples=300_000, n_features=20, n_workers=2, solver="lbfgs",
-             chunk_rows=25_000, print_=print):
-    """Start a LocalCluster on 127.0.0.1, fit, print what happened, shut down."""
-    from distributed import Client, LocalCluster
+def add_parser(sub):
+    from .cli.args import count, non_negative
+    from .cli.cluster import add_cluster_options
+    from .cli.fit import CACHE
 
-    import gdd_dask
+    parser = sub.add_parser("demo", help="generate a dataset bigger than the cluster's memory "
+                                         "and fit it out-of-core",
+                            description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=count(1), default=1_250_000,
+                        help="samples (default 1250000)")
+    parser.add_argument("--features", type=count(1), default=100,
+                        help="features (default 100)")
+    parser.add_argument("--chunk-rows", type=count(1), default=25_000,
+                        help="rows per chunk (default 25000)")
+    parser.add_argument("--seed", type=count(0), default=0, help="random seed (default 0)")
+    parser.add_argument("--solver", default="lbfgs", help="solver name (default lbfgs)")
+    parser.add_argument("--tol", type=non_negative, default=1e-5,
+                        help="stop when max|grad| <= tol (default 1e-5)")
+    parser.add_argument("--max-iter", type=count(1), default=100,
+                        help="most iterations (default 100)")
+    parser.add_argument("--cache", choices=CACHE, default="auto",
+                        help="auto (default), memory or none")
+    parser.add_argument("--store", metavar="PATH",
+                        help="keep the generated store here (reused when it exists)")
+    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument("--verbose", action="store_true", help="show the workers' warnings")
+    add_cluster_options(parser, memory_limit="300MB")
+    parser.set_defaults(run=run)
+    return parser
 
-    with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address="127.0.0.1:0") as cluster, \
-            Client(cluster) as client:
-        print_(f"dashboard: {client.dashboard_link}")
-        X, y, _ = make_logistic(n_samples, n_features, chunk_rows=chunk_rows)
-        X, y = client.persist([X, y])
-        print_(f"data: {n_samples:,} x {n_features} float64 in {X.numblocks[0]} chunks, "
-               f"{n_workers} workers")
-        alpha = 1.0 / n_samples
-        start = time.perf_counter()
-        result = gdd_dask.minimize("logistic", X, y, solver=solver, alpha=alpha, tol=1e-6,
-                                   client=client)
-        wall = time.perf_counter() - start
-        coef = result.x
-        accuracy = float(client.compute(((X @ coef[:-1] + coef[-1] > 0) == y).mean(),
-                                        sync=True))
-        print_(f"solver: {solver}  status: {result.message}")
-        print_(f"iterations: {result.nit}  passes over the data: {result.n_passes}")
-        print_(f"final loss: {result.fun:.6f}  accuracy: {accuracy:.4f}  wall time: {wall:.2f} s")
-        return result, accuracy, wall
+
+def _make_store(args, folder):
+    """Generate the demo's store (or reuse ``--store``); return its path."""
+    from .cli.progress import RowsBar
+    from .datasets import make_classification
+
+    path = Path(args.store) if args.store else Path(folder) / "demo.zarr"
+    if args.store and path.exists():
+        return path, 0.0
+    bar = RowsBar(total=args.rows, label="writing the data", enabled=not args.quiet)
+    start = time.perf_counter()
+    try:
+        make_classification(path, n_samples=args.rows, n_features=args.features,
+                            chunk_rows=args.chunk_rows, seed=args.seed, callback=bar)
+    finally:
+        bar.close()
+    return path, time.perf_counter() - start
+
+
+def _memory_line(X, client):
+    from dask.utils import format_bytes
+
+    from .cli.cluster import memory_total
+
+    total = memory_total(client)
+    if not total:
+        return "memory: the workers have no memory limit"
+    ratio = X.nbytes / total
+    where = "out of core" if ratio > 1 else "fits in memory"
+    return (f"memory: X is {format_bytes(X.nbytes)}, {ratio:.1f}x the workers' "
+            f"{format_bytes(total)}: {where}")
+
+
+def run(args):
+    from .cli.cluster import describe, open_client
+    from .cli.fit import check_options, data_line, fit_with_bar, score, summary_lines
+    from .datasets import open_zarr
+
+    check_options("logistic", None, args.solver)
+    with ExitStack() as stack:
+        client = stack.enter_context(open_client(args))
+        print(f"dashboard: {client.dashboard_link}", flush=True)
+        folder = None if args.store else stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="gdd-dask-demo-"))
+        path, seconds = _make_store(args, folder)
+        X, y = open_zarr(path)
+        print(data_line(X, path) + (f", written in {seconds:.1f} s" if seconds else ""))
+        print(f"cluster: {describe(client)}")
+        print(_memory_line(X, client), flush=True)
+        fitted, result = fit_with_bar(X, y, model="logistic", client=client, quiet=args.quiet,
+                                      solver=args.solver, tol=args.tol,
+                                      max_iter=args.max_iter, cache=args.cache, store=path)
+        metric = score(fitted, X, y, client)
+    for line in summary_lines(fitted, result, metric):
+        print(line)
+    return 0

@@ -1,0 +1,174 @@
+"""A fitted linear model as a JSON file: everything needed to predict, no pickle.
+
+The file holds the model kind, ``coef`` of shape ``(n_outputs, n_features)`` (as
+scikit-learn's ``coef_``), ``intercept`` ``(n_outputs,)``, the class labels of a
+classifier, and what the fit did (solver, penalty, iterations, passes, loss, time,
+store). Predictions are lazy and chunk by chunk: the raw prediction
+:math:`r = X W^T + b` of each row block, then
+
+- ``linear``, ``ridge``: :math:`\\hat y = r`;
+- ``poisson``: :math:`\\hat y = e^{r}`;
+- ``logistic``: label ``classes[r > 0]``, :math:`P(y = 1) = \\text{sigmoid}(r)`;
+- ``multinomial``: label ``classes[argmax_k r_k]``, probabilities ``softmax(r)``.
+
+The block functions import only NumPy and ``array_api_compat``, so the workers that
+run them stay small.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+__all__ = ["FORMAT", "MODELS", "FittedModel", "load_model"]
+
+FORMAT = "gdd-dask-linear-model"
+VERSION = 1
+
+MODELS = {"linear": "squared", "ridge": "squared", "logistic": "logistic",
+          "multinomial": "multinomial", "poisson": "poisson"}
+"""Model kind -> loss of :func:`gdd_dask.minimize`."""
+
+CLASSIFIERS = ("logistic", "multinomial")
+
+
+def raw_block(X, coef_t, intercept):
+    """``X @ coef_t + intercept`` of one block, float64, in the block's namespace."""
+    from array_api_compat import array_namespace, device
+
+    xp = array_namespace(X)
+    if X.dtype != xp.float64:
+        X = xp.astype(X, xp.float64)
+    where = device(X)
+    return X @ xp.asarray(coef_t, device=where) + xp.asarray(intercept, device=where)
+
+
+def output_block(X, model, classes, coef_t, intercept, output="predict"):
+    """One block's ``output``: ``"predict"`` (labels or means, see the module note),
+    ``"proba"`` (class probabilities) or ``"raw"`` (the raw prediction ``r``)."""
+    from array_api_compat import array_namespace
+
+    xp = array_namespace(X)
+    raw = raw_block(X, coef_t, intercept)
+    if output == "raw" or (output == "predict" and model not in (*CLASSIFIERS, "poisson")):
+        return raw[:, 0] if raw.shape[1] == 1 else raw
+    if model == "poisson":
+        return xp.exp(raw[:, 0])
+    if model == "logistic":
+        p = 1.0 / (1.0 + xp.exp(-raw[:, 0]))
+        if output == "proba":
+            return xp.stack([1.0 - p, p], axis=1)
+        index = xp.astype(raw[:, 0] > 0, xp.int64)
+    else:
+        if output == "proba":
+            e = xp.exp(raw - xp.max(raw, axis=1, keepdims=True))
+            return e / xp.sum(e, axis=1, keepdims=True)
+        index = xp.argmax(raw, axis=1)
+    return xp.take(xp.asarray(classes, dtype=xp.float64), index)
+
+
+class FittedModel(NamedTuple):
+    """A linear model: ``model`` kind, ``coef`` (K, d), ``intercept`` (K,), ``classes``."""
+
+    model: str
+    coef: np.ndarray
+    intercept: np.ndarray
+    classes: list | None
+    info: dict
+
+    @property
+    def n_features(self):
+        return self.coef.shape[1]
+
+    @classmethod
+    def from_params(cls, model, params, n_features, info):
+        """From the flat parameters of :func:`gdd_dask.minimize` (intercepts last)."""
+        W = np.asarray(params, dtype=np.float64).reshape(n_features + 1, -1)
+        classes = None
+        if model == "logistic":
+            classes = [0.0, 1.0]
+        elif model == "multinomial":
+            classes = [float(k) for k in range(W.shape[1])]
+        return cls(model, W[:n_features].T.copy(), W[n_features].copy(), classes, info)
+
+    def predict(self, X, *, proba=False):
+        """Lazy predictions of a Dask array ``X``: 1-D, or ``(n, K)`` probabilities."""
+        if proba and self.model not in CLASSIFIERS:
+            raise ValueError(f"probabilities need a classifier; this model is {self.model!r}")
+        return self._map(X, "proba" if proba else "predict")
+
+    def raw(self, X):
+        """Lazy raw prediction ``X W^T + b``: 1-D for one output, else ``(n, K)``."""
+        return self._map(X, "raw")
+
+    def _map(self, X, output):
+        if X.shape[1] != self.n_features:
+            raise ValueError(f"the model has {self.n_features} features but X has "
+                             f"{X.shape[1]} columns")
+        width = self.coef.shape[0] if output == "raw" else len(self.classes or ())
+        wide = width > 1 and output != "predict"
+        chunks = (X.chunks[0], (width,)) if wide else (X.chunks[0],)
+        return X.map_blocks(output_block, self.model, self.classes, self.coef.T,
+                            self.intercept, output, dtype=np.float64, chunks=chunks,
+                            drop_axis=None if wide else 1, name=f"gdd-{output}-{self.model}")
+
+    def to_json(self):
+        return {"format": FORMAT, "version": VERSION, "model": self.model,
+                "loss": MODELS[self.model], "n_features": self.n_features,
+                "coef": self.coef.tolist(), "intercept": self.intercept.tolist(),
+                "classes": self.classes, "fit": self.info}
+
+    def save(self, path):
+        Path(os.fspath(path)).write_text(json.dumps(self.to_json(), indent=1) + "\n")
+
+
+def _numbers(value, name, path):
+    try:
+        a = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{path}: the model's {name} must be a list of numbers") from None
+    if not np.all(np.isfinite(a)):
+        raise ValueError(f"{path}: the model's {name} must be finite")
+    return a
+
+
+def load_model(path):
+    """Read and check a model file written by :meth:`FittedModel.save`."""
+    path = Path(os.fspath(path))
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise ValueError(f"no model file at {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not a model file: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise ValueError(f"{path} is not a gdd-dask model file (no \"format\": \"{FORMAT}\")")
+    if data.get("version") != VERSION:
+        raise ValueError(f"{path} has model format version {data.get('version')!r}; "
+                         f"this gdd-dask reads version {VERSION}")
+    model = data.get("model")
+    if model not in MODELS:
+        raise ValueError(f"{path}: unknown model {model!r}; expected one of {sorted(MODELS)}")
+    coef = _numbers(data.get("coef"), "coef", path)
+    n_outputs = 1
+    if model == "multinomial" and coef.ndim == 2:
+        n_outputs = max(2, coef.shape[0])  # one row per class, at least two
+    if coef.ndim != 2 or coef.shape[0] != n_outputs or coef.shape[1] < 1:
+        raise ValueError(f"{path}: a {model} model's coef must be {n_outputs} row(s) of "
+                         f"n_features numbers; got shape {coef.shape}")
+    intercept = _numbers(data.get("intercept"), "intercept", path)
+    if intercept.shape != (n_outputs,):
+        raise ValueError(f"{path}: the model's intercept must have {n_outputs} value(s); "
+                         f"got shape {intercept.shape}")
+    classes = data.get("classes")
+    if model in CLASSIFIERS:
+        n = 2 if model == "logistic" else n_outputs
+        if not isinstance(classes, list) or len(classes) != n or \
+                not all(isinstance(c, (int, float)) and math.isfinite(c) for c in classes):
+            raise ValueError(f"{path}: a {model} model needs {n} numeric classes")
+    return FittedModel(model, coef, intercept, classes, dict(data.get("fit") or {}))

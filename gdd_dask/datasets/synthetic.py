@@ -1,0 +1,114 @@
+"""The generative models of the synthetic problems, one generation block at a time.
+
+Every problem draws ``X ~ N(0, 1)`` (float64, iid) and the raw prediction
+:math:`r = X W + b` from true coefficients :math:`W_{jk} \\sim N(0, 1/d)` (so that each
+:math:`r_k` has unit variance whatever the number of features :math:`d`), then
+
+- ``regression``:     :math:`y = r + \\sigma \\varepsilon`, :math:`\\varepsilon \\sim N(0, 1)`;
+- ``classification``: :math:`y \\sim \\text{Bernoulli}(\\text{sigmoid}(r))` for two
+  classes, :math:`y \\sim \\text{Categorical}(\\text{softmax}(r))` for :math:`K > 2`
+  (labels :math:`0 .. K-1`);
+- ``poisson``:        :math:`y \\sim \\text{Poisson}(e^{r})`.
+
+``y`` is float64 in every case (integer-valued for the counts and labels), as the core
+losses take it. These are the models of scikit-learn's ``LinearRegression``,
+``LogisticRegression`` and ``PoissonRegressor``, so fits recover ``W`` and ``b``.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy.special import expit, softmax
+
+from .blocks import block_rng
+
+__all__ = ["KINDS", "Problem", "make_problem"]
+
+KINDS = ("regression", "classification", "poisson")
+
+MODELS = {"regression": "linear", "poisson": "poisson"}
+"""The ``gdd-dask fit --model`` that matches each kind (classification: by classes)."""
+
+
+class Problem(NamedTuple):
+    """A synthetic problem: its kind, true parameters and how to draw a block of rows."""
+
+    kind: str
+    n_features: int
+    n_classes: int
+    coef: np.ndarray  # (n_outputs, n_features), as scikit-learn's coef_
+    intercept: np.ndarray  # (n_outputs,)
+    noise: float
+    seed: int
+
+    @property
+    def model(self):
+        """The model (``gdd-dask fit --model``) that this problem is made for."""
+        if self.kind == "classification":
+            return "logistic" if self.n_classes == 2 else "multinomial"
+        return MODELS[self.kind]
+
+    def draw(self, block, n_rows):
+        """Rows of generation block ``block``: ``(X, y)`` with ``n_rows`` rows."""
+        rng = block_rng(self.seed, block)
+        X = rng.standard_normal((n_rows, self.n_features))
+        raw = X @ self.coef.T + self.intercept
+        return X, _TARGETS[self.kind](self, rng, raw)
+
+    def attributes(self):
+        """The true parameters and the model, JSON-ready."""
+        out = {"kind": self.kind, "model": self.model, "n_features": self.n_features,
+               "seed": self.seed, "coef": self.coef.tolist(),
+               "intercept": self.intercept.tolist(), "description": _DESCRIPTION[self.model]}
+        if self.kind == "classification":
+            out["n_classes"] = self.n_classes
+        if self.kind == "regression":
+            out["noise"] = self.noise
+        return out
+
+
+def _regression(problem, rng, raw):
+    return raw[:, 0] + problem.noise * rng.standard_normal(raw.shape[0])
+
+
+def _classification(problem, rng, raw):
+    u = rng.random(raw.shape[0])
+    if problem.n_classes == 2:
+        return (u < expit(raw[:, 0])).astype(np.float64)
+    cumulative = np.cumsum(softmax(raw, axis=1), axis=1)  # inverse-CDF draw of the class
+    labels = (cumulative < u[:, None]).sum(axis=1)
+    return np.minimum(labels, problem.n_classes - 1).astype(np.float64)
+
+
+def _poisson(problem, rng, raw):
+    return rng.poisson(np.exp(raw[:, 0])).astype(np.float64)
+
+
+_TARGETS = {"regression": _regression, "classification": _classification, "poisson": _poisson}
+
+_DESCRIPTION = {
+    "linear": "y = X @ coef.T + intercept + noise * N(0, 1), X ~ N(0, 1)",
+    "logistic": "y ~ Bernoulli(sigmoid(X @ coef.T + intercept)), X ~ N(0, 1)",
+    "multinomial": "y ~ Categorical(softmax(X @ coef.T + intercept)), X ~ N(0, 1)",
+    "poisson": "y ~ Poisson(exp(X @ coef.T + intercept)), X ~ N(0, 1)",
+}
+
+
+def make_problem(kind, *, n_features, n_classes=2, intercept=0.5, noise=1.0, seed=0):
+    """A :class:`Problem` whose coefficients are drawn from ``seed`` (see the module note).
+
+    ``intercept`` is a number or one value per output; for more than two classes a
+    number is the same for every class.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}; got {kind!r}")
+    n_outputs = n_classes if kind == "classification" and n_classes > 2 else 1
+    coef = block_rng(seed, -1).standard_normal((n_outputs, n_features)) / np.sqrt(n_features)
+    b = np.asarray(intercept, dtype=np.float64)
+    if b.ndim > 1 or b.size not in (1, n_outputs) or not np.all(np.isfinite(b)):
+        raise ValueError(f"intercept must be a finite number or {n_outputs} finite numbers; "
+                         f"got {intercept!r}")
+    return Problem(kind, n_features, n_classes if kind == "classification" else 0, coef,
+                   np.broadcast_to(b, (n_outputs,)).copy(), float(noise), seed)
