@@ -62,7 +62,8 @@ def add_parser(sub):
     parser.add_argument("--chunk-rows", type=count(1), default=25_000,
                         help="rows per chunk (default 25000)")
     parser.add_argument("--seed", type=count(0), default=0, help="random seed (default 0)")
-    parser.add_argument("--solver", default="lbfgs", help="solver name (default lbfgs)")
+    parser.add_argument("--solver", default="auto",
+                        help="solver name (default auto: newton for narrow data, else lbfgs)")
     parser.add_argument("--tol", type=non_negative, default=1e-5,
                         help="stop when max|grad| <= tol (default 1e-5)")
     parser.add_argument("--max-iter", type=count(1), default=100,

@@ -21,7 +21,7 @@ def _check_number(value, name, *, low, integer=False, inclusive=True):
         raise ValueError(f"{name} must be {'>=' if inclusive else '>'} {low}; got {value!r}")
 
 
-def minimize(loss, X, y, *, solver="lbfgs", sample_weight=None, alpha=0.0, penalty="l2",
+def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalty="l2",
              fit_intercept=True, tol=1e-4, max_iter=100, x0=None, client=None,
              split_every=8, cache="auto", chunk_rows=None, callback=None, options=None):
     """Minimize a loss over row-chunked data by distributed gradient methods.
@@ -43,7 +43,10 @@ def minimize(loss, X, y, *, solver="lbfgs", sample_weight=None, alpha=0.0, penal
     X : array-like or dask array, shape (n_samples, n_features)
     y : array-like or dask array, shape (n_samples,)
     solver : str or callable
-        A name from ``gdd_dask.solvers.SOLVERS`` (``"lbfgs"``, ``"newton"``, ``"gd"``).
+        A name from ``gdd_dask.solvers.SOLVERS`` (``"lbfgs"``, ``"newton"``, ``"gd"``)
+        or ``"auto"``: Newton for narrow problems (up to 200 parameters in memory,
+        1,000 when chunks stream from their source, where its few passes pay most),
+        else L-BFGS.
     sample_weight : array-like, optional
         Non-negative weights ``s_i`` (default 1).
     alpha, penalty : float, {"l2", None}
@@ -72,9 +75,10 @@ def minimize(loss, X, y, *, solver="lbfgs", sample_weight=None, alpha=0.0, penal
     Returns
     -------
     OptimizeResult
-        ``x, fun, jac, nit, nfev, n_passes, success, status, message, history``.
+        ``x, fun, jac, nit, nfev, n_passes, success, status, message, history`` and
+        ``solver``, the name of the solver that ran.
     """
-    solver_fn = _check_solve_args(solver, tol, max_iter, callback)
+    _check_solve_args(solver, tol, max_iter, callback)
     _check_number(split_every, "split_every", low=2, integer=True)
     if chunk_rows is not None:
         _check_number(chunk_rows, "chunk_rows", low=1, integer=True)
@@ -82,12 +86,12 @@ def minimize(loss, X, y, *, solver="lbfgs", sample_weight=None, alpha=0.0, penal
                         penalty=penalty, alpha=alpha, client=client,
                         split_every=split_every, cache=cache,
                         chunk_rows=chunk_rows) as objective:
-        return solve(objective, solver=solver_fn, x0=x0, tol=tol, max_iter=max_iter,
+        return solve(objective, solver=solver, x0=x0, tol=tol, max_iter=max_iter,
                      callback=callback, options=options)
 
 
-def _check_solve_args(solver, tol, max_iter, callback):
-    solver_fn = get_solver(solver)
+def _check_solve_args(solver, tol, max_iter, callback, objective=None):
+    solver_fn = get_solver(solver, objective)
     _check_number(tol, "tol", low=0)
     _check_number(max_iter, "max_iter", low=0, integer=True)
     if callback is not None and not callable(callback):
@@ -95,14 +99,16 @@ def _check_solve_args(solver, tol, max_iter, callback):
     return solver_fn
 
 
-def solve(objective, *, solver="lbfgs", x0=None, tol=1e-4, max_iter=100, callback=None,
+def solve(objective, *, solver="auto", x0=None, tol=1e-4, max_iter=100, callback=None,
           options=None):
     """Run a solver on an existing :class:`~gdd_dask.objective.Objective`.
 
     The lower-level half of :func:`minimize`, for callers (the estimators) that build
     the objective themselves, e.g. to set the penalty from ``objective.weight_sum``.
     """
-    solver_fn = _check_solve_args(solver, tol, max_iter, callback)
+    solver_fn = _check_solve_args(solver, tol, max_iter, callback, objective)
     x0 = np.zeros(objective.n_params) if x0 is None else objective.check_params(x0, "x0")
-    return solver_fn(objective, x0, tol=tol, max_iter=max_iter, callback=callback,
-                     **(options or {}))
+    result = solver_fn(objective, x0, tol=tol, max_iter=max_iter, callback=callback,
+                       **(options or {}))
+    result["solver"] = getattr(solver_fn, "__name__", repr(solver_fn))
+    return result

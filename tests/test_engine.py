@@ -28,7 +28,7 @@ def chunked(problem, rows):
 
 
 def fit(problem, X, y, **kwargs):
-    kwargs = {"alpha": problem.alpha, "tol": 1e-8, **kwargs}
+    kwargs = {"alpha": problem.alpha, "tol": 1e-8, "solver": "lbfgs", **kwargs}
     return minimize(problem.loss, X, y, **kwargs)
 
 
@@ -186,3 +186,13 @@ def test_backtracking_reads_x_at_most_twice_per_search(client):
     assert counts["gdd-hess"] == result.n_passes * n_chunks  # every pass is a Newton pass
     assert result.nit + 1 < result.n_passes <= 2 * result.nit + 1
     assert counts["gdd-line"] == (result.n_passes - result.nit - 1) * n_chunks
+
+
+def test_auto_solver_prefers_newton_for_narrow_or_streamed_data(logistic, client):
+    X, y = chunked(logistic, 100)  # 31 parameters
+    assert fit(logistic, X, y, client=client, solver="auto").solver == "newton"
+    wide = np.hstack([logistic.X] * 8)  # 241 parameters
+    in_memory = fit(logistic, wide, logistic.y, solver="auto", max_iter=2)
+    streamed = fit(logistic, da.from_array(wide, chunks=(100, -1)), logistic.y, client=client,
+                   cache="none", solver="auto", max_iter=2)
+    assert (in_memory.solver, streamed.solver) == ("lbfgs", "newton")

@@ -29,7 +29,9 @@ def add_parser(sub):
                         help="a Zarr store with arrays X and y, or a catalog name made before")
     parser.add_argument("--model", choices=list(MODELS),
                         help="the model (default: the one the store was generated for)")
-    parser.add_argument("--solver", default="lbfgs", help="lbfgs (default), newton, gd, ...")
+    parser.add_argument("--solver", default="auto",
+                        help="auto (default: newton for narrow data, else lbfgs), lbfgs, "
+                             "newton, gd")
     parser.add_argument("--alpha", type=non_negative,
                         help="L2 penalty of the mean loss, f(w) = mean loss + alpha/2 |w|^2 "
                              "(default: 1/n_samples, as C=1 in scikit-learn; 0 for linear)")
@@ -65,8 +67,9 @@ def check_options(model, alpha, solver):
     """Reject option combinations that make no sense, before the cluster starts."""
     from .. import SOLVERS
 
-    if solver not in SOLVERS:
-        raise CommandError(f"unknown --solver {solver!r}; choose one of {sorted(SOLVERS)}")
+    if solver != "auto" and solver not in SOLVERS:
+        raise CommandError(
+            f"unknown --solver {solver!r}; choose 'auto' or one of {sorted(SOLVERS)}")
     if model == "linear" and alpha:
         raise CommandError("--model linear has no penalty; use --model ridge with --alpha")
     if model == "ridge" and alpha == 0:
@@ -81,7 +84,7 @@ def data_line(X, path):
             f"{X.chunks[0][0]:,} rows ({format_bytes(X.nbytes)}): {path}")
 
 
-def fit_store(X, y, *, model, solver="lbfgs", alpha=None, tol=1e-5, max_iter=100,
+def fit_store(X, y, *, model, solver="auto", alpha=None, tol=1e-5, max_iter=100,
               cache="auto", client=None, callback=None, store=None):
     """Fit ``model`` to ``(X, y)`` with :func:`gdd_dask.minimize`; ``(FittedModel, result)``.
 
@@ -96,7 +99,7 @@ def fit_store(X, y, *, model, solver="lbfgs", alpha=None, tol=1e-5, max_iter=100
     result = gdd_dask.minimize(MODELS[model], X, y, solver=solver, alpha=alpha, tol=tol,
                                max_iter=max_iter, cache=cache, client=client,
                                callback=callback)
-    info = {"solver": solver, "alpha": alpha, "tol": tol, "max_iter": max_iter,
+    info = {"solver": result.solver, "alpha": alpha, "tol": tol, "max_iter": max_iter,
             "cache": cache, "nit": int(result.nit), "n_passes": int(result.n_passes),
             "loss": float(result.fun), "status": int(result.status),
             "message": str(result.message), "elapsed_s": round(time.perf_counter() - start, 3),

@@ -29,12 +29,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from ..engine import CACHE_POLICIES
 from ..objective import make_objective
 from ..optimize import solve
-from ..solvers import SOLVERS
+from ..solvers import SOLVERS, get_solver
 
-__all__ = ["AUTO_NEWTON_MAX_PARAMS", "LinearModel", "linear_raw"]
-
-AUTO_NEWTON_MAX_PARAMS = 1000
-"""``solver="auto"`` is Newton up to this many parameters, L-BFGS above."""
+__all__ = ["LinearModel", "linear_raw"]
 
 
 def linear_raw(X, coef, intercept):
@@ -84,17 +81,6 @@ class LinearModel(BaseEstimator):
             f"registered solver {sorted(SOLVERS)} or a callable; got {solver!r}"
         )
 
-    def _solver_function(self, n_params):
-        """The solver to run; ``"auto"`` is Newton for up to
-        :data:`AUTO_NEWTON_MAX_PARAMS` parameters, else L-BFGS."""
-        self._check_solver()
-        if callable(self.solver):
-            return self.solver
-        name = self.solver
-        if name == "auto":
-            name = "newton" if n_params <= AUTO_NEWTON_MAX_PARAMS else "lbfgs"
-        return SOLVERS[name]
-
     def _solver_options(self, solver):
         """``random_state`` for the solvers that take one (stochastic solvers)."""
         try:
@@ -122,8 +108,8 @@ class LinearModel(BaseEstimator):
 
         ``warm_start`` (default: the parameter) starts from the previous fit.
         """
+        self._check_solver()
         n_params = (self.n_features_in_ + int(self.fit_intercept)) * n_outputs
-        solver = self._solver_function(n_params)
         warm_start = self.warm_start if warm_start is None else warm_start
         x0 = self._warm_start_params(n_params) if warm_start else None
         with make_objective(loss, X, y, sample_weight, fit_intercept=self.fit_intercept,
@@ -132,6 +118,7 @@ class LinearModel(BaseEstimator):
             objective.set_penalty(*self._penalty(objective.weight_sum))
             if x0 is None:
                 x0 = self._initial_params(objective, n_params)
+            solver = get_solver(self.solver, objective)  # "auto": by size and caching
             result = solve(objective, solver=solver, x0=x0, tol=self.tol,
                            max_iter=self.max_iter, callback=self._progress(),
                            options=self._solver_options(solver))

@@ -89,8 +89,8 @@ class LogisticRegression(ClassifierMixin, LinearModel):
         Multiplies ``sample_weight`` by each row's class weight;
         ``"balanced"`` is :math:`\\sum_i s_i / (K \\sum_{i \\in k} s_i)`.
     solver : str or callable, default="lbfgs"
-        Any registered solver (``gdd_dask.SOLVERS``), ``"auto"`` (Newton for up to
-        1000 parameters, else L-BFGS) or a solver function.
+        Any registered solver (``gdd_dask.SOLVERS``), ``"auto"`` (Newton for narrow
+        problems, else L-BFGS: see ``gdd_dask.solvers.auto_solver``) or a solver function.
     tol : float, default=1e-4
         Stop when ``max_i |grad_i| <= tol``, as scikit-learn's ``tol`` for L-BFGS.
     max_iter : int, default=100

@@ -124,8 +124,8 @@ class LinearRegression(_Regressor):
     fit_intercept : bool, default=True
         Learn the intercept ``b``.
     solver : str or callable, default="auto"
-        ``"auto"`` (Newton for up to 1000 parameters: for least squares one Newton
-        step solves the normal equations; L-BFGS above), or any registered solver
+        ``"auto"`` (Newton for narrow problems -- for least squares one Newton step
+        solves the normal equations -- else L-BFGS), or any registered solver
         (``gdd_dask.SOLVERS``), or a solver function.
     tol : float, default=1e-6
         Stop when ``max_i |grad_i| <= tol`` (gradient of the mean loss).
@@ -238,7 +238,7 @@ class PoissonRegressor(_Regressor):
     alpha : float, default=1.0
         L2 regularization strength, as in scikit-learn.
     solver : str or callable, default="lbfgs"
-        Any registered solver, ``"auto"`` (Newton for up to 1000 parameters) or a
+        Any registered solver, ``"auto"`` (Newton for narrow problems, else L-BFGS) or a
         solver function.
     tol : float, default=1e-4
         Stop when ``max_i |grad_i| <= tol``, as scikit-learn's ``tol`` for L-BFGS.

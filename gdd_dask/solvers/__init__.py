@@ -10,9 +10,22 @@ from .gd import gd
 from .lbfgs import lbfgs
 from .newton import newton
 
-__all__ = ["SOLVERS", "gd", "get_solver", "lbfgs", "newton", "register_solver"]
+__all__ = ["SOLVERS", "auto_solver", "gd", "get_solver", "lbfgs", "newton", "register_solver"]
 
 SOLVERS = {"gd": gd, "lbfgs": lbfgs, "newton": newton}
+NEWTON_MAX_PARAMS = {"streaming": 1000, "memory": 200}
+"""Up to how many parameters ``"auto"`` picks Newton: when chunks stream from their
+source a pass is I/O-bound and Newton's few passes win even though each does
+``O(n p^2)`` work; in memory the ``p^2`` work counts sooner."""
+
+
+def auto_solver(objective):
+    """``"newton"`` for narrow problems (see :data:`NEWTON_MAX_PARAMS`), else
+    ``"lbfgs"``."""
+    engine = objective.engine
+    streaming = engine.n_cached < engine.n_chunks
+    limit = NEWTON_MAX_PARAMS["streaming" if streaming else "memory"]
+    return "newton" if objective.n_params <= limit else "lbfgs"
 
 
 def register_solver(name, solver):
@@ -22,10 +35,14 @@ def register_solver(name, solver):
     SOLVERS[name] = solver
 
 
-def get_solver(solver):
-    """The solver function for a registered name (or a callable, returned as is)."""
+def get_solver(solver, objective=None):
+    """The solver function for a registered name, ``"auto"`` (needs the objective:
+    :func:`auto_solver`), or a callable (returned as is)."""
     if callable(solver):
         return solver
+    if solver == "auto":
+        return None if objective is None else SOLVERS[auto_solver(objective)]
     if solver not in SOLVERS:
-        raise ValueError(f"unknown solver {solver!r}; choose one of {sorted(SOLVERS)}")
+        raise ValueError(
+            f"unknown solver {solver!r}; choose 'auto' or one of {sorted(SOLVERS)}")
     return SOLVERS[solver]
