@@ -27,6 +27,10 @@ class Loss(Protocol):
 
     ``params`` arrive as an array of the chunk's namespace and device. ``sample_weight``
     is ``None`` (every row weighs 1) or a 1-D array of the chunk's rows.
+
+    Optional, for free line-search steps: ``raw_prediction(X, params, fit_intercept=)``
+    (the margins), ``value_from_raw(y, sample_weight, raw, xp)``, and a ``raw=``
+    keyword on the chunk methods to reuse margins already computed.
     """
 
     def n_params(self, n_features: int, *, fit_intercept: bool) -> int:
