@@ -44,9 +44,8 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
     y : array-like or dask array, shape (n_samples,)
     solver : str or callable
         A name from ``gdd_dask.solvers.SOLVERS`` (``"lbfgs"``, ``"newton"``, ``"gd"``)
-        or ``"auto"``: Newton for narrow problems (up to 200 parameters in memory,
-        1,000 when chunks stream from their source, where its few passes pay most),
-        else L-BFGS.
+        or ``"auto"``: Newton for narrow problems (up to 32 parameters in memory, 64
+        when chunks stream from their source, 1,000 for least squares), else L-BFGS.
     sample_weight : array-like, optional
         Non-negative weights ``s_i`` (default 1).
     alpha, penalty : float, {"l2", None}

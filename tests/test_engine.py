@@ -189,9 +189,10 @@ def test_backtracking_reads_x_at_most_twice_per_search(client):
 
 
 def test_auto_solver_prefers_newton_for_narrow_or_streamed_data(logistic, client):
+    """Newton up to 32 parameters in memory, 64 streamed; L-BFGS beyond."""
     X, y = chunked(logistic, 100)  # 31 parameters
     assert fit(logistic, X, y, client=client, solver="auto").solver == "newton"
-    wide = np.hstack([logistic.X] * 8)  # 241 parameters
+    wide = np.hstack([logistic.X] * 2)  # 61 parameters
     in_memory = fit(logistic, wide, logistic.y, solver="auto", max_iter=2)
     streamed = fit(logistic, da.from_array(wide, chunks=(100, -1)), logistic.y, client=client,
                    cache="none", solver="auto", max_iter=2)

@@ -22,6 +22,7 @@ class SquaredLoss(LinearModelLoss):
     """``l = (r - y)^2 / 2``; ``dl/dr = r - y``; ``d2l/dr2 = 1``."""
 
     name = "squared"
+    quadratic = True  # one Newton step solves it
 
     def loss(self, y, raw, xp):
         return 0.5 * (raw - y) ** 2

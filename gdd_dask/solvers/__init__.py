@@ -13,19 +13,23 @@ from .newton import newton
 __all__ = ["SOLVERS", "auto_solver", "gd", "get_solver", "lbfgs", "newton", "register_solver"]
 
 SOLVERS = {"gd": gd, "lbfgs": lbfgs, "newton": newton}
-NEWTON_MAX_PARAMS = {"streaming": 1000, "memory": 200}
-"""Up to how many parameters ``"auto"`` picks Newton: when chunks stream from their
-source a pass is I/O-bound and Newton's few passes win even though each does
-``O(n p^2)`` work; in memory the ``p^2`` work counts sooner."""
+NEWTON_MAX_PARAMS = {"quadratic": 1000, "streaming": 64, "memory": 32}
+"""Up to how many parameters ``"auto"`` picks Newton. A quadratic loss (least squares)
+converges in one Newton step. Otherwise a Newton pass does ``O(n p^2)`` work against
+``O(n p)`` for a gradient: measured on 2 cores, it hides behind reading a streamed
+chunk only for narrow data, and in memory it pays off for fewer parameters still
+(``benchmarks/core.py``, ``benchmarks/out_of_core.py``)."""
 
 
 def auto_solver(objective):
     """``"newton"`` for narrow problems (see :data:`NEWTON_MAX_PARAMS`), else
     ``"lbfgs"``."""
     engine = objective.engine
-    streaming = engine.n_cached < engine.n_chunks
-    limit = NEWTON_MAX_PARAMS["streaming" if streaming else "memory"]
-    return "newton" if objective.n_params <= limit else "lbfgs"
+    if getattr(objective.loss, "quadratic", False):
+        kind = "quadratic"
+    else:
+        kind = "streaming" if engine.n_cached < engine.n_chunks else "memory"
+    return "newton" if objective.n_params <= NEWTON_MAX_PARAMS[kind] else "lbfgs"
 
 
 def register_solver(name, solver):
