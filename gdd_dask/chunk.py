@@ -120,9 +120,11 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     return (sums, opts["raw"]) if keep else sums
 
 
-def chunk_line_sums(loss, offset, index, y, sample_weight, raw_a, raw_b, steps):
+def chunk_line_sums(loss, offset, index, y, sample_weight, kept_a, kept_b, steps):
     """``(sum_i s_i l(y_i, r_a + t (r_b - r_a)) for t in steps,)`` from the margins
-    ``r_a, r_b`` kept by two earlier passes: the loss along a line with no read of X."""
+    ``r_a, r_b`` kept by two earlier passes (each the margins or a ``(sums, margins)``
+    chunk output): the loss along a line with no read of X."""
+    raw_a, raw_b = (k[1] if isinstance(k, tuple) else k for k in (kept_a, kept_b))
     xp = array_namespace(raw_a)
     y, sample_weight = as_float64(y, xp), as_float64(sample_weight, xp)
     delta = raw_b - raw_a

@@ -175,9 +175,10 @@ class Engine:
         ``chunk_i`` is ``(X_i, y_i, sample_weight_i)`` (without ``X_i`` unless
         ``with_X``); ``per_chunk`` are lists with one entry per chunk (outputs kept by
         earlier passes); each ``broadcast`` value becomes one graph key shared by all
-        tasks. With ``keep``, ``func`` returns ``(sums, kept)``; the result is then
-        ``(reduced sums, [kept of each chunk])``, and only ``kept`` stays on the workers
-        (one small ``gdd-margins`` task per chunk picks it out of the chunk's output).
+        tasks. With ``keep``, ``func`` returns ``(sums, kept)`` and the result is
+        ``(reduced sums, [handle of each chunk])``: with ``keep="output"`` the chunk's
+        whole output stays on its worker (when the sums are small); otherwise only
+        ``kept`` does, picked out by one small ``gdd-margins`` task per chunk.
         """
         if self._chunks is None:
             raise RuntimeError("this engine is closed")
@@ -198,6 +199,8 @@ class Engine:
                                    add_kept_sums if keep else add_sums)
         if not keep:
             return self._execute(graph, [final])[0]
+        if keep == "output":  # small sums: keep each chunk's whole output, no extra task
+            return self._execute(graph, [final, *keys])
         kept = [(f"gdd-margins-{token}", i) for i in range(self.n_chunks)]
         for key, chunk_key in zip(kept, keys):
             graph[key] = (operator.getitem, chunk_key, 1)  # the chunk's output itself goes

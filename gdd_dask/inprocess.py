@@ -55,4 +55,6 @@ class InProcessEngine:
             chunk += (y[rows_i], None if sw is None else sw[rows_i])
             parts.append(func(start, i, *chunk, *(h[i] for h in per_chunk), *broadcast))
         total = tree_reduce(parts, self.split_every, first=add_kept_sums if keep else None)
-        return (total, [part[1] for part in parts]) if keep else total
+        if not keep:
+            return total
+        return total, parts if keep == "output" else [part[1] for part in parts]

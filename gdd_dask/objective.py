@@ -77,6 +77,8 @@ class Objective:
         params = self.check_params(params)
         keep = self.keeps_margins and kind != "hessp"
         func = partial(chunk_sums, kind, self.loss, self.fit_intercept, keep=keep)
+        # a chunk's Hessian is big: keep only its margins; other sums are small
+        keep = keep and ("margins" if kind == "hess" else "output")
         sums = self.engine.run(TASK_PREFIX[kind], func, params, *vector, keep=keep)
         self.n_passes += 1
         if keep:
