@@ -17,7 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import dask.array as da
 import numpy as np
@@ -27,20 +29,22 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 
 import gdd_dask
-from gdd_dask.demo import make_logistic
+from gdd_dask.datasets import make_classification, open_zarr
 
 SOLVERS = ("lbfgs", "newton", "gd")
 TOL = 1e-6
 
 
-def problems(client, rows, features, chunk_rows):
+def problems(client, rows, features, chunk_rows, folder):
     """``(name, X, y, Xd, yd)``: NumPy copies for scikit-learn, persisted Dask arrays."""
     X, y = load_breast_cancer(return_X_y=True)
     X, y = StandardScaler().fit_transform(X), y.astype(float)
     Xd, yd = client.persist([da.from_array(X, chunks=(100, -1)), da.from_array(y, chunks=100)])
     yield "breast_cancer", X, y, Xd, yd
-    Xd, yd, _ = make_logistic(rows, features, chunk_rows=chunk_rows, random_state=1)
-    Xd, yd = client.persist([Xd, yd])  # generated on the workers, chunk by chunk
+    path = Path(folder) / "logistic.zarr"
+    make_classification(path, n_samples=rows, n_features=features, chunk_rows=chunk_rows,
+                        seed=1)
+    Xd, yd = client.persist(list(open_zarr(path)))  # read once by the workers
     yield f"synthetic_{rows}x{features}", *client.compute([Xd, yd], sync=True), Xd, yd
 
 
@@ -69,10 +73,12 @@ def main():
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     rows = []
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, host="127.0.0.1",
-                      dashboard_address=None) as cluster, \
+    with tempfile.TemporaryDirectory() as folder, \
+            LocalCluster(n_workers=args.workers, threads_per_worker=1, host="127.0.0.1",
+                         dashboard_address=None) as cluster, \
             Client(cluster, set_as_default=False) as client:
-        for name, X, y, Xd, yd in problems(client, args.rows, args.features, args.chunk_rows):
+        for name, X, y, Xd, yd in problems(client, args.rows, args.features, args.chunk_rows,
+                                           folder):
             C = 1.0
             alpha = 1.0 / (C * len(y))
             objective = gdd_dask.make_objective("logistic", X, y, alpha=alpha)

@@ -12,10 +12,8 @@ import dask
 import numpy as np
 from array_api_compat import array_namespace, device
 
-__all__ = ["KINDS", "Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
+__all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
            "chunk_sums", "load_chunk", "to_numpy"]
-
-KINDS = ("value", "grad", "hess", "hessp")
 
 
 class Inline:

@@ -16,35 +16,7 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
-__all__ = ["add_parser", "make_logistic", "run"]
-
-
-def _logistic_block(block, coef, intercept, seed, block_id=None):
-    """Labels ``y ~ Bernoulli(sigmoid(X @ coef + intercept))`` for one row block."""
-    import numpy as np
-
-    rng = np.random.default_rng([seed, block_id[0]])
-    p = 1.0 / (1.0 + np.exp(-(block @ coef + intercept)))
-    return (rng.random(block.shape[0]) < p).astype(np.float64)
-
-
-def make_logistic(n_samples, n_features, *, chunk_rows=50_000, random_state=0):
-    """A lazy ``(X, y, coef)`` logistic problem, generated chunk by chunk on the workers
-    (no store; used by ``benchmarks/core.py``).
-
-    ``X ~ N(0, 1)``; ``coef ~ N(0, 1) / sqrt(n_features)``; intercept 0.5.
-    """
-    import dask.array as da
-    import numpy as np
-
-    rng = np.random.default_rng(random_state)
-    coef = rng.standard_normal(n_features) / np.sqrt(n_features)
-    X = da.random.default_rng(random_state).standard_normal(
-        (n_samples, n_features), chunks=(chunk_rows, n_features)
-    )
-    y = X.map_blocks(_logistic_block, coef, 0.5, random_state, drop_axis=1, dtype=np.float64,
-                     name="gdd-make-labels")
-    return X, y, coef
+__all__ = ["add_parser", "run"]
 
 
 def add_parser(sub):

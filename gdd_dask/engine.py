@@ -163,12 +163,6 @@ class Engine:
         """Release the persisted chunks (their futures) held for this engine."""
         self._chunks = None
 
-    def compute(self, collection):
-        """Compute any Dask collection with this engine's scheduler."""
-        if self.client is not None:
-            return self.client.compute(collection, sync=True)
-        return dask.compute(collection)[0]
-
     def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False):
         """``tree_reduce([func(offset, i, *chunk_i, *per_chunk_i, *broadcast)])``.
 

@@ -7,8 +7,6 @@ same numbers. Used for small in-memory data and as the reference in tests.
 
 from __future__ import annotations
 
-import numpy as np
-
 from .data import row_offsets
 from .reduction import add_kept_sums, tree_levels, tree_reduce
 
@@ -38,9 +36,6 @@ class InProcessEngine:
 
     def close(self):
         self._data = None
-
-    def compute(self, value):
-        return np.asarray(value)
 
     def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False):
         """``tree_reduce([func(offset, i, *chunk_i, *per_chunk_i, *broadcast)])``; the
