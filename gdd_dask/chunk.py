@@ -10,10 +10,17 @@ from __future__ import annotations
 
 import dask
 import numpy as np
-from array_api_compat import array_namespace, device
+from array_api_compat import (
+    array_namespace,
+    device,
+    is_array_api_strict_namespace,
+    is_numpy_namespace,
+)
+
+from .reduction import add_sums, tree_reduce
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
-           "chunk_sums", "load_chunk", "to_numpy"]
+           "chunk_sums", "load_group", "row_blocks", "run_group", "to_numpy"]
 
 
 class Inline:
@@ -28,15 +35,13 @@ class Inline:
     def load(self):
         return dask.get(self.graph, self.key)
 
-    @staticmethod
-    def call(func, *args):
-        """``func(*args)`` with every :class:`Inline` argument loaded first."""
-        return func(*(a.load() if isinstance(a, Inline) else a for a in args))
 
 
-def load_chunk(ref):
-    """A chunk to keep in memory: loaded if :class:`Inline`, and aligned."""
-    return aligned(ref.load() if isinstance(ref, Inline) else ref)
+def load_group(chunks):
+    """A group's ``(X, y, sample_weight)`` chunks to keep in memory: each loaded if
+    :class:`Inline`, and aligned."""
+    return [tuple(aligned(a.load() if isinstance(a, Inline) else a) for a in chunk)
+            for chunk in chunks]
 
 
 def to_numpy(a):
@@ -87,6 +92,30 @@ def _raise_nonfinite(X, y, sample_weight, offset, index, xp):
             )
 
 
+BLOCK_BYTES = 2**21
+"""Bytes of float64 rows a CPU chunk is evaluated in at a time (about an L2 cache)."""
+MIN_BLOCK_ROWS = 256
+
+
+def row_blocks(X, xp):
+    """Row slices a chunk is evaluated in: blocks of about :data:`BLOCK_BYTES` on the CPU,
+    so ``X_b @ w`` and ``X_b.T @ g_b`` read each block of X from memory once (the second
+    read hits the cache); the whole chunk elsewhere (a GPU wants big kernels)."""
+    n = X.shape[0]
+    if not (is_numpy_namespace(xp) or is_array_api_strict_namespace(xp)):
+        return [slice(0, n)]
+    rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * max(1, X.shape[1])))
+    return [slice(s, min(s + rows, n)) for s in range(0, n, rows)] or [slice(0, 0)]
+
+
+def _block_sums(kind, loss, X, y, sample_weight, p, v, opts):
+    if kind == "hessp":
+        return (loss.hessp_sum(X, y, sample_weight, p, v, **opts),)
+    method = {"value": loss.value_sum, "grad": loss.grad_sum, "hess": loss.hessian_sum}[kind]
+    out = method(X, y, sample_weight, p, **opts)
+    return out if isinstance(out, tuple) else (out,)
+
+
 def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, params,
                vector=None, *, keep=False):
     """Sums over one chunk (rows ``offset ..``, chunk number ``index``) for a pass.
@@ -96,26 +125,55 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     - ``"hess"``: ``(sum s_i l_i, sum s_i dl_i, sum s_i d2l_i)``
     - ``"hessp"``: ``(sum s_i d2l_i @ vector,)``
 
-    With ``keep`` (linear losses) the result is ``(sums, margins)``, the margins
-    ``X @ W + b`` in the chunk's namespace, for :func:`chunk_line_sums` to reuse.
+    The chunk is walked in :func:`row_blocks`, each block converted to float64 as it
+    is used, and the block sums folded left to right (a fixed order). With ``keep``
+    (linear losses) the result is ``(sums, margins)``, the margins ``X @ W + b`` in the
+    chunk's namespace, for :func:`chunk_line_sums` to reuse.
     """
     xp = array_namespace(X)
-    X, y, sample_weight = (as_float64(a, xp) for a in (X, y, sample_weight))
+    X = aligned(X)
     dev = device(X)
     p = xp.asarray(params, device=dev)
-    opts = {"fit_intercept": fit_intercept}
-    if keep:
-        opts["raw"] = loss.raw_prediction(X, p, fit_intercept=fit_intercept)
-    if kind == "hessp":
-        sums = (loss.hessp_sum(X, y, sample_weight, p, xp.asarray(vector, device=dev), **opts),)
-    else:
-        method = {"value": loss.value_sum, "grad": loss.grad_sum, "hess": loss.hessian_sum}[kind]
-        out = method(X, y, sample_weight, p, **opts)
-        sums = out if isinstance(out, tuple) else (out,)
-    sums = tuple(to_numpy(s) for s in sums)
+    v = None if vector is None else xp.asarray(vector, device=dev)
+    parts, margins = [], []
+    for rows in row_blocks(X, xp):
+        Xb, yb, sb = (None if a is None else as_float64(a[rows, ...], xp)
+                      for a in (X, y, sample_weight))
+        opts = {"fit_intercept": fit_intercept}
+        if keep:
+            opts["raw"] = loss.raw_prediction(Xb, p, fit_intercept=fit_intercept)
+            margins.append(opts["raw"])
+        parts.append(_block_sums(kind, loss, Xb, yb, sb, p, v, opts))
+    sums = tuple(to_numpy(s) for s in add_sums(parts))
     if not all(np.all(np.isfinite(s)) for s in sums):
         _raise_nonfinite(X, y, sample_weight, offset, index, xp)
-    return (sums, opts["raw"]) if keep else sums
+    if not keep:
+        return sums
+    return sums, margins[0] if len(margins) == 1 else xp.concat(margins, axis=0)
+
+
+def run_group(func, split_every, keep, with_X, offsets, indices, parts, kept, *shared):
+    """The task of a group of consecutive chunks: ``func(offset_i, i, *chunk_i,
+    *kept_i, *shared)`` for each chunk, folded by the fixed tree of the group's chunks
+    (:func:`~gdd_dask.reduction.tree_reduce`), which is the subtree the engine would
+    otherwise build as tasks: the same numbers, fewer tasks.
+
+    ``parts`` are lists that together hold one ``(X, y, sample_weight)`` per chunk (the
+    group's cached chunks, then its streamed ones), each a value or an :class:`Inline`
+    read done here, one chunk at a time; ``kept`` holds the group outputs of earlier
+    ``keep`` passes. With ``keep`` the result is ``(sums, [kept output of each chunk])``.
+    """
+    chunks = [chunk for part in parts for chunk in part]
+    kept = [k[1] if isinstance(k, tuple) else k for k in kept]
+    outs = []
+    for j, (offset, index) in enumerate(zip(offsets, indices)):
+        data = [a.load() if isinstance(a, Inline) else a
+                for a in (chunks[j] if with_X else chunks[j][1:])]
+        outs.append(func(offset, index, *data, *(k[j] for k in kept), *shared))
+        del data
+    if not keep:
+        return tree_reduce(outs, split_every)
+    return tree_reduce([o[0] for o in outs], split_every), [o[1] for o in outs]
 
 
 def chunk_line_sums(loss, offset, index, y, sample_weight, kept_a, kept_b, steps):

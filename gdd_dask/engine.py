@@ -1,23 +1,28 @@
-"""The Dask engine: one task per row chunk, a fixed tree of reduce tasks, one compute.
+"""The Dask engine: one task per group of row chunks, a fixed tree of reduce tasks.
 
 This is the only module that imports ``dask.distributed``. A pass is one small,
 self-contained graph::
 
-    gdd-params-<t>                       the parameters, sent once to each worker
-    (<prefix>-<t>, i)  for each chunk i  chunk sums (``gdd_dask.chunk``)
-    (gdd-reduce-<t>, level, j)           groups of ``split_every`` chunk indices
+    gdd-params-<t>                        the parameters, sent once to each worker
+    (<prefix>-<t>, g)  for each group g   the group's chunk sums, folded by its subtree
+    (gdd-reduce-<t>, level, j)            groups of ``split_every`` group results
 
-Each chunk task gets its data as a *reference*: a future of a chunk persisted on the
-workers, or -- when streamed -- a :class:`~gdd_dask.chunk.Inline` recipe that reads the
-chunk from its source (Zarr) inside the task, so a streamed chunk never outlives the
-task that uses it. ``cache`` chooses per chunk: ``"memory"`` persists all, ``"none"``
-streams all, ``"auto"`` persists the leading chunks that fit in the workers' memory
-budget and streams the rest. Passes may *keep* their per-chunk outputs (the margins
-``X @ w`` of linear losses) on the workers for later passes that need no X.
+A group is ``split_every**k`` consecutive chunks (:func:`group_span`: as many as still
+leave two tasks per worker), so its task computes exactly a subtree of the fixed
+reduction tree over chunk indices: results are bit-identical whatever the number of
+workers, the grouping or the caching policy, and a thousand chunks cost a few dozen
+tasks per pass.
+
+Each chunk comes as a *reference*: a chunk persisted on the workers (one future per
+group), or -- when streamed -- a :class:`~gdd_dask.chunk.Inline` recipe that reads the
+chunk from its source (Zarr) inside the task, so a streamed chunk never outlives its
+use. ``cache`` chooses per group: ``"memory"`` persists all, ``"none"`` streams all,
+``"auto"`` persists the leading groups that fit in the workers' memory budget and
+streams the rest. Passes may *keep* their per-chunk outputs (the margins ``X @ w`` of
+linear losses) on the workers for later passes that need no X.
 
 Graphs run on the caller's client, the default client, or -- with neither -- Dask's
-active local scheduler. The tree is fixed by chunk index (``gdd_dask.reduction``), so
-results are bit-identical whatever the number of workers or the caching policy.
+active local scheduler.
 """
 
 from __future__ import annotations
@@ -30,11 +35,12 @@ import numpy as np
 from dask.core import flatten
 from dask.optimization import cull
 
-from .chunk import Inline, load_chunk
+from .chunk import Inline, load_group, run_group
 from .data import row_offsets
 from .reduction import add_kept_sums, add_sums, tree_levels
 
-__all__ = ["Engine", "check_cache", "compute", "resolve_client", "CACHE_POLICIES"]
+__all__ = ["Engine", "check_cache", "compute", "group_span", "resolve_client",
+           "CACHE_POLICIES"]
 
 CACHE_POLICIES = ("auto", "memory", "none")
 HEADROOM = 0.85
@@ -75,20 +81,19 @@ def compute(*collections, client=None):
 
 
 def memory_budget(client):
-    """Bytes the workers can give to cached chunks without spilling: per worker,
-    ``HEADROOM * spill * memory_limit - memory in use``, where ``spill`` is Dask's
-    spill threshold (``distributed.worker.memory.spill``, 0.7 by default). For the
-    local scheduler, half of the machine's available memory."""
+    """Bytes each worker can give to cached chunks without spilling, ``{address:
+    bytes}``: ``HEADROOM * spill * memory_limit - memory in use``, where ``spill`` is
+    Dask's spill threshold (``distributed.worker.memory.spill``, 0.7 by default). For
+    the local scheduler, ``{None: half of the machine's available memory}``."""
     if client is None:
         import psutil
 
-        return 0.5 * psutil.virtual_memory().available
+        return {None: 0.5 * psutil.virtual_memory().available}
     spill = dask.config.get("distributed.worker.memory.spill") or 1.0
-    workers = client.scheduler_info(n_workers=-1)["workers"].values()
-    return sum(
-        max(0.0, HEADROOM * spill * (w.get("memory_limit") or 0) - w["metrics"]["memory"])
-        for w in workers
-    )
+    workers = client.scheduler_info(n_workers=-1)["workers"]
+    return {address: max(0.0, HEADROOM * spill * (w.get("memory_limit") or 0)
+                         - w["metrics"]["memory"])
+            for address, w in workers.items()}
 
 
 def _chunk_refs(array, client):
@@ -102,14 +107,46 @@ def _chunk_refs(array, client):
     return [graph[k] if _is_future(graph[k]) else Inline(cull(graph, [k])[0], k) for k in keys]
 
 
+def _with_homes(graph, homes):
+    """``graph`` as a HighLevelGraph whose tasks in ``homes`` (``{key: worker}``) are
+    loosely restricted to their worker: the one that holds their cached chunks. (Left
+    to itself the scheduler may treat a pass's tasks as root tasks and place them
+    without regard to where their data lives.)"""
+    from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
+
+    homed = MaterializedLayer(
+        {key: graph[key] for key in homes},
+        annotations={"workers": lambda key: [homes[key]], "allow_other_workers": True})
+    rest = MaterializedLayer({k: v for k, v in graph.items() if k not in homes})
+    return HighLevelGraph({"homed": homed, "rest": rest}, {"homed": set(), "rest": {"homed"}})
+
+
 def _is_future(value):
     from distributed import Future
 
     return isinstance(value, Future)
 
 
+def group_span(n_chunks, split_every, n_workers, tasks_per_worker=2):
+    """Chunks per task: the largest ``split_every**k`` that still leaves at least
+    ``tasks_per_worker`` tasks per worker (1 when there are few chunks). A group of
+    ``split_every**k`` consecutive chunks is a whole subtree of the reduction tree, so
+    its task folds exactly what the tree would."""
+    span = 1
+    while -(-n_chunks // (span * split_every)) >= tasks_per_worker * max(1, n_workers):
+        span *= split_every
+    return span
+
+
 class Engine:
-    """Runs map-reduce passes over the row chunks of ``(X, y, sample_weight)``."""
+    """Runs map-reduce passes over the row chunks of ``(X, y, sample_weight)``.
+
+    Chunks are handled in *groups* of :func:`group_span` consecutive chunks, one task per
+    group and pass (:func:`~gdd_dask.chunk.run_group`): with a thousand small chunks a
+    pass is a few dozen tasks, not a thousand, and each cached group lives on one worker.
+    Chunks the caller already persisted are used in place, one task per chunk on the
+    worker that holds it: regrouping them would first move about half of them.
+    """
 
     def __init__(self, data, *, client=None, split_every=8, cache="auto",
                  kept_bytes_per_row=16):
@@ -119,62 +156,105 @@ class Engine:
         self.split_every = split_every
         self.row_chunks = data.row_chunks
         self.offsets = row_offsets(data.row_chunks)
+        self.n_workers = (len(self.client.scheduler_info(n_workers=-1)["workers"])
+                          if self.client else dask.system.CPU_COUNT)
         arrays = [data.X, data.y, data.sample_weight]
         refs = [None if a is None else _chunk_refs(a, self.client) for a in arrays]
-        self._chunks = [tuple(None if r is None else r[i] for r in refs)
-                        for i in range(self.n_chunks)]
-        self.n_cached = self._n_cached(data, cache, kept_bytes_per_row)
-        self._cache_chunks(self.n_cached)
+        in_place = all(_is_future(ref) for ref in refs[0])  # persisted by the caller
+        span = 1 if in_place else group_span(self.n_chunks, split_every, self.n_workers)
+        self.groups = [range(g, min(g + span, self.n_chunks))
+                       for g in range(0, self.n_chunks, span)]
+        chunks = [tuple(None if r is None else r[i] for r in refs) for i in range(self.n_chunks)]
+        self._units = [[[chunks[i] for i in group]] for group in self.groups]
+        self._homes = {}  # group -> the worker holding its chunks
+        if in_place:
+            self._homes = {g: w for g, w in enumerate(self._holders()) if w is not None}
+            self.n_cached = self.n_chunks
+        else:
+            plan = self._cache_plan(data, cache, kept_bytes_per_row)
+            self._cache_groups(plan)
+            self.n_cached = sum(m for _, m, _ in plan)
 
     @property
     def n_chunks(self):
         return len(self.row_chunks)
 
-    def _n_cached(self, data, cache, kept_bytes_per_row):
-        """How many leading chunks to keep in memory under ``cache``: for ``"auto"``,
-        those that fit in :func:`memory_budget` after reserving room for the kept
-        margins and for the chunks being streamed."""
-        if cache != "auto":
-            return self.n_chunks if cache == "memory" else 0
-        n_workers = len(self.client.scheduler_info(n_workers=-1)["workers"]) if self.client else 1
+    def _cache_plan(self, data, cache, kept_bytes_per_row):
+        """``[(group, leading chunks to cache, worker)]``: group by group, on the worker
+        with the fewest cached bytes among those with room for the group's first chunk,
+        as many leading chunks as fit in its room. ``"memory"`` caches every chunk;
+        ``"auto"`` what fits in :func:`memory_budget` after reserving room for the kept
+        margins and for the chunks being streamed, until no worker has room for a
+        group's first chunk; ``"none"`` nothing."""
+        if cache == "none":
+            return []
         row_bytes = data.X.shape[1] * data.X.dtype.itemsize + 16  # y, sample_weight
-        budget = memory_budget(self.client) - kept_bytes_per_row * data.n_samples - (
-            n_workers * STREAMING_CHUNKS_PER_WORKER * max(self.row_chunks) * row_bytes)
-        fits = np.cumsum(np.asarray(self.row_chunks) * row_bytes) <= budget
-        return int(np.argmin(fits)) if not fits.all() else self.n_chunks
+        room = memory_budget(self.client)
+        if not room:  # no workers (yet): stream, and let the passes wait for them
+            return []
+        reserved = (kept_bytes_per_row * data.n_samples / len(room)
+                    + STREAMING_CHUNKS_PER_WORKER * max(self.row_chunks) * row_bytes)
+        room = {w: r - reserved for w, r in room.items()}
+        plan, load = [], dict.fromkeys(room, 0.0)
+        for g, group in enumerate(self.groups):
+            sizes = np.cumsum([self.row_chunks[i] * row_bytes for i in group])
+            fit = [w for w in room if room[w] >= sizes[0]] or list(room)
+            worker = min(fit, key=load.get)
+            m = len(group) if cache == "memory" else int(np.sum(sizes <= room[worker]))
+            if m == 0:
+                break
+            plan.append((g, m, worker))
+            room[worker] -= sizes[m - 1]
+            load[worker] += sizes[m - 1]
+        return plan
 
-    def _cache_chunks(self, n):
-        """Persist (and align) the first ``n`` chunks on the workers."""
-        if n == 0:
-            return
+    def _holders(self):
+        """For each group, the worker that holds most of its rows when its chunks are
+        futures, else ``None``."""
+        futures = {ref.key: ref for unit in self._units for chunk in unit[0]
+                   for ref in chunk[:1] if _is_future(ref)}
+        who_has = self.client.who_has(list(futures.values())) if futures else {}
+        holders = []
+        for group, unit in zip(self.groups, self._units):
+            rows = {}
+            for i, chunk in zip(group, unit[0]):
+                for worker in who_has.get(getattr(chunk[0], "key", None), ())[:1]:
+                    rows[worker] = rows.get(worker, 0) + self.row_chunks[i]
+            holders.append(max(rows, key=rows.get) if rows else None)
+        return holders
+
+    def _cache_groups(self, plan):
+        """Persist (and align) the chunks of ``plan``: one key per group for its cached
+        chunks, on the planned worker; the group's other chunks stay streamed. A group's
+        data is then ``[cached, streamed]``."""
         token = uuid.uuid4().hex
-        graph = {}
-        for i in range(n):
-            for j, ref in enumerate(self._chunks[i]):
-                if ref is not None:
-                    graph[(f"gdd-data-{token}", i, j)] = (load_chunk, ref)
-        keys = list(graph)
-        values = iter(self._execute(graph, keys, keep_all=True)[1])
-        for i in range(n):
-            self._chunks[i] = tuple(None if ref is None else next(values)
-                                    for ref in self._chunks[i])
+        graph = {(f"gdd-data-{token}", g): (load_group, self._units[g][0][:m])
+                 for g, m, _ in plan}
+        if not graph:
+            return
+        homes = {(f"gdd-data-{token}", g): worker for g, _, worker in plan}
+        futures = self._execute(graph, list(graph), keep_all=True, homes=homes)[1]
+        for (g, m, worker), future in zip(plan, futures):
+            self._units[g] = [future, self._units[g][0][m:]]
+            self._homes[g] = worker
 
     def close(self):
         """Release the persisted chunks (their futures) held for this engine."""
-        self._chunks = None
+        self._units = None
 
     def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False):
-        """``tree_reduce([func(offset, i, *chunk_i, *per_chunk_i, *broadcast)])``.
+        """``tree_reduce([func(offset, i, *chunk_i, *kept_i, *broadcast)])``.
 
         ``chunk_i`` is ``(X_i, y_i, sample_weight_i)`` (without ``X_i`` unless
-        ``with_X``); ``per_chunk`` are lists with one entry per chunk (outputs kept by
-        earlier passes); each ``broadcast`` value becomes one graph key shared by all
-        tasks. With ``keep``, ``func`` returns ``(sums, kept)`` and the result is
-        ``(reduced sums, [handle of each chunk])``: with ``keep="output"`` the chunk's
-        whole output stays on its worker (when the sums are small); otherwise only
-        ``kept`` does, picked out by one small ``gdd-margins`` task per chunk.
+        ``with_X``); ``per_chunk`` are the handles returned by earlier ``keep`` passes,
+        whose outputs for chunk ``i`` are ``kept_i``; each ``broadcast`` value becomes
+        one graph key shared by all tasks. With ``keep``, ``func`` returns ``(sums,
+        kept)`` and the result is ``(reduced sums, handles)``: with ``keep="output"``
+        each group's whole output stays on its worker (when the sums are small);
+        otherwise only the ``kept`` parts do, picked out by one small ``gdd-margins``
+        task per group.
         """
-        if self._chunks is None:
+        if self._units is None:
             raise RuntimeError("this engine is closed")
         token = uuid.uuid4().hex
         graph, shared = {}, []
@@ -184,29 +264,35 @@ class Engine:
             shared.append(key)
         name = f"{prefix}-{token}"
         keys = []
-        for i, offset in enumerate(self.offsets):
-            data = self._chunks[i] if with_X else self._chunks[i][1:]
-            extra = [handle[i] for handle in per_chunk]
-            graph[(name, i)] = (Inline.call, func, offset, i, *data, *extra, *shared)
-            keys.append((name, i))
+        for g, group in enumerate(self.groups):
+            offsets = [self.offsets[i] for i in group]
+            graph[(name, g)] = (run_group, func, self.split_every, keep, with_X, offsets,
+                                list(group), self._units[g], [h[g] for h in per_chunk],
+                                *shared)
+            keys.append((name, g))
         final = self._reduce_layer(graph, keys, f"gdd-reduce-{token}",
                                    add_kept_sums if keep else add_sums)
+        homes = {keys[g]: worker for g, worker in self._homes.items()}
         if not keep:
-            return self._execute(graph, [final])[0]
-        if keep == "output":  # small sums: keep each chunk's whole output, no extra task
-            return self._execute(graph, [final, *keys])
-        kept = [(f"gdd-margins-{token}", i) for i in range(self.n_chunks)]
-        for key, chunk_key in zip(kept, keys):
-            graph[key] = (operator.getitem, chunk_key, 1)  # the chunk's output itself goes
-        return self._execute(graph, [final, *kept])
+            return self._execute(graph, [final], homes=homes)[0]
+        if keep == "output":  # small sums: keep each group's whole output, no extra task
+            return self._execute(graph, [final, *keys], homes=homes)
+        kept = [(f"gdd-margins-{token}", g) for g in range(len(keys))]
+        for key, group_key in zip(kept, keys):
+            graph[key] = (operator.getitem, group_key, 1)  # the group's output itself goes
+        return self._execute(graph, [final, *kept], homes=homes)
 
-    def _execute(self, graph, keys, keep_all=False):
-        """Run ``graph``; ``(value of keys[0], handles of keys[1:])``.
+    def _execute(self, graph, keys, keep_all=False, homes=None):
+        """Run ``graph``; ``(value of keys[0], handles of keys[1:])`` (with
+        ``keep_all``: ``(None, handles of all keys)``), the tasks of ``homes``
+        (``{key: worker}``) preferably on their worker.
 
         With a client the handles are futures (the data stays on the workers);
         otherwise the values themselves.
         """
         if self.client is not None:
+            if homes:
+                graph = _with_homes(graph, homes)
             futures = self.client.get(graph, keys, sync=False)
             if keep_all:
                 self.client.gather(futures)  # raise any error now

@@ -86,15 +86,52 @@ def test_chunkings_agree(logistic, client, rows):
     np.testing.assert_allclose(result.x, reference.x, rtol=1e-7, atol=1e-9)
 
 
-def test_five_hundred_tiny_chunks(client):
-    """One row per chunk: a three-level tree of 500 leaves, same numbers as in-process."""
+def test_five_hundred_tiny_chunks_in_groups(client):
+    """One row per chunk: 500 leaves in groups of 64 chunks a task (a two-level subtree
+    each), bit-identical to the in-process tree of 500 leaves."""
     problem = wine_multinomial()
     X, y = np.repeat(problem.X, 3, axis=0)[:500], np.repeat(problem.y, 3)[:500]
     Xd, yd = da.from_array(X, chunks=(1, -1)), da.from_array(y, chunks=1)
-    result = minimize("multinomial", Xd, yd, alpha=1e-3, client=client, max_iter=3)
+    with get_task_stream(client=client) as stream:
+        result = minimize("multinomial", Xd, yd, alpha=1e-3, client=client, max_iter=3)
     local = minimize("multinomial", X, y, alpha=1e-3, chunk_rows=1, max_iter=3)
     assert result.nit == local.nit == 3
-    np.testing.assert_allclose(result.x, local.x, rtol=1e-10, atol=1e-12)
+    assert np.array_equal(result.x, local.x) and result.fun == local.fun
+    counts = Counter(key_split(task["key"]) for task in stream.data)
+    assert counts["gdd-grad"] == result.nfev * 8  # ceil(500 / 64) groups, not 500 tasks
+    assert counts["gdd-data"] == 8  # one cached key per group
+
+
+def test_cached_groups_run_where_their_chunks_live(client):
+    """Each pass task runs on the worker holding its group's cached chunks (no chunk
+    moves between workers), and the groups are spread over both workers."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(4000, 5))
+    y = (X[:, 0] + rng.normal(size=4000) > 0).astype(float)
+    Xd, yd = da.from_array(X, chunks=(100, -1)), da.from_array(y, chunks=100)  # 40 chunks
+    with make_objective("logistic", Xd, yd, client=client, cache="memory") as objective:
+        homes = objective.engine._homes
+        assert len(objective.engine.groups) == 5 and len(set(homes.values())) == 2
+        with get_task_stream(client=client) as stream:
+            for _ in range(3):
+                objective.value_and_grad(np.zeros(6))
+    tasks = [t for t in stream.data if key_split(t["key"]) == "gdd-grad"]
+    assert len(tasks) == 15
+    assert all(t["worker"] == homes[t["key"][1]] for t in tasks)
+
+
+def test_persisted_input_is_used_in_place(logistic, client):
+    """Chunks the caller persisted are not copied: one task per chunk, on its worker,
+    and the same numbers as the lazy input."""
+    X, y = chunked(logistic, 20)  # 29 chunks
+    Xp, yp = client.persist([X, y])
+    with get_task_stream(client=client) as stream:
+        result = fit(logistic, Xp, yp, client=client)
+    reference = fit(logistic, X, y, client=client)
+    assert np.array_equal(result.x, reference.x) and result.fun == reference.fun
+    counts = Counter(key_split(task["key"]) for task in stream.data)
+    assert counts["gdd-data"] == 0
+    assert counts["gdd-grad"] == result.nfev * X.numblocks[0]
 
 
 def test_numpy_input_with_a_client_is_chunked_on_the_cluster(logistic, client):

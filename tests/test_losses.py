@@ -9,8 +9,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gdd_dask.chunk import chunk_sums
-from gdd_dask.losses import LOSSES, LogisticLoss, MultinomialLoss, PoissonLoss, SquaredLoss
+from gdd_dask.chunk import chunk_sums, row_blocks
+from gdd_dask.losses import (
+    LOSSES,
+    LogisticLoss,
+    MultinomialLoss,
+    PoissonLoss,
+    SquaredLoss,
+    get_loss,
+)
 
 LOSS_OBJECTS = [SquaredLoss(), LogisticLoss(), PoissonLoss(), MultinomialLoss(3)]
 NAMESPACES = {"numpy": np, "array_api_strict": xps}
@@ -146,3 +153,28 @@ def test_intercept_is_last_and_unpenalized():
 
 def test_registry_names():
     assert sorted(LOSSES) == ["logistic", "multinomial", "poisson", "squared"]
+
+
+@pytest.mark.parametrize("kind", ["value", "grad", "hess", "hessp"])
+def test_chunk_sums_in_row_blocks_match_the_whole_chunk(kind):
+    """A CPU chunk is evaluated in cache-sized row blocks (X read once per block for
+    X @ w and X.T @ g); the sums equal the loss on the whole chunk, and a float32
+    chunk is accumulated in float64."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6000, 100))
+    y = (rng.random(6000) < 0.5).astype(float)
+    sw = rng.random(6000)
+    w, v = rng.normal(scale=0.05, size=(2, 101))
+    loss = get_loss("logistic")
+    assert len(row_blocks(X, np)) == 3
+    method = {"value": loss.value_sum, "grad": loss.grad_sum, "hess": loss.hessian_sum,
+              "hessp": lambda *a, **k: loss.hessp_sum(*a, v, **k)}[kind]
+    whole = method(X, y, sw, w, fit_intercept=True)
+    whole = whole if isinstance(whole, tuple) else (whole,)
+    for data in (X, X.astype(np.float32)):
+        blocked = chunk_sums(kind, loss, True, 0, 0, data, y, sw, w,
+                             v if kind == "hessp" else None)
+        rtol = 1e-12 if data.dtype == np.float64 else 1e-5
+        for a, b in zip(blocked, whole):
+            assert a.dtype == np.float64
+            np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
