@@ -45,6 +45,11 @@ __all__ = ["Engine", "check_cache", "compute", "group_span", "resolve_client",
 CACHE_POLICIES = ("auto", "memory", "none")
 HEADROOM = 0.85
 """Share of the room below Dask's spill threshold that cached chunks may take."""
+IN_PLACE_MIN_CHUNK_BYTES = 64 * 2**20
+"""Chunks the caller persisted are used where they are (one task per chunk) when they
+are at least this big; smaller ones are regrouped once, when there is room: a task
+costs the scheduler a millisecond or two whatever its size (about the time to read
+8 MB), while moving a chunk costs about as much as ten passes over it."""
 STREAMING_CHUNKS_PER_WORKER = 3
 """Streamed chunks a worker may hold at once (in flight plus temporaries), reserved."""
 
@@ -145,7 +150,8 @@ class Engine:
     group and pass (:func:`~gdd_dask.chunk.run_group`): with a thousand small chunks a
     pass is a few dozen tasks, not a thousand, and each cached group lives on one worker.
     Chunks the caller already persisted are used in place, one task per chunk on the
-    worker that holds it: regrouping them would first move about half of them.
+    worker that holds it, when they are big (regrouping them would first move about
+    half of them); smaller ones are regrouped once when the workers have room.
     """
 
     def __init__(self, data, *, client=None, split_every=8, cache="auto",
@@ -160,24 +166,33 @@ class Engine:
                           if self.client else dask.system.CPU_COUNT)
         arrays = [data.X, data.y, data.sample_weight]
         refs = [None if a is None else _chunk_refs(a, self.client) for a in arrays]
-        in_place = all(_is_future(ref) for ref in refs[0])  # persisted by the caller
+        persisted = all(_is_future(ref) for ref in refs[0])  # by the caller
+        in_place = persisted and not self._regroup(data)
         span = 1 if in_place else group_span(self.n_chunks, split_every, self.n_workers)
         self.groups = [range(g, min(g + span, self.n_chunks))
                        for g in range(0, self.n_chunks, span)]
         chunks = [tuple(None if r is None else r[i] for r in refs) for i in range(self.n_chunks)]
         self._units = [[[chunks[i] for i in group]] for group in self.groups]
         self._homes = {}  # group -> the worker holding its chunks
-        if in_place:
-            self._homes = {g: w for g, w in enumerate(self._holders()) if w is not None}
-            self.n_cached = self.n_chunks
+        if in_place:  # aligned where they are (a copy only for unaligned chunks)
+            plan = [(g, 1, worker) for g, worker in enumerate(self._holders())]
         else:
-            plan = self._cache_plan(data, cache, kept_bytes_per_row)
-            self._cache_groups(plan)
-            self.n_cached = sum(m for _, m, _ in plan)
+            plan = self._cache_plan(data, "memory" if persisted else cache, kept_bytes_per_row)
+        self._cache_groups(plan)
+        self.n_cached = sum(m for _, m, _ in plan)
 
     @property
     def n_chunks(self):
         return len(self.row_chunks)
+
+    def _regroup(self, data):
+        """Whether to regroup chunks the caller persisted: when they are small (a task
+        per chunk would cost more than moving them once) and the workers have room
+        for the half of them that moves."""
+        row_bytes = data.X.shape[1] * data.X.dtype.itemsize
+        room = sum(memory_budget(self.client).values())
+        return (max(self.row_chunks) * row_bytes < IN_PLACE_MIN_CHUNK_BYTES
+                and room >= 0.5 * data.n_samples * row_bytes)
 
     def _cache_plan(self, data, cache, kept_bytes_per_row):
         """``[(group, leading chunks to cache, worker)]``: group by group, on the worker
@@ -232,11 +247,12 @@ class Engine:
                  for g, m, _ in plan}
         if not graph:
             return
-        homes = {(f"gdd-data-{token}", g): worker for g, _, worker in plan}
+        homes = {(f"gdd-data-{token}", g): w for g, _, w in plan if w is not None}
         futures = self._execute(graph, list(graph), keep_all=True, homes=homes)[1]
         for (g, m, worker), future in zip(plan, futures):
             self._units[g] = [future, self._units[g][0][m:]]
-            self._homes[g] = worker
+            if worker is not None:
+                self._homes[g] = worker
 
     def close(self):
         """Release the persisted chunks (their futures) held for this engine."""
@@ -294,8 +310,10 @@ class Engine:
             if homes:
                 graph = _with_homes(graph, homes)
             futures = self.client.get(graph, keys, sync=False)
-            if keep_all:
-                self.client.gather(futures)  # raise any error now
+            if keep_all:  # wait, and raise any error now, leaving the data where it is
+                for future in futures:
+                    if future.exception() is not None:
+                        future.result()
                 return None, futures
             return futures[0].result(), futures[1:]
         get = dask.base.get_scheduler() or dask.threaded.get

@@ -14,7 +14,7 @@ from dask.utils import key_split
 from distributed import Client, get_task_stream
 from references import breast_cancer_logistic, diabetes_poisson, wine_multinomial
 
-from gdd_dask import make_objective, minimize
+from gdd_dask import engine, make_objective, minimize
 from gdd_dask.reduction import add_sums, tree_levels, tree_reduce
 
 
@@ -120,9 +120,13 @@ def test_cached_groups_run_where_their_chunks_live(client):
     assert all(t["worker"] == homes[t["key"][1]] for t in tasks)
 
 
-def test_persisted_input_is_used_in_place(logistic, client):
-    """Chunks the caller persisted are not copied: one task per chunk, on its worker,
-    and the same numbers as the lazy input."""
+@pytest.mark.parametrize("in_place", [True, False], ids=["big-chunks", "small-chunks"])
+def test_persisted_input(logistic, client, monkeypatch, in_place):
+    """Big chunks the caller persisted are used where they are: one task per chunk, on
+    its worker (aligned there, which copies only unaligned chunks). Small ones are
+    regrouped once (a task per chunk would cost more). Both give the numbers of the
+    lazy input."""
+    monkeypatch.setattr(engine, "IN_PLACE_MIN_CHUNK_BYTES", 1 if in_place else 2**40)
     X, y = chunked(logistic, 20)  # 29 chunks
     Xp, yp = client.persist([X, y])
     with get_task_stream(client=client) as stream:
@@ -130,8 +134,9 @@ def test_persisted_input_is_used_in_place(logistic, client):
     reference = fit(logistic, X, y, client=client)
     assert np.array_equal(result.x, reference.x) and result.fun == reference.fun
     counts = Counter(key_split(task["key"]) for task in stream.data)
-    assert counts["gdd-data"] == 0
-    assert counts["gdd-grad"] == result.nfev * X.numblocks[0]
+    n_tasks = X.numblocks[0] if in_place else 4  # groups of 8 chunks
+    assert counts["gdd-data"] == n_tasks
+    assert counts["gdd-grad"] == result.nfev * n_tasks
 
 
 def test_numpy_input_with_a_client_is_chunked_on_the_cluster(logistic, client):
