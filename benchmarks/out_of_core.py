@@ -38,13 +38,14 @@ from gdd_dask.datasets import make_classification, open_zarr
 RTOL = 1e-6
 
 
-def median_time(func, repeat):
+def run_times(func, repeat):
+    """Wall seconds of ``repeat`` calls of ``func()``."""
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
         func()
         times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    return times
 
 
 def read_store(path):
@@ -88,6 +89,27 @@ def cluster(limit):
                         dashboard_address=None, memory_limit=limit)
 
 
+def pass_vs_read(path, alpha, repeat, limit):
+    """Seconds, ``repeat`` runs each, of reading the store's X (``read_s``: in this
+    process, two threads; ``read_cluster_s``: as tasks on two workers of ``limit`` memory
+    each) and of one logistic gradient pass streamed from it on those workers
+    (``pass_s``, ``cache="none"``); ``store_over_memory_limit``: X's bytes over the
+    workers' memory."""
+    X, y = open_zarr(path)
+    read_s = run_times(lambda: read_store(path), repeat)
+    with cluster(limit) as small, Client(small, set_as_default=False) as c:
+        total = sum(w["memory_limit"] for w in c.scheduler_info()["workers"].values())
+        read_cluster_s = run_times(
+            lambda: c.compute(X.map_blocks(lambda b: b[:1].copy(), chunks=(1, X.shape[1])),
+                              sync=True), repeat)
+        with gdd_dask.make_objective("logistic", X, y, alpha=alpha, client=c,
+                                     cache="none") as objective:
+            w = np.zeros(objective.n_params)
+            pass_s = run_times(lambda: objective.value_and_grad(w), repeat)
+    return {"read_s": read_s, "read_cluster_s": read_cluster_s, "pass_s": pass_s,
+            "store_over_memory_limit": X.nbytes / total}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
@@ -120,24 +142,20 @@ def main():
         emit(tool="scikit-learn", what="LogisticRegression(lbfgs) to 1e-8, in memory",
              seconds=round(sklearn_s, 3), nit=int(ref.n_iter_[0]))
 
-        read_s = median_time(lambda: read_store(path), args.repeat)
-        emit(tool="zarr", what="read + decode X, 2 threads", seconds=round(read_s, 3),
-             gb_per_s=round(gb / read_s, 3))
+        read = {key: statistics.median(value) if isinstance(value, list) else value
+                for key, value in pass_vs_read(path, alpha, args.repeat, args.small_limit).items()}
+        emit(tool="zarr", what="read + decode X, 2 threads", seconds=round(read["read_s"], 3),
+             gb_per_s=round(gb / read["read_s"], 3))
+        emit(tool="dask+zarr", what="read + decode X on the workers",
+             seconds=round(read["read_cluster_s"], 3),
+             gb_per_s=round(gb / read["read_cluster_s"], 3))
+        emit(tool="gdd-dask", what="streamed gradient pass (cache=none)",
+             seconds=round(read["pass_s"], 3),
+             ratio_to_zarr_read=round(read["pass_s"] / read["read_s"], 3),
+             ratio_to_cluster_read=round(read["pass_s"] / read["read_cluster_s"], 3),
+             store_over_memory_limit=round(read["store_over_memory_limit"], 2))
         with cluster(args.small_limit) as small, Client(small, set_as_default=False) as c:
             limit = sum(w["memory_limit"] for w in c.scheduler_info()["workers"].values())
-            read_cluster_s = median_time(
-                lambda: c.compute(X.map_blocks(lambda b: b[:1], chunks=(1, X.shape[1])),
-                                  sync=True), args.repeat)
-            emit(tool="dask+zarr", what="read + decode X on the workers",
-                 seconds=round(read_cluster_s, 3), gb_per_s=round(gb / read_cluster_s, 3))
-            with gdd_dask.make_objective("logistic", X, y, alpha=alpha, client=c,
-                                         cache="none") as objective:
-                w = np.zeros(objective.n_params)
-                pass_s = median_time(lambda: objective.value_and_grad(w), args.repeat)
-            emit(tool="gdd-dask", what="streamed gradient pass (cache=none)",
-                 seconds=round(pass_s, 3), ratio_to_zarr_read=round(pass_s / read_s, 3),
-                 ratio_to_cluster_read=round(pass_s / read_cluster_s, 3),
-                 store_over_memory_limit=round(X.nbytes / limit, 2))
             for solver in ("auto", "lbfgs"):
                 samples, stop = [], threading.Event()
                 sampler = threading.Thread(target=peak_memory, args=(c, stop, samples))

@@ -1,0 +1,51 @@
+"""The benchmark suite end to end at a tiny size: ``benchmarks/run.py --suite smoke``.
+
+dask-ml and matplotlib are optional (``.[bench]``): without them the suite skips their
+part with a note, which is what this test checks then.
+"""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def installed(module):
+    return importlib.util.find_spec(module) is not None
+
+
+def test_smoke_suite_writes_every_output(tmp_path):
+    out, results = tmp_path / "results", tmp_path / "RESULTS.md"
+    command = [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--suite", "smoke",
+               "--data-dir", str(tmp_path / "data"), "--out-dir", str(out),
+               "--write-results", "--results-file", str(results)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-4000:]
+
+    rows = [json.loads(line) for line in (out / "smoke.jsonl").read_text().splitlines()]
+    assert {"reference", "pass", "overhead", "optimum", "store"} <= {r["measure"] for r in rows}
+    assert {r["problem"].split()[0] for r in rows} == {"logistic", "regression"}
+    tools = {r["tool"] for r in rows}
+    assert {"gdd-dask", "scikit-learn", "numpy"} <= tools
+    for row in rows:
+        assert {"suite", "tool", "solver", "config", "wall_s", "runs"} <= set(row)
+    gdd_fits = [r for r in rows if r["measure"] == "optimum" and r["tool"] == "gdd-dask"]
+    assert gdd_fits and all(r["gap"] <= 1e-6 and r["wall_s"] > 0 for r in gdd_fits)
+
+    markdown = (out / "smoke.md").read_text()
+    assert "## Targets" in markdown and "| gdd-dask | lbfgs |" in markdown
+    assert "## Machine" in results.read_text()
+    if installed("dask_ml"):
+        assert "dask-ml" in tools and "| dask-ml |" in markdown
+    else:
+        assert "dask-ml" not in tools and "dask_ml is not installed" in done.stderr
+    if installed("matplotlib"):
+        assert (out / "smoke.png").read_bytes()[:8] == PNG_MAGIC
+        assert "](smoke.png)" in markdown
+    else:
+        assert not (out / "smoke.png").exists()
+        assert "matplotlib is not installed" in done.stderr
