@@ -50,6 +50,9 @@ IN_PLACE_MIN_CHUNK_BYTES = 64 * 2**20
 are at least this big; smaller ones are regrouped once, when there is room: a task
 costs the scheduler a millisecond or two whatever its size (about the time to read
 8 MB), while moving a chunk costs about as much as ten passes over it."""
+STREAMED_TASK_BYTES = 32 * 2**20
+"""Bytes of X a task that streams its chunks reads, at least (when there are chunks
+enough): see :func:`group_span`."""
 STREAMING_CHUNKS_PER_WORKER = 3
 """Streamed chunks a worker may hold at once (in flight plus temporaries), reserved."""
 
@@ -132,13 +135,21 @@ def _is_future(value):
     return isinstance(value, Future)
 
 
-def group_span(n_chunks, split_every, n_workers, tasks_per_worker=2):
-    """Chunks per task: the largest ``split_every**k`` that still leaves at least
-    ``tasks_per_worker`` tasks per worker (1 when there are few chunks). A group of
-    ``split_every**k`` consecutive chunks is a whole subtree of the reduction tree, so
-    its task folds exactly what the tree would."""
+def group_span(n_chunks, split_every, n_workers, *, streamed=False, chunk_bytes=0,
+               tasks_per_worker=2):
+    """Chunks per task: a power ``split_every**k``, so that a group of consecutive
+    chunks is a whole subtree of the reduction tree and its task folds exactly what the
+    tree would.
+
+    Cached data: the largest span that still leaves ``tasks_per_worker`` tasks per
+    worker (each task costs the scheduler a millisecond or two). Streamed data: the
+    smallest span whose task reads :data:`STREAMED_TASK_BYTES` (reads amortize the
+    task's cost, and small tasks balance the workers as they go), within the same
+    limit."""
     span = 1
     while -(-n_chunks // (span * split_every)) >= tasks_per_worker * max(1, n_workers):
+        if streamed and span * chunk_bytes >= STREAMED_TASK_BYTES:
+            break
         span *= split_every
     return span
 
@@ -168,7 +179,10 @@ class Engine:
         refs = [None if a is None else _chunk_refs(a, self.client) for a in arrays]
         persisted = all(_is_future(ref) for ref in refs[0])  # by the caller
         in_place = persisted and not self._regroup(data)
-        span = 1 if in_place else group_span(self.n_chunks, split_every, self.n_workers)
+        span = 1 if in_place else group_span(
+            self.n_chunks, split_every, self.n_workers,
+            streamed=not persisted and self._streams(data, cache),
+            chunk_bytes=max(self.row_chunks) * data.X.shape[1] * data.X.dtype.itemsize)
         self.groups = [range(g, min(g + span, self.n_chunks))
                        for g in range(0, self.n_chunks, span)]
         chunks = [tuple(None if r is None else r[i] for r in refs) for i in range(self.n_chunks)]
@@ -184,6 +198,14 @@ class Engine:
     @property
     def n_chunks(self):
         return len(self.row_chunks)
+
+    def _streams(self, data, cache):
+        """Whether chunks will stream from their source: ``cache="none"``, or ``"auto"``
+        with X bigger than the workers' memory budget."""
+        if cache != "auto":
+            return cache == "none"
+        row_bytes = data.X.shape[1] * data.X.dtype.itemsize
+        return data.n_samples * row_bytes > sum(memory_budget(self.client).values())
 
     def _regroup(self, data):
         """Whether to regroup chunks the caller persisted: when they are small (a task
