@@ -8,6 +8,8 @@ scikit-learn or SciPy: about 70 MB of process memory instead of 200 MB.
 from importlib import import_module
 
 _EXPORTS = {
+    "ElasticNet": "estimators",
+    "Lasso": "estimators",
     "LinearRegression": "estimators",
     "LogisticRegression": "estimators",
     "PoissonRegressor": "estimators",

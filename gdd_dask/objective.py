@@ -43,11 +43,12 @@ class Objective:
     Use as a context manager (or call :meth:`close`) to release persisted chunks.
     """
 
-    def __init__(self, loss, engine, *, n_features, fit_intercept=True, penalty="l2", alpha=0.0):
+    def __init__(self, loss, engine, *, n_features, fit_intercept=True, penalty="l2", alpha=0.0,
+                 l1_ratio=None):
         self.loss, self.engine, self.fit_intercept = loss, engine, bool(fit_intercept)
         self.n_features = n_features
         self.n_params = loss.n_params(n_features, fit_intercept=self.fit_intercept)
-        self.set_penalty(penalty, alpha)
+        self.set_penalty(penalty, alpha, l1_ratio)
         self.n_passes = 0
         self.supports_margins = all(callable(getattr(loss, m, None))
                                     for m in ("raw_prediction", "value_from_raw"))
@@ -67,10 +68,10 @@ class Objective:
         if not self.keeps_margins:
             self._kept.clear()
 
-    def set_penalty(self, penalty="l2", alpha=0.0):
+    def set_penalty(self, penalty="l2", alpha=0.0, l1_ratio=None):
         """Replace the penalty, e.g. once ``weight_sum`` is known (``alpha = 1/(C W)``)."""
         mask = self.loss.penalty_mask(self.n_features, fit_intercept=self.fit_intercept)
-        self.penalty = make_penalty(penalty, alpha, mask)
+        self.penalty = make_penalty(penalty, alpha, mask, l1_ratio)
 
     # -- passes -------------------------------------------------------------------
     def _sums(self, kind, params, *vector):
@@ -101,7 +102,8 @@ class Objective:
         return float(loss_sum) / self.weight_sum + self.penalty.value(params)
 
     def value_and_grad(self, params):
-        """``(f(w), grad f(w))``: one pass."""
+        """``(f(w), grad f(w))``: one pass. With a non-smooth penalty ``f`` includes all
+        of it and the gradient is that of the smooth part (see ``gdd_dask.penalties``)."""
         params, (loss_sum, grad) = self._sums("grad", params)
         f = float(loss_sum) / self.weight_sum + self.penalty.value(params)
         return f, grad / self.weight_sum + self.penalty.grad(params)
@@ -154,7 +156,8 @@ class Objective:
 
 
 def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalty="l2",
-                   alpha=0.0, client=None, split_every=8, cache="auto", chunk_rows=None):
+                   alpha=0.0, l1_ratio=None, client=None, split_every=8, cache="auto",
+                   chunk_rows=None):
     """Validate the data, pick the engine and build the :class:`Objective`.
 
     Dask input, or any input when a client is given or a default client exists, runs
@@ -176,7 +179,7 @@ def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalt
         engine = InProcessEngine(data, split_every=split_every)
     try:
         return Objective(loss, engine, n_features=data.n_features, fit_intercept=fit_intercept,
-                         penalty=penalty, alpha=alpha)
+                         penalty=penalty, alpha=alpha, l1_ratio=l1_ratio)
     except BaseException:
         engine.close()
         raise

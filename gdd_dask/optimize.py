@@ -22,16 +22,18 @@ def _check_number(value, name, *, low, integer=False, inclusive=True):
 
 
 def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalty="l2",
-             fit_intercept=True, tol=1e-4, max_iter=100, x0=None, client=None,
+             l1_ratio=None, fit_intercept=True, tol=1e-4, max_iter=100, x0=None, client=None,
              split_every=8, cache="auto", chunk_rows=None, callback=None, options=None):
     """Minimize a loss over row-chunked data by distributed gradient methods.
 
     The objective is the mean weighted loss plus penalty,
 
     .. math:: f(w) = \\frac{\\sum_i s_i\\, l(y_i, x_i; w)}{\\sum_i s_i}
-              + \\frac{\\alpha}{2} \\lVert w_{\\text{pen}} \\rVert^2,
+              + \\alpha P(w_{\\text{pen}}),
 
-    where intercepts are never penalized. Each evaluation is one pass over ``X``: one
+    with ``P`` half the squared L2 norm (``"l2"``), the L1 norm (``"l1"``) or
+    ``r |w|_1 + (1 - r)/2 |w|^2`` (``"elasticnet"``, ``r = l1_ratio``); intercepts are
+    never penalized. Each evaluation is one pass over ``X``: one
     task per row chunk on the Dask workers and a fixed-order tree reduction (fan-in
     ``split_every``) of the partial sums; the solver's update runs on the client.
 
@@ -43,13 +45,14 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
     X : array-like or dask array, shape (n_samples, n_features)
     y : array-like or dask array, shape (n_samples,)
     solver : str or callable
-        A name from ``gdd_dask.solvers.SOLVERS`` (``"lbfgs"``, ``"newton"``, ``"gd"``)
-        or ``"auto"``: Newton for narrow problems (up to 32 parameters in memory, 64
-        when chunks stream from their source, 1,000 for least squares), else L-BFGS.
+        A name from ``gdd_dask.solvers.SOLVERS`` (``"lbfgs"``, ``"newton"``, ``"gd"``,
+        ``"proximal"``) or ``"auto"``: proximal gradient for L1 and elastic-net
+        penalties, Newton for narrow problems (up to 32 parameters in memory, 64 when
+        chunks stream from their source, 1,000 for least squares), else L-BFGS.
     sample_weight : array-like, optional
         Non-negative weights ``s_i`` (default 1).
-    alpha, penalty : float, {"l2", None}
-        Penalty strength and kind.
+    alpha, penalty, l1_ratio : float, {"l2", "l1", "elasticnet", None}, float
+        Penalty strength and kind; ``l1_ratio`` in ``[0, 1]`` for ``"elasticnet"``.
     fit_intercept : bool
         Learn intercepts (the last ``n_outputs`` parameters).
     tol, max_iter : float, int
@@ -82,7 +85,7 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
     if chunk_rows is not None:
         _check_number(chunk_rows, "chunk_rows", low=1, integer=True)
     with make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
-                        penalty=penalty, alpha=alpha, client=client,
+                        penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, client=client,
                         split_every=split_every, cache=cache,
                         chunk_rows=chunk_rows) as objective:
         return solve(objective, solver=solver, x0=x0, tol=tol, max_iter=max_iter,

@@ -1,23 +1,38 @@
 """Penalties, applied once on the client to the reduced sums (never per chunk).
 
 A penalty acts on the parameters selected by the loss's ``penalty_mask`` (never on
-intercepts). Smooth penalties give ``value``, ``grad`` and ``hessian_diag``, which the
-objective adds to the data term. ``prox(params, step)`` is the proximal operator
-``argmin_z penalty(z) + ||z - params||^2 / (2 step)``, the hook for proximal solvers
-(L1 and elastic net are non-smooth and live there).
+intercepts) and splits into a smooth part and a non-smooth part:
+
+- ``value(w)``: the whole penalty, part of the objective's value;
+- ``grad(w)``, ``hessian_diag(w)``: of the smooth part, added to the data term's;
+- ``nonsmooth_value(w)`` and ``prox(w, t)``: the non-smooth part ``h`` and its
+  proximal operator ``argmin_z h(z) + ||z - w||^2 / (2 t)``, for the proximal solver.
+
+``"l2"``: ``alpha/2 ||w||^2`` (smooth). ``"l1"``: ``alpha ||w||_1``. ``"elasticnet"``:
+``alpha (r ||w||_1 + (1 - r)/2 ||w||^2)`` with ``r = l1_ratio``, scikit-learn's
+parametrization.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["L2Penalty", "NoPenalty", "make_penalty"]
+__all__ = ["ElasticNetPenalty", "L2Penalty", "NoPenalty", "PENALTIES", "make_penalty",
+           "soft_threshold"]
+
+PENALTIES = ("l2", "l1", "elasticnet", None)
+
+
+def soft_threshold(w, threshold):
+    """``sign(w) max(|w| - threshold, 0)``: the proximal operator of ``threshold |w|``."""
+    return np.sign(w) * np.maximum(np.abs(w) - threshold, 0.0)
 
 
 class NoPenalty:
     """``P(w) = 0``."""
 
     alpha = 0.0
+    smooth = True
 
     def value(self, params):
         return 0.0
@@ -28,6 +43,9 @@ class NoPenalty:
     def hessian_diag(self, params):
         return np.zeros_like(params)
 
+    def nonsmooth_value(self, params):
+        return 0.0
+
     def prox(self, params, step):
         return params
 
@@ -35,39 +53,61 @@ class NoPenalty:
         return "NoPenalty()"
 
 
-class L2Penalty:
-    """``P(w) = alpha/2 * ||w[mask]||^2``; ``prox = w / (1 + step alpha)`` on the mask."""
+class ElasticNetPenalty(NoPenalty):
+    """``P(w) = alpha (r ||w||_1 + (1 - r)/2 ||w||^2)`` on the mask; ``r = 0`` is L2
+    (smooth), ``r = 1`` is L1. The prox is soft-thresholding by ``step alpha r``."""
 
-    def __init__(self, alpha, mask):
-        self.alpha = float(alpha)
+    def __init__(self, alpha, mask, l1_ratio):
+        self.alpha, self.l1_ratio = float(alpha), float(l1_ratio)
         self.mask = np.asarray(mask, dtype=bool)
-        self._scale = self.alpha * self.mask
+        self.smooth = self.l1_ratio == 0
+        self._l1 = self.alpha * self.l1_ratio * self.mask
+        self._l2 = self.alpha * (1.0 - self.l1_ratio) * self.mask
 
     def value(self, params):
-        w = params[self.mask]
-        return 0.5 * self.alpha * float(w @ w)
+        return 0.5 * float(self._l2 @ params**2) + self.nonsmooth_value(params)
 
     def grad(self, params):
-        return self._scale * params
+        return self._l2 * params
 
     def hessian_diag(self, params):
-        return self._scale.astype(float)
+        return self._l2.astype(float)
+
+    def nonsmooth_value(self, params):
+        return float(self._l1 @ np.abs(params))
 
     def prox(self, params, step):
-        return params / (1.0 + step * self._scale)
+        return soft_threshold(params, step * self._l1)
 
     def __repr__(self):
-        return f"L2Penalty(alpha={self.alpha})"
+        if self.l1_ratio == 0:
+            return f"L2Penalty(alpha={self.alpha})"
+        if self.l1_ratio == 1:
+            return f"L1Penalty(alpha={self.alpha})"
+        return f"ElasticNetPenalty(alpha={self.alpha}, l1_ratio={self.l1_ratio})"
 
 
-def make_penalty(penalty, alpha, mask):
-    """Build the penalty named ``penalty`` (``"l2"`` or ``None``) with strength alpha."""
+def L2Penalty(alpha, mask):
+    """``P(w) = alpha/2 ||w[mask]||^2``."""
+    return ElasticNetPenalty(alpha, mask, 0.0)
+
+
+def make_penalty(penalty, alpha, mask, l1_ratio=None):
+    """The penalty named ``penalty`` (one of :data:`PENALTIES`) with strength
+    ``alpha`` (and ``l1_ratio`` in ``[0, 1]`` for ``"elasticnet"``)."""
     if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)):
         raise TypeError(f"alpha must be a real number, got {type(alpha).__name__}")
     if not np.isfinite(alpha) or alpha < 0:
         raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
-    if penalty not in (None, "l2"):
-        raise ValueError(f"unknown penalty {penalty!r}; choose 'l2' or None")
+    if penalty not in PENALTIES:
+        raise ValueError(f"unknown penalty {penalty!r}; choose one of {PENALTIES}")
+    if penalty == "elasticnet":
+        if isinstance(l1_ratio, bool) or not isinstance(l1_ratio, (int, float, np.number)) \
+                or not 0 <= l1_ratio <= 1:
+            raise ValueError(
+                f"l1_ratio must be a number in [0, 1] for penalty='elasticnet'; "
+                f"got {l1_ratio!r}")
     if penalty is None or alpha == 0:
         return NoPenalty()
-    return L2Penalty(alpha, mask)
+    ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
+    return ElasticNetPenalty(alpha, mask, ratio)

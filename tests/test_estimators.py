@@ -417,7 +417,7 @@ def test_prediction_blocks_run_on_any_array_namespace():
 @pytest.mark.parametrize("model, error, match", [
     (LogisticRegression(C=-1.0), ValueError, "'C' parameter"),
     (Ridge(alpha="big"), TypeError, "'alpha' parameter"),
-    (LogisticRegression(penalty="l1"), ValueError, "'penalty' parameter"),
+    (LogisticRegression(penalty="l3"), ValueError, "'penalty' parameter"),
     (LinearRegression(solver="nope"), ValueError, "'solver' parameter.*'nope'"),
     (LinearRegression(client="tcp://127.0.0.1:8786"), TypeError, "client"),
     (LinearRegression(split_every=1), ValueError, "'split_every' parameter"),

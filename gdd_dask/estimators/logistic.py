@@ -78,12 +78,19 @@ class LogisticRegression(ClassifierMixin, LinearModel):
 
     Parameters
     ----------
-    penalty : {"l2", None}, default="l2"
-        L2 penalty on the coefficients (never on the intercepts), or none (then ``C``
-        is not used).
+    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
+        Penalty on the coefficients (never on the intercepts), or none (then ``C`` is
+        not used). ``"l1"`` and ``"elasticnet"`` need a solver for non-smooth
+        objectives: ``"proximal"`` or ``"auto"``.
     C : float, default=1.0
         Inverse regularization strength, as in scikit-learn: the objective is
-        :math:`C \\sum_i s_i l_i + \\frac{1}{2} \\lVert W \\rVert^2`.
+        :math:`C \\sum_i s_i l_i + P(W)` with :math:`P = \\frac{1}{2} \\lVert W
+        \\rVert^2`, :math:`\\lVert W \\rVert_1`, or :math:`r \\lVert W \\rVert_1 +
+        \\frac{1 - r}{2} \\lVert W \\rVert^2` (``r = l1_ratio``).
+    l1_ratio : float in [0, 1], default=None
+        The L1 share of the penalty: when given it sets the mix whatever ``penalty``
+        says (as in scikit-learn >= 1.8: 0 is L2, 1 is L1); required for
+        ``penalty="elasticnet"``.
     fit_intercept : bool, default=True
     class_weight : dict, "balanced" or None, default=None
         Multiplies ``sample_weight`` by each row's class weight;
@@ -112,16 +119,18 @@ class LogisticRegression(ClassifierMixin, LinearModel):
 
     _parameter_constraints: dict = {
         **LinearModel._parameter_constraints,
-        "penalty": [StrOptions({"l2"}), None],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "C": [Interval(Real, 0, None, closed="neither")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def __init__(self, *, penalty="l2", C=1.0, fit_intercept=True, class_weight=None,
-                 solver="lbfgs", tol=1e-4, max_iter=100, warm_start=False, client=None,
-                 split_every=8, cache="auto", verbose=0, random_state=None):
+    def __init__(self, *, penalty="l2", C=1.0, l1_ratio=None, fit_intercept=True,
+                 class_weight=None, solver="lbfgs", tol=1e-4, max_iter=100, warm_start=False,
+                 client=None, split_every=8, cache="auto", verbose=0, random_state=None):
         self.penalty = penalty
         self.C = C
+        self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
         self.solver = solver
@@ -135,9 +144,14 @@ class LogisticRegression(ClassifierMixin, LinearModel):
         self.random_state = random_state
 
     def _penalty(self, weight_sum):
+        """``l1_ratio`` alone chooses the mix, as in scikit-learn >= 1.8 (``0``: L2,
+        ``1``: L1); otherwise ``penalty`` does."""
         if self.penalty is None:
             return None, 0.0
-        return "l2", 1.0 / (float(self.C) * weight_sum)
+        alpha = 1.0 / (float(self.C) * weight_sum)
+        if self.l1_ratio is not None:
+            return "elasticnet", alpha, float(self.l1_ratio)
+        return self.penalty, alpha, None
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model on labels of any type; see the class docstring.

@@ -37,7 +37,7 @@ from .inputs import (
 )
 from .metrics import poisson_d2, r2
 
-__all__ = ["LinearRegression", "PoissonRegressor", "Ridge"]
+__all__ = ["ElasticNet", "Lasso", "LinearRegression", "PoissonRegressor", "Ridge"]
 
 
 def _predict_block(loss, coef, intercept, X):
@@ -223,6 +223,104 @@ feature_names_in_
 
     def _penalty(self, weight_sum):
         return "l2", float(self.alpha) / weight_sum
+
+
+class ElasticNet(_Regressor):
+    """Least squares with L1 and L2 penalties, as :class:`sklearn.linear_model.ElasticNet`.
+
+    Minimizes :math:`\\frac{1}{2 \\sum_i s_i} \\sum_i s_i (y_i - x_i w - b)^2
+    + \\alpha r \\lVert w \\rVert_1 + \\frac{\\alpha (1 - r)}{2} \\lVert w \\rVert^2`
+    with ``r = l1_ratio``, by proximal gradient steps (``solver="auto"``); the intercept
+    is not penalized. Coefficients are exactly zero where the L1 part puts them.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength of the penalty, as in scikit-learn.
+    l1_ratio : float in [0, 1], default=0.5
+        The L1 share of the penalty (1: the lasso, 0: ridge).
+    tol : float, default=1e-6
+        Stop when the proximal gradient step ``max_i |w_i - prox(w - grad)_i|`` is at
+        most ``tol``.
+    fit_intercept, solver, max_iter, warm_start, client, split_every, cache, verbose, \
+random_state
+        As in :class:`LinearRegression`; the solver must handle the L1 part
+        (``"auto"`` or ``"proximal"``) unless ``l1_ratio`` is 0.
+
+    Attributes
+    ----------
+    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, \
+feature_names_in_
+        As in :class:`LinearRegression`.
+    """
+
+    _parameter_constraints: dict = {
+        **_Regressor._parameter_constraints,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+    }
+
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, solver="auto",
+                 tol=1e-6, max_iter=1000, warm_start=False, client=None, split_every=8,
+                 cache="auto", verbose=0, random_state=None):
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.client = client
+        self.split_every = split_every
+        self.cache = cache
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def _penalty(self, weight_sum):
+        return "elasticnet", float(self.alpha), float(self.l1_ratio)
+
+
+class Lasso(ElasticNet):
+    """Least squares with an L1 penalty, as :class:`sklearn.linear_model.Lasso`.
+
+    Minimizes :math:`\\frac{1}{2 \\sum_i s_i} \\sum_i s_i (y_i - x_i w - b)^2
+    + \\alpha \\lVert w \\rVert_1`: :class:`ElasticNet` with ``l1_ratio=1``.
+
+    Parameters
+    ----------
+    alpha : float, default=1.0
+        Strength of the L1 penalty, as in scikit-learn.
+    fit_intercept, solver, tol, max_iter, warm_start, client, split_every, cache, \
+verbose, random_state
+        As in :class:`ElasticNet`.
+
+    Attributes
+    ----------
+    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, \
+feature_names_in_
+        As in :class:`LinearRegression`.
+    """
+
+    _parameter_constraints: dict = {
+        k: v for k, v in ElasticNet._parameter_constraints.items() if k != "l1_ratio"}
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, solver="auto", tol=1e-6,
+                 max_iter=1000, warm_start=False, client=None, split_every=8, cache="auto",
+                 verbose=0, random_state=None):
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.solver = solver
+        self.tol = tol
+        self.max_iter = max_iter
+        self.warm_start = warm_start
+        self.client = client
+        self.split_every = split_every
+        self.cache = cache
+        self.verbose = verbose
+        self.random_state = random_state
+
+    def _penalty(self, weight_sum):
+        return "l1", float(self.alpha)
 
 
 class PoissonRegressor(_Regressor):

@@ -9,10 +9,14 @@ from __future__ import annotations
 from .gd import gd
 from .lbfgs import lbfgs
 from .newton import newton
+from .proximal import proximal
 
-__all__ = ["SOLVERS", "auto_solver", "gd", "get_solver", "lbfgs", "newton", "register_solver"]
+__all__ = ["SOLVERS", "auto_solver", "gd", "get_solver", "lbfgs", "newton", "proximal",
+           "register_solver"]
 
-SOLVERS = {"gd": gd, "lbfgs": lbfgs, "newton": newton}
+SOLVERS = {"gd": gd, "lbfgs": lbfgs, "newton": newton, "proximal": proximal}
+SMOOTH_ONLY = {"gd", "lbfgs", "newton"}
+"""Solvers that need the whole objective smooth (no L1 part)."""
 NEWTON_MAX_PARAMS = {"quadratic": 1000, "streaming": 64, "memory": 32}
 """Up to how many parameters ``"auto"`` picks Newton. A quadratic loss (least squares)
 converges in one Newton step. Otherwise a Newton pass does ``O(n p^2)`` work against
@@ -22,8 +26,10 @@ chunk only for narrow data, and in memory it pays off for fewer parameters still
 
 
 def auto_solver(objective):
-    """``"newton"`` for narrow problems (see :data:`NEWTON_MAX_PARAMS`), else
-    ``"lbfgs"``."""
+    """``"proximal"`` for a penalty with a non-smooth part, ``"newton"`` for narrow
+    problems (see :data:`NEWTON_MAX_PARAMS`), else ``"lbfgs"``."""
+    if not objective.penalty.smooth:
+        return "proximal"
     engine = objective.engine
     if getattr(objective.loss, "quadratic", False):
         kind = "quadratic"
@@ -49,4 +55,8 @@ def get_solver(solver, objective=None):
     if solver not in SOLVERS:
         raise ValueError(
             f"unknown solver {solver!r}; choose 'auto' or one of {sorted(SOLVERS)}")
+    if solver in SMOOTH_ONLY and objective is not None and not objective.penalty.smooth:
+        raise ValueError(
+            f"solver {solver!r} needs a smooth objective, but {objective.penalty!r} has an "
+            "L1 part; use solver='proximal' (or 'auto')")
     return SOLVERS[solver]
