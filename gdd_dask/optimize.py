@@ -48,7 +48,7 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
         A name from ``gdd_dask.solvers.SOLVERS`` (``"lbfgs"``, ``"newton"``, ``"gd"``,
         ``"proximal"``) or ``"auto"``: proximal gradient for L1 and elastic-net
         penalties, Newton for narrow problems (up to 32 parameters in memory, 64 when
-        chunks stream from their source, 1,000 for least squares), else L-BFGS.
+        chunks stream from their source or the loss is quadratic), else L-BFGS.
     sample_weight : array-like, optional
         Non-negative weights ``s_i`` (default 1).
     alpha, penalty, l1_ratio : float, {"l2", "l1", "elasticnet", None}, float
