@@ -20,7 +20,8 @@ from array_api_compat import (
 from .reduction import add_sums, tree_reduce
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
-           "chunk_sums", "load_group", "row_blocks", "run_group", "to_numpy"]
+           "chunk_local_sgd", "chunk_sums", "load_group", "row_blocks", "run_group",
+           "run_rows", "to_numpy"]
 
 
 class Inline:
@@ -152,6 +153,16 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     return sums, margins[0] if len(margins) == 1 else xp.concat(margins, axis=0)
 
 
+def run_rows(func, offset, index, position, parts, rows, *shared):
+    """The task of one mini-batch: ``func(offset, index, X[rows], y[rows],
+    sample_weight[rows], *shared)`` on the chunk at ``position`` of its group (``parts``
+    as for :func:`run_group`), ``rows`` local to the chunk."""
+    chunk = [chunk for part in parts for chunk in part][position]
+    data = [None if a is None else (a.load() if isinstance(a, Inline) else a)[rows, ...]
+            for a in chunk]
+    return func(offset, index, *data, *shared)
+
+
 def run_group(func, split_every, keep, with_X, offsets, indices, parts, kept, *shared):
     """The task of a group of consecutive chunks: ``func(offset_i, i, *chunk_i,
     *kept_i, *shared)`` for each chunk, folded by the fixed tree of the group's chunks
@@ -174,6 +185,32 @@ def run_group(func, split_every, keep, with_X, offsets, indices, parts, kept, *s
     if not keep:
         return tree_reduce(outs, split_every)
     return tree_reduce([o[0] for o in outs], split_every), [o[1] for o in outs]
+
+
+def chunk_local_sgd(loss, fit_intercept, penalty, local_steps, batch_size, learning_rate,
+                    offset, index, X, y, sample_weight, params, seed):
+    """Local SGD on one chunk: ``local_steps`` steps ``w <- w - eta grad f_B(w)`` from
+    ``params`` on batches of the chunk's own rows (drawn by ``seed`` and the chunk
+    index), where ``f_B`` is the batch's mean weighted loss plus ``penalty``. Returns
+    ``(m w_local, m)`` with ``m`` the chunk's weight, so the tree's sums give the
+    weighted average of the local models."""
+    xp = array_namespace(X)
+    X, y, sample_weight = (as_float64(a, xp) for a in (aligned(X), y, sample_weight))
+    rng = np.random.default_rng([int(seed), int(index)])
+    w = np.asarray(params, dtype=np.float64)
+    n = X.shape[0]
+    for _ in range(local_steps):
+        rows = xp.asarray(np.sort(rng.choice(n, size=min(batch_size, n), replace=False)),
+                          device=device(X))
+        sw = None if sample_weight is None else xp.take(sample_weight, rows)
+        weight = float(rows.shape[0]) if sw is None else float(to_numpy(xp.sum(sw)))
+        if weight <= 0:
+            continue
+        _, grad = loss.grad_sum(xp.take(X, rows, axis=0), xp.take(y, rows), sw,
+                                xp.asarray(w, device=device(X)), fit_intercept=fit_intercept)
+        w = w - learning_rate * (to_numpy(grad) / weight + penalty.grad(w))
+    m = float(n) if sample_weight is None else float(to_numpy(xp.sum(sample_weight)))
+    return m * w, np.float64(m)
 
 
 def chunk_line_sums(loss, offset, index, y, sample_weight, kept_a, kept_b, steps):

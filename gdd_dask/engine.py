@@ -35,7 +35,7 @@ import numpy as np
 from dask.core import flatten
 from dask.optimization import cull
 
-from .chunk import Inline, load_group, run_group
+from .chunk import Inline, load_group, run_group, run_rows
 from .data import row_offsets
 from .reduction import add_kept_sums, add_sums, tree_levels
 
@@ -127,6 +127,31 @@ def _with_homes(graph, homes):
         annotations={"workers": lambda key: [homes[key]], "allow_other_workers": True})
     rest = MaterializedLayer({k: v for k, v in graph.items() if k not in homes})
     return HighLevelGraph({"homed": homed, "rest": rest}, {"homed": set(), "rest": {"homed"}})
+
+
+class _Done:
+    """A finished value with a future's ``result()``."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class _Completed:
+    """``distributed.as_completed(with_results=True)`` for finished values."""
+
+    def __init__(self):
+        self._queue = []
+
+    def add(self, handle):
+        self._queue.append(handle)
+
+    def __iter__(self):
+        while self._queue:
+            handle = self._queue.pop(0)
+            yield handle, handle.result()
 
 
 def _is_future(value):
@@ -319,6 +344,39 @@ class Engine:
         for key, group_key in zip(kept, keys):
             graph[key] = (operator.getitem, group_key, 1)  # the group's output itself goes
         return self._execute(graph, [final, *kept], homes=homes)
+
+    def run_rows(self, prefix, func, index, rows, *broadcast):
+        """``func(offset, index, X[rows], y[rows], sample_weight[rows], *broadcast)`` for
+        rows ``rows`` of chunk ``index``: one task, on the worker holding the chunk (a
+        mini-batch step)."""
+        return self.submit_rows(prefix, func, index, rows, *broadcast).result()
+
+    def completed(self):
+        """An iterator of ``(handle, value)`` of :meth:`submit_rows` handles in the order
+        they finish, to which more handles can be added (``.add(handle)``)."""
+        from distributed import as_completed
+
+        if self.client is None:
+            return _Completed()
+        return as_completed(loop=self.client.loop, with_results=True)
+
+    def submit_rows(self, prefix, func, index, rows, *broadcast):
+        """:meth:`run_rows` without waiting: a handle (a future, or a finished value
+        for the local scheduler) for :meth:`completed`."""
+        if self._units is None:
+            raise RuntimeError("this engine is closed")
+        g = next(g for g, group in enumerate(self.groups) if index in group)
+        token = uuid.uuid4().hex
+        graph = {f"gdd-params-{token}-{j}": value for j, value in enumerate(broadcast)}
+        shared = list(graph)
+        key = (f"{prefix}-{token}", index)
+        graph[key] = (run_rows, func, self.offsets[index], index, index - self.groups[g][0],
+                      self._units[g], np.asarray(rows), *shared)
+        homes = {key: self._homes[g]} if g in self._homes else None
+        if self.client is None:
+            return _Done(self._execute(graph, [key])[0])
+        graph = _with_homes(graph, homes) if homes else graph
+        return self.client.get(graph, [key], sync=False)[0]
 
     def _execute(self, graph, keys, keep_all=False, homes=None):
         """Run ``graph``; ``(value of keys[0], handles of keys[1:])`` (with

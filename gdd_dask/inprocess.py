@@ -7,6 +7,8 @@ same numbers. Used for small in-memory data and as the reference in tests.
 
 from __future__ import annotations
 
+import numpy as np
+
 from .data import row_offsets
 from .reduction import add_kept_sums, tree_levels, tree_reduce
 
@@ -36,6 +38,29 @@ class InProcessEngine:
 
     def close(self):
         self._data = None
+
+    def run_rows(self, prefix, func, index, rows, *broadcast):
+        """``func`` on rows ``rows`` of chunk ``index``; as
+        :meth:`gdd_dask.engine.Engine.run_rows`."""
+        if self._data is None:
+            raise RuntimeError("this engine is closed")
+        start = self.offsets[index]
+        rows = start + np.asarray(rows)
+        data = [None if a is None else a[rows] for a in
+                (self._data.X, self._data.y, self._data.sample_weight)]
+        return func(start, index, *data, *broadcast)
+
+    def submit_rows(self, prefix, func, index, rows, *broadcast):
+        """:meth:`run_rows`, done now: a handle for :meth:`completed`."""
+        from .engine import _Done
+
+        return _Done(self.run_rows(prefix, func, index, rows, *broadcast))
+
+    def completed(self):
+        """Handles in the order they were added (they are all finished)."""
+        from .engine import _Completed
+
+        return _Completed()
 
     def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False):
         """``tree_reduce([func(offset, i, *chunk_i, *per_chunk_i, *broadcast)])``; the

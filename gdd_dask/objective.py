@@ -23,7 +23,7 @@ from functools import partial
 
 import numpy as np
 
-from .chunk import chunk_check, chunk_line_sums, chunk_sums
+from .chunk import chunk_check, chunk_line_sums, chunk_local_sgd, chunk_sums
 from .data import as_data
 from .engine import Engine, check_cache, compute, resolve_client
 from .inprocess import InProcessEngine
@@ -115,6 +115,41 @@ class Objective:
         H = hess / self.weight_sum
         H[np.diag_indices_from(H)] += self.penalty.hessian_diag(params)
         return f, grad / self.weight_sum + self.penalty.grad(params), H
+
+    def batch_value_and_grad(self, params, index, rows):
+        """``(f_B(w), grad f_B(w))`` from rows ``rows`` of chunk ``index`` (one task):
+        ``n / (b W) sum_{i in B} s_i l_i`` plus the penalty, an unbiased estimate of
+        ``f`` when the ``b`` rows are drawn uniformly from the ``n`` rows."""
+        params = self.check_params(params)
+        sums = self.engine.run_rows("gdd-sgd", self._batch_func(), index, rows, params)
+        return self.batch_result(sums, params, len(rows))
+
+    def submit_batch(self, params, index, rows):
+        """:meth:`batch_value_and_grad` without waiting: a handle for
+        ``engine.completed()``, whose value goes to :meth:`batch_result`."""
+        params = self.check_params(params)
+        return self.engine.submit_rows("gdd-sgd", self._batch_func(), index, rows, params)
+
+    def batch_result(self, sums, params, n_rows):
+        """``(f_B, grad f_B)`` from a mini-batch's sums, at the ``params`` it used."""
+        loss_sum, grad = sums
+        scale = self.n_samples / (n_rows * self.weight_sum)
+        f = float(loss_sum) * scale + self.penalty.value(params)
+        return f, grad * scale + self.penalty.grad(params)
+
+    def local_average(self, params, seed, *, local_steps, batch_size, learning_rate):
+        """One round of local SGD: every chunk runs ``local_steps`` mini-batch steps
+        from ``params`` on its own rows (``chunk_local_sgd``), and the tree's sums give
+        the models' average weighted by each chunk's weight, which is returned. A pass
+        over X, counted by the solver."""
+        params = self.check_params(params)
+        func = partial(chunk_local_sgd, self.loss, self.fit_intercept, self.penalty,
+                       local_steps, batch_size, learning_rate)
+        total, weight = self.engine.run("gdd-local", func, params, int(seed))
+        return total / weight
+
+    def _batch_func(self):
+        return partial(chunk_sums, "grad", self.loss, self.fit_intercept)
 
     def hessian(self, params):
         """``hess f(w)``: one pass."""

@@ -11,6 +11,7 @@ STATUS = {
     1: "max_iter reached before convergence",
     2: "line search could not decrease the objective",
     3: "stopped early: callback raised StopIteration",
+    4: "diverged: the objective became inf or NaN; the last finite iterate is returned",
 }
 
 

@@ -87,7 +87,9 @@ class LinearModel(BaseEstimator):
             accepted = inspect.signature(solver).parameters
         except (TypeError, ValueError):
             return {}
-        return {"random_state": self.random_state} if "random_state" in accepted else {}
+        takes_any = any(p.kind is p.VAR_KEYWORD for p in accepted.values())
+        return {"random_state": self.random_state} if takes_any or "random_state" in accepted \
+            else {}
 
     def _progress(self):
         """A callback printing each iteration when ``verbose`` is set."""
@@ -148,7 +150,7 @@ class LinearModel(BaseEstimator):
         if self.verbose:
             print(f"{name}: {result.message} after {result.nit} iterations "
                   f"({result.n_passes} passes over X)", flush=True)
-        if result.status in (1, 2):
+        if result.status in (1, 2, 4):
             grad = float(np.max(np.abs(result.jac))) if result.jac.size else 0.0
             warnings.warn(
                 f"{name} did not converge: {result.message} after {result.nit} "

@@ -1,0 +1,122 @@
+"""Stochastic update rules in the style of optax: pure functions of immutable state.
+
+A rule is a pair ``(init, update)``::
+
+    state = rule.init(params)
+    step, state = rule.update(grad, state, params)
+    params = params + step
+
+``state`` is a NamedTuple (the step count and the rule's moments), never changed in
+place, so a state can be saved, compared and restored. Learning rates are numbers or
+schedules (``gdd_dask.schedules``) of the step count.
+
+- :func:`sgd`: ``v <- mu v + g``; ``step = -eta v`` (``-eta (g + mu v)`` with Nesterov);
+  plain SGD for ``mu = 0``;
+- :func:`adam`: Kingma & Ba's bias-corrected moments ``m, v``;
+  ``step = -eta m_hat / (sqrt(v_hat) + eps)``;
+- :func:`adagrad`: ``s <- s + g^2``; ``step = -eta g / (sqrt(s) + eps)``.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from .schedules import as_schedule
+
+__all__ = ["AdagradState", "AdamState", "Rule", "SGDState", "adagrad", "adam", "get_rule",
+           "sgd"]
+
+
+class Rule(NamedTuple):
+    """An update rule: ``init(params) -> state``, ``update(grad, state, params) ->
+    (step, state)``."""
+
+    init: Callable
+    update: Callable
+
+
+class SGDState(NamedTuple):
+    count: int
+    velocity: np.ndarray
+
+
+class AdamState(NamedTuple):
+    count: int
+    mu: np.ndarray
+    nu: np.ndarray
+
+
+class AdagradState(NamedTuple):
+    count: int
+    sum_of_squares: np.ndarray
+
+
+def _check(value, name, low, high=np.inf):
+    if isinstance(value, bool) or not np.isscalar(value) or not low <= value < high:
+        raise ValueError(f"{name} must be in [{low}, {high}); got {value!r}")
+    return float(value)
+
+
+def sgd(learning_rate=0.01, momentum=0.0, nesterov=False):
+    """Stochastic gradient descent with (heavy-ball or Nesterov) momentum."""
+    eta, mu = as_schedule(learning_rate), _check(momentum, "momentum", 0.0, 1.0)
+
+    def init(params):
+        return SGDState(0, np.zeros_like(params, dtype=np.float64))
+
+    def update(grad, state, params=None):
+        velocity = mu * state.velocity + grad
+        direction = grad + mu * velocity if nesterov else velocity
+        return -eta(state.count) * direction, SGDState(state.count + 1, velocity)
+
+    return Rule(init, update)
+
+
+def adam(learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-8):
+    """Adam (Kingma & Ba 2015) with bias correction."""
+    eta = as_schedule(learning_rate)
+    b1, b2 = _check(b1, "b1", 0.0, 1.0), _check(b2, "b2", 0.0, 1.0)
+    eps = _check(eps, "eps", 0.0)
+
+    def init(params):
+        zeros = np.zeros_like(params, dtype=np.float64)
+        return AdamState(0, zeros, zeros)
+
+    def update(grad, state, params=None):
+        count = state.count + 1
+        mu = b1 * state.mu + (1 - b1) * grad
+        nu = b2 * state.nu + (1 - b2) * grad**2
+        mu_hat, nu_hat = mu / (1 - b1**count), nu / (1 - b2**count)
+        step = -eta(state.count) * mu_hat / (np.sqrt(nu_hat) + eps)
+        return step, AdamState(count, mu, nu)
+
+    return Rule(init, update)
+
+
+def adagrad(learning_rate=0.1, eps=1e-7):
+    """Adagrad (Duchi, Hazan & Singer 2011)."""
+    eta, eps = as_schedule(learning_rate), _check(eps, "eps", 0.0)
+
+    def init(params):
+        return AdagradState(0, np.zeros_like(params, dtype=np.float64))
+
+    def update(grad, state, params=None):
+        total = state.sum_of_squares + grad**2
+        step = -eta(state.count) * grad / (np.sqrt(total) + eps)
+        return step, AdagradState(state.count + 1, total)
+
+    return Rule(init, update)
+
+
+RULES = {"sgd": sgd, "adam": adam, "adagrad": adagrad}
+
+
+def get_rule(rule, **options):
+    """A :class:`Rule` from a rule, or from a name in ``RULES`` with its options."""
+    if isinstance(rule, Rule):
+        return rule
+    if rule not in RULES:
+        raise ValueError(f"unknown update rule {rule!r}; choose one of {sorted(RULES)}")
+    return RULES[rule](**options)

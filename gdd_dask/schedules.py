@@ -1,0 +1,58 @@
+"""Learning-rate schedules: ``schedule(step) -> learning rate`` for step ``0, 1, ...``.
+
+A number is a constant schedule wherever a schedule is taken (:func:`as_schedule`).
+
+- :func:`constant`: ``eta``;
+- :func:`inverse_scaling`: ``eta / (1 + step)**power_t`` (scikit-learn's
+  ``learning_rate="invscaling"``);
+- :func:`cosine`: ``eta_min + (eta - eta_min) (1 + cos(pi step / total_steps)) / 2``,
+  then ``eta_min`` (Loshchilov & Hutter's SGDR without restarts; optax's
+  ``cosine_decay_schedule``).
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Real
+
+__all__ = ["as_schedule", "constant", "cosine", "inverse_scaling"]
+
+
+def _positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0 \
+            or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
+    return float(value)
+
+
+def constant(learning_rate):
+    """``eta`` at every step."""
+    eta = _positive(learning_rate, "learning_rate")
+    return lambda step: eta
+
+
+def inverse_scaling(learning_rate, power_t=0.5):
+    """``eta / (1 + step)**power_t``."""
+    eta, power = _positive(learning_rate, "learning_rate"), _positive(power_t, "power_t")
+    return lambda step: eta / (1.0 + step) ** power
+
+
+def cosine(learning_rate, total_steps, final_learning_rate=0.0):
+    """From ``eta`` down to ``final_learning_rate`` along half a cosine over
+    ``total_steps`` steps, then constant."""
+    eta = _positive(learning_rate, "learning_rate")
+    steps = _positive(total_steps, "total_steps")
+    low = float(final_learning_rate)
+    if not 0 <= low <= eta:
+        raise ValueError(f"final_learning_rate must be in [0, learning_rate]; got {low!r}")
+
+    def schedule(step):
+        t = min(step, steps) / steps
+        return low + (eta - low) * 0.5 * (1.0 + math.cos(math.pi * t))
+
+    return schedule
+
+
+def as_schedule(learning_rate):
+    """A schedule from a schedule (a callable) or a number (constant)."""
+    return learning_rate if callable(learning_rate) else constant(learning_rate)

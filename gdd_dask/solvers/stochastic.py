@@ -1,0 +1,145 @@
+"""Mini-batch stochastic solvers: an update rule (``gdd_dask.rules``) over mini-batches.
+
+An epoch visits every row once: each chunk's rows are shuffled and cut into batches of
+``batch_size`` rows, and the batches of all chunks are taken in a random order. A step
+is one task on the worker that holds the batch's chunk, returning the unbiased estimate
+
+    g_B = n / (b W) sum_{i in B} s_i grad l_i + grad penalty
+
+(``b`` rows of ``n``, ``W = sum_i s_i``), and the rule's step on the client
+``w <- w + update(g_B)``. After each epoch one full pass evaluates the objective (the
+history, and the stopping test of scikit-learn's SGD: stop when it has not improved on
+the best by ``tol`` for ``n_iter_no_change`` epochs). ``max_iter`` counts epochs. The
+same ``random_state`` gives the same batches, hence the same result. When the
+objective becomes inf or NaN (too large a learning rate) the fit stops with status 4
+and the parameters of the last finite epoch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..rules import get_rule
+from .base import Trace
+
+__all__ = ["asynchronous", "epoch_batches", "stochastic"]
+
+
+def as_generator(random_state):
+    """A NumPy Generator from ``None``, a seed, a Generator or a ``RandomState``."""
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(2**31))
+    return np.random.default_rng(random_state)
+
+
+def epoch_batches(row_chunks, batch_size, rng):
+    """``[(chunk, local rows)]`` of one epoch: every row once, in random batches."""
+    batches = []
+    for index, n in enumerate(row_chunks):
+        order = rng.permutation(n)
+        batches += [(index, np.sort(order[s:s + batch_size])) for s in range(0, n, batch_size)]
+    return [batches[k] for k in rng.permutation(len(batches))]
+
+
+def _sync_epoch(objective, x, state, rule, batches):
+    """One epoch of synchronous steps: each gradient at the current parameters."""
+    for index, rows in batches:
+        _, g_batch = objective.batch_value_and_grad(x, index, rows)
+        step, state = rule.update(g_batch, state, x)
+        x = x + step
+    return x, state
+
+
+def _async_epoch(objective, x, state, rule, batches, in_flight):
+    """One epoch of Downpour steps: up to ``in_flight`` batches computed at once, each
+    on the parameters it was sent; the client applies each gradient as it arrives and
+    sends the current parameters with the next batch."""
+    pending, sent = iter(batches), {}
+    done = objective.engine.completed()
+
+    def send(x):
+        for index, rows in pending:
+            handle = objective.submit_batch(x, index, rows)
+            sent[handle] = (x, len(rows))
+            done.add(handle)
+            return
+
+    for _ in range(in_flight):
+        send(x)
+    for handle, sums in done:
+        x_sent, n_rows = sent.pop(handle)
+        _, g_batch = objective.batch_result(sums, x_sent, n_rows)
+        step, state = rule.update(g_batch, state, x)
+        x = x + step
+        send(x)
+    return x, state
+
+
+def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd",
+               batch_size=200, random_state=None, n_iter_no_change=5, max_staleness=None,
+               **rule_options):
+    """Minimize by mini-batch steps of ``rule``; see the module docstring. With
+    ``max_staleness`` (an integer >= 0) the steps are asynchronous: see
+    :func:`asynchronous`."""
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
+            or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
+    if max_staleness is not None and (isinstance(max_staleness, bool) or not isinstance(
+            max_staleness, (int, np.integer)) or max_staleness < 0):
+        raise ValueError(f"max_staleness must be an integer >= 0; got {max_staleness!r}")
+    if not objective.penalty.smooth:
+        raise ValueError(f"the stochastic solvers need a smooth penalty; got {objective.penalty!r}")
+    rule = get_rule(rule, **rule_options)
+    rng = as_generator(random_state)
+    in_flight = None if max_staleness is None else max_staleness + 1
+
+    def advance(x, state):
+        batches = epoch_batches(objective.engine.row_chunks, batch_size, rng)
+        if in_flight is None:
+            return _sync_epoch(objective, x, state, rule, batches)
+        return _async_epoch(objective, x, state, rule, batches, in_flight)
+
+    return run_epochs(objective, x0, advance, rule.init(np.asarray(x0, dtype=float)),
+                      tol=tol, max_iter=max_iter, callback=callback,
+                      n_iter_no_change=n_iter_no_change)
+
+
+def run_epochs(objective, x0, advance, state, *, tol, max_iter, callback, n_iter_no_change):
+    """The loop of the stochastic solvers: ``x, state = advance(x, state)`` (an epoch or
+    a round, which reads every row once), then a full pass for the objective; stop when
+    it has not improved on the best by ``tol`` for ``n_iter_no_change`` epochs, or at
+    the first non-finite objective (status 4, the last finite parameters)."""
+    trace = Trace(objective, callback)
+    x = np.asarray(x0, dtype=float)
+    f, g = objective.value_and_grad(x)
+    best, stale, status, nit = f, 0, 1, 0
+    while nit < max_iter:
+        with np.errstate(over="ignore", invalid="ignore"):  # divergence is status 4
+            x_new, state = advance(x, state)
+            objective.n_passes += 1  # the epoch read every row once
+            f_new, g_new = trace.counted(objective.value_and_grad)(x_new)
+        if not np.isfinite(f_new):  # too large a learning rate: keep the last finite
+            status = 4
+            break
+        x, f, g = x_new, f_new, g_new
+        nit += 1
+        if trace.record(nit, x, f, g):
+            status = 3
+            break
+        stale = stale + 1 if f > best - tol else 0
+        best = min(best, f)
+        if stale >= n_iter_no_change:
+            status = 0
+            break
+    return trace.result(x, f, g, nit, status)
+
+
+def asynchronous(objective, x0, *, max_staleness=None, **options):
+    """Asynchronous (Downpour) SGD: :func:`stochastic` with ``max_staleness + 1``
+    mini-batches in flight (default: one per worker), each gradient computed on the
+    parameters its task was sent and applied when it arrives, so it is at most
+    ``max_staleness`` updates old. With ``max_staleness=0`` it is synchronous SGD, bit
+    for bit."""
+    if max_staleness is None:
+        max_staleness = max(0, getattr(objective.engine, "n_workers", 1) - 1)
+    return stochastic(objective, x0, max_staleness=max_staleness, **options)
