@@ -122,6 +122,26 @@ def test_catalog_names_make_list_describe_and_fit(tmp_path, capsys, cluster, mon
     assert "status: converged" in out and "accuracy" not in out
 
 
+def test_fit_passes_solver_options(tmp_path, capsys, cluster):
+    """``--option KEY=VALUE`` reaches the solver (numbers parsed) and the saved model;
+    an option the solver does not take is one line and exit code 2."""
+    store, model_file = tmp_path / "d.zarr", tmp_path / "m.json"
+    assert call(capsys, "data", "make", "tiny", "--out", store, "--quiet")[0] == 0
+    common = ["fit", store, "--scheduler", cluster.scheduler_address, "--quiet", "--no-score"]
+    code, out, err = call(capsys, *common, "--solver", "adam", "--max-iter", 3, "--option",
+                          "batch_size=100", "--option", "learning_rate=0.05", "--option",
+                          "random_state=0", "--out", model_file)
+    assert code == 0, err
+    assert "solver: adam" in out and "iterations: 3" in out
+    info = json.loads(model_file.read_text())["fit"]
+    assert info["options"] == {"batch_size": 100, "learning_rate": 0.05, "random_state": 0}
+    code, out, err = call(capsys, *common, "--solver", "lbfgs", "--option", "momentum=0.9")
+    assert code == 2 and err.count("\n") == 1
+    assert "--option momentum is not an option of solver 'lbfgs'" in err
+    code, out, err = call(capsys, *common, "--option", "nonsense")
+    assert code == 2 and "KEY=VALUE" in err
+
+
 def test_predict_writes_probabilities_of_a_classifier(tmp_path, capsys, cluster):
     store, model_file = tmp_path / "d.zarr", tmp_path / "m.json"
     assert call(capsys, "data", "make", "tiny", "--out", store, "--quiet")[0] == 0

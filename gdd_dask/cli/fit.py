@@ -9,6 +9,7 @@ ridge) or D^2 (Poisson), one more pass. ``--out`` writes the model as JSON
 
 from __future__ import annotations
 
+import argparse
 import time
 
 from .args import CommandError, count, non_negative
@@ -31,7 +32,11 @@ def add_parser(sub):
                         help="the model (default: the one the store was generated for)")
     parser.add_argument("--solver", default="auto",
                         help="auto (default: newton for narrow data, else lbfgs), lbfgs, "
-                             "newton, gd")
+                             "newton, gd, proximal, sgd, adam, adagrad, async, local")
+    parser.add_argument("--option", action="append", type=solver_option, default=[],
+                        metavar="KEY=VALUE", dest="options",
+                        help="a solver option, repeatable: e.g. --option batch_size=256 "
+                             "--option learning_rate=0.01 --option random_state=0")
     parser.add_argument("--alpha", type=non_negative,
                         help="L2 penalty of the mean loss, f(w) = mean loss + alpha/2 |w|^2 "
                              "(default: 1/n_samples, as C=1 in scikit-learn; 0 for linear)")
@@ -52,6 +57,19 @@ def add_parser(sub):
     add_cluster_options(parser)
     parser.set_defaults(run=run)
     return parser
+
+
+def solver_option(text):
+    """``KEY=VALUE`` -> ``(key, value)``, the value a number, a boolean or a string."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.isidentifier():
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    for convert in (int, float):
+        try:
+            return key, convert(value)
+        except ValueError:
+            pass
+    return key, {"true": True, "false": False}.get(value.lower(), value)
 
 
 def choose_model(args_model, attributes):
@@ -85,7 +103,7 @@ def data_line(X, path):
 
 
 def fit_store(X, y, *, model, solver="auto", alpha=None, tol=1e-5, max_iter=100,
-              cache="auto", client=None, callback=None, store=None):
+              cache="auto", client=None, callback=None, store=None, options=None):
     """Fit ``model`` to ``(X, y)`` with :func:`gdd_dask.minimize`; ``(FittedModel, result)``.
 
     ``alpha=None`` is ``1 / n_samples`` (scikit-learn's ``C=1`` for the classifiers,
@@ -98,8 +116,9 @@ def fit_store(X, y, *, model, solver="auto", alpha=None, tol=1e-5, max_iter=100,
     start = time.perf_counter()
     result = gdd_dask.minimize(MODELS[model], X, y, solver=solver, alpha=alpha, tol=tol,
                                max_iter=max_iter, cache=cache, client=client,
-                               callback=callback)
-    info = {"solver": result.solver, "alpha": alpha, "tol": tol, "max_iter": max_iter,
+                               callback=callback, options=_solver_options(solver, options))
+    info = {"solver": result.solver, "options": dict(options or {}), "alpha": alpha,
+            "tol": tol, "max_iter": max_iter,
             "cache": cache, "nit": int(result.nit), "n_passes": int(result.n_passes),
             "loss": float(result.fun), "status": int(result.status),
             "message": str(result.message), "elapsed_s": round(time.perf_counter() - start, 3),
@@ -138,7 +157,8 @@ def run(args):
         print(data_line(X, path))
         print(f"cluster: {describe(client)}", flush=True)
         fitted, result = fit_with_bar(X, y, model=model, client=client, quiet=args.quiet,
-                                      solver=args.solver, alpha=args.alpha, tol=args.tol,
+                                      solver=args.solver, options=args.options,
+                                      alpha=args.alpha, tol=args.tol,
                                       max_iter=args.max_iter, cache=args.cache, store=path)
         metric = None if args.no_score else score(fitted, X, y, client)
     if args.out:
@@ -147,6 +167,24 @@ def run(args):
     for line in summary_lines(fitted, result, metric):
         print(line)
     return 0
+
+
+def _solver_options(solver, options):
+    """``options`` as a dict, refused (one line) when the solver does not take one."""
+    import inspect
+
+    from ..solvers import get_solver
+
+    options = dict(options or {})
+    if not options or solver == "auto":
+        return options
+    accepted = inspect.signature(get_solver(solver)).parameters
+    if any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        return options
+    unknown = sorted(set(options) - set(accepted))
+    if unknown:
+        raise CommandError(f"--option {unknown[0]} is not an option of solver {solver!r}")
+    return options
 
 
 def fit_with_bar(X, y, *, model, client, quiet=False, **options):
