@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
-
 import numpy as np
 
+from .checks import check_number
 from .objective import make_objective
 from .solvers import get_solver
 
 __all__ = ["minimize", "solve"]
-
-
-def _check_number(value, name, *, low, integer=False, inclusive=True):
-    kinds = numbers.Integral if integer else numbers.Real
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        what = "an integer" if integer else "a real number"
-        raise TypeError(f"{name} must be {what}; got {type(value).__name__}")
-    if not (value >= low if inclusive else value > low) or not np.isfinite(value):
-        raise ValueError(f"{name} must be {'>=' if inclusive else '>'} {low}; got {value!r}")
 
 
 def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalty="l2",
@@ -81,9 +71,9 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
         ``solver``, the name of the solver that ran.
     """
     _check_solve_args(solver, tol, max_iter, callback)
-    _check_number(split_every, "split_every", low=2, integer=True)
+    check_number(split_every, "split_every", low=2, integer=True)
     if chunk_rows is not None:
-        _check_number(chunk_rows, "chunk_rows", low=1, integer=True)
+        check_number(chunk_rows, "chunk_rows", low=1, integer=True)
     with make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
                         penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, client=client,
                         split_every=split_every, cache=cache,
@@ -94,8 +84,8 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
 
 def _check_solve_args(solver, tol, max_iter, callback, objective=None):
     solver_fn = get_solver(solver, objective)
-    _check_number(tol, "tol", low=0)
-    _check_number(max_iter, "max_iter", low=0, integer=True)
+    check_number(tol, "tol", low=0)
+    check_number(max_iter, "max_iter", low=0, integer=True)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable")
     return solver_fn

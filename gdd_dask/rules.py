@@ -23,6 +23,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from .checks import check_number
 from .schedules import as_schedule
 
 __all__ = ["AdagradState", "AdamState", "Rule", "SGDState", "adagrad", "adam", "get_rule",
@@ -53,10 +54,8 @@ class AdagradState(NamedTuple):
     sum_of_squares: np.ndarray
 
 
-def _check(value, name, low, high=np.inf):
-    if isinstance(value, bool) or not np.isscalar(value) or not low <= value < high:
-        raise ValueError(f"{name} must be in [{low}, {high}); got {value!r}")
-    return float(value)
+def _check(value, name, low, high=None):
+    return float(check_number(value, name, low=low, high=high))
 
 
 def sgd(learning_rate=0.01, momentum=0.0, nesterov=False):

@@ -13,16 +13,14 @@ A number is a constant schedule wherever a schedule is taken (:func:`as_schedule
 from __future__ import annotations
 
 import math
-from numbers import Real
+
+from .checks import check_number
 
 __all__ = ["as_schedule", "constant", "cosine", "inverse_scaling"]
 
 
 def _positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, Real) or not value > 0 \
-            or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number > 0; got {value!r}")
-    return float(value)
+    return float(check_number(value, name, low=0, inclusive=False))
 
 
 def constant(learning_rate):

@@ -12,27 +12,18 @@ each round.
 
 from __future__ import annotations
 
-import numpy as np
-
+from ..checks import check_number
 from .stochastic import as_generator, run_epochs
 
 __all__ = ["local_sgd"]
 
 
-def _positive_int(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
-    return int(value)
-
-
 def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, local_steps=10,
               batch_size=32, learning_rate=0.01, random_state=None, n_iter_no_change=5):
     """Minimize by rounds of local SGD and averaging; see the module docstring."""
-    local_steps = _positive_int(local_steps, "local_steps")
-    batch_size = _positive_int(batch_size, "batch_size")
-    if isinstance(learning_rate, bool) or not np.isscalar(learning_rate) \
-            or not learning_rate > 0:
-        raise ValueError(f"learning_rate must be a number > 0; got {learning_rate!r}")
+    local_steps = int(check_number(local_steps, "local_steps", low=1, integer=True))
+    batch_size = int(check_number(batch_size, "batch_size", low=1, integer=True))
+    check_number(learning_rate, "learning_rate", low=0, inclusive=False)
     if not objective.penalty.smooth:
         raise ValueError(f"the stochastic solvers need a smooth penalty; got {objective.penalty!r}")
     rng = as_generator(random_state)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..checks import check_number
 from ..rules import get_rule
 from .base import Trace
 
@@ -81,12 +82,9 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
     """Minimize by mini-batch steps of ``rule``; see the module docstring. With
     ``max_staleness`` (an integer >= 0) the steps are asynchronous: see
     :func:`asynchronous`."""
-    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) \
-            or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1; got {batch_size!r}")
-    if max_staleness is not None and (isinstance(max_staleness, bool) or not isinstance(
-            max_staleness, (int, np.integer)) or max_staleness < 0):
-        raise ValueError(f"max_staleness must be an integer >= 0; got {max_staleness!r}")
+    check_number(batch_size, "batch_size", low=1, integer=True)
+    if max_staleness is not None:
+        check_number(max_staleness, "max_staleness", low=0, integer=True)
     if not objective.penalty.smooth:
         raise ValueError(f"the stochastic solvers need a smooth penalty; got {objective.penalty!r}")
     rule = get_rule(rule, **rule_options)
