@@ -201,16 +201,21 @@ class Engine:
         self.split_every = split_every
         self.row_chunks = data.row_chunks
         self.offsets = row_offsets(data.row_chunks)
-        self.n_workers = (len(self.client.scheduler_info(n_workers=-1)["workers"])
-                          if self.client else dask.system.CPU_COUNT)
+        room = memory_budget(self.client)  # one look at the workers for all the planning
+        self.n_workers = len(room) if self.client else dask.system.CPU_COUNT
         arrays = [data.X, data.y, data.sample_weight]
         refs = [None if a is None else _chunk_refs(a, self.client) for a in arrays]
+        row_bytes = data.X.shape[1] * data.X.dtype.itemsize
+        x_bytes, room_bytes = data.n_samples * row_bytes, sum(room.values())
         persisted = all(_is_future(ref) for ref in refs[0])  # by the caller
-        in_place = persisted and not self._regroup(data)
-        span = 1 if in_place else group_span(
-            self.n_chunks, split_every, self.n_workers,
-            streamed=not persisted and self._streams(data, cache),
-            chunk_bytes=max(self.row_chunks) * data.X.shape[1] * data.X.dtype.itemsize)
+        # small persisted chunks are regrouped (a task per chunk costs more than moving
+        # them once) when the workers have room for the half of them that moves
+        in_place = persisted and not (max(self.row_chunks) * row_bytes
+                                      < IN_PLACE_MIN_CHUNK_BYTES and room_bytes >= x_bytes / 2)
+        streamed = not persisted and (cache == "none" or cache == "auto" and x_bytes > room_bytes)
+        span = 1 if in_place else group_span(self.n_chunks, split_every, self.n_workers,
+                                             streamed=streamed,
+                                             chunk_bytes=max(self.row_chunks) * row_bytes)
         self.groups = [range(g, min(g + span, self.n_chunks))
                        for g in range(0, self.n_chunks, span)]
         chunks = [tuple(None if r is None else r[i] for r in refs) for i in range(self.n_chunks)]
@@ -219,7 +224,8 @@ class Engine:
         if in_place:  # aligned where they are (a copy only for unaligned chunks)
             plan = [(g, 1, worker) for g, worker in enumerate(self._holders())]
         else:
-            plan = self._cache_plan(data, "memory" if persisted else cache, kept_bytes_per_row)
+            plan = self._cache_plan(data, "memory" if persisted else cache, kept_bytes_per_row,
+                                    room)
         self._cache_groups(plan)
         self.n_cached = sum(m for _, m, _ in plan)
 
@@ -227,34 +233,16 @@ class Engine:
     def n_chunks(self):
         return len(self.row_chunks)
 
-    def _streams(self, data, cache):
-        """Whether chunks will stream from their source: ``cache="none"``, or ``"auto"``
-        with X bigger than the workers' memory budget."""
-        if cache != "auto":
-            return cache == "none"
-        row_bytes = data.X.shape[1] * data.X.dtype.itemsize
-        return data.n_samples * row_bytes > sum(memory_budget(self.client).values())
-
-    def _regroup(self, data):
-        """Whether to regroup chunks the caller persisted: when they are small (a task
-        per chunk would cost more than moving them once) and the workers have room
-        for the half of them that moves."""
-        row_bytes = data.X.shape[1] * data.X.dtype.itemsize
-        room = sum(memory_budget(self.client).values())
-        return (max(self.row_chunks) * row_bytes < IN_PLACE_MIN_CHUNK_BYTES
-                and room >= 0.5 * data.n_samples * row_bytes)
-
-    def _cache_plan(self, data, cache, kept_bytes_per_row):
+    def _cache_plan(self, data, cache, kept_bytes_per_row, room):
         """``[(group, leading chunks to cache, worker)]``: group by group, on the worker
         with the fewest cached bytes among those with room for the group's first chunk,
         as many leading chunks as fit in its room. ``"memory"`` caches every chunk;
         ``"auto"`` what fits in :func:`memory_budget` after reserving room for the kept
         margins and for the chunks being streamed, until no worker has room for a
-        group's first chunk; ``"none"`` nothing."""
+        group's first chunk; ``"none"`` nothing. ``room`` is :func:`memory_budget`."""
         if cache == "none":
             return []
         row_bytes = data.X.shape[1] * data.X.dtype.itemsize + 16  # y, sample_weight
-        room = memory_budget(self.client)
         if not room:  # no workers (yet): stream, and let the passes wait for them
             return []
         reserved = (kept_bytes_per_row * data.n_samples / len(room)
@@ -348,12 +336,6 @@ class Engine:
             graph[key] = (operator.getitem, group_key, 1)  # the group's output itself goes
         return self._execute(graph, [final, *kept], homes=homes)
 
-    def run_rows(self, prefix, func, index, rows, *broadcast):
-        """``func(offset, index, X[rows], y[rows], sample_weight[rows], *broadcast)`` for
-        rows ``rows`` of chunk ``index``: one task, on the worker holding the chunk (a
-        mini-batch step)."""
-        return self.submit_rows(prefix, func, index, rows, *broadcast).result()
-
     def completed(self):
         """An iterator of ``(handle, value)`` of :meth:`submit_rows` handles in the order
         they finish, to which more handles can be added (``.add(handle)``)."""
@@ -364,22 +346,22 @@ class Engine:
         return as_completed(loop=self.client.loop, with_results=True)
 
     def submit_rows(self, prefix, func, index, rows, *broadcast):
-        """:meth:`run_rows` without waiting: a handle (a future, or a finished value
-        for the local scheduler) for :meth:`completed`."""
+        """``func(offset, index, X[rows], y[rows], sample_weight[rows], *broadcast)`` for
+        rows ``rows`` of chunk ``index`` (a mini-batch step): one task, on the worker
+        holding the chunk. Returns a handle (a future, or a finished value for the local
+        scheduler) with ``result()``, for :meth:`completed`."""
         if self._units is None:
             raise RuntimeError("this engine is closed")
-        g = next(g for g, group in enumerate(self.groups) if index in group)
+        g = index // len(self.groups[0])  # every group but the last has the same span
         token = uuid.uuid4().hex
         graph = {f"gdd-params-{token}-{j}": value for j, value in enumerate(broadcast)}
         shared = list(graph)
         key = (f"{prefix}-{token}", index)
         graph[key] = (run_rows, func, self.offsets[index], index, index - self.groups[g][0],
                       self._units[g], np.asarray(rows), *shared)
-        homes = {key: self._homes[g]} if g in self._homes else None
         if self.client is None:
             return _Done(self._execute(graph, [key])[0])
-        graph = _with_homes(graph, homes) if homes else graph
-        return self.client.get(graph, [key], sync=False)[0]
+        return self._submit(graph, [key], {key: self._homes[g]} if g in self._homes else None)[0]
 
     def _execute(self, graph, keys, keep_all=False, homes=None):
         """Run ``graph``; ``(value of keys[0], handles of keys[1:])`` (with
@@ -390,9 +372,7 @@ class Engine:
         otherwise the values themselves.
         """
         if self.client is not None:
-            if homes:
-                graph = _with_homes(graph, homes)
-            futures = self.client.get(graph, keys, sync=False)
+            futures = self._submit(graph, keys, homes)
             if keep_all:  # wait, and raise any error now, leaving the data where it is
                 for future in futures:
                     if future.exception() is not None:
@@ -402,6 +382,12 @@ class Engine:
         get = dask.base.get_scheduler() or dask.threaded.get
         values = get(graph, keys)
         return (None, list(values)) if keep_all else (values[0], list(values[1:]))
+
+    def _submit(self, graph, keys, homes=None):
+        """Futures of ``keys`` of ``graph`` on the client, the tasks of ``homes``
+        (``{key: worker}``) loosely restricted to their worker."""
+        return self.client.get(_with_homes(graph, homes) if homes else graph, keys,
+                               sync=False)
 
     def _reduce_layer(self, graph, keys, name, first):
         for level, groups in enumerate(tree_levels(len(keys), self.split_every)):

@@ -39,22 +39,18 @@ class InProcessEngine:
     def close(self):
         self._data = None
 
-    def run_rows(self, prefix, func, index, rows, *broadcast):
-        """``func`` on rows ``rows`` of chunk ``index``; as
-        :meth:`gdd_dask.engine.Engine.run_rows`."""
+    def submit_rows(self, prefix, func, index, rows, *broadcast):
+        """``func`` on rows ``rows`` of chunk ``index``, done now: a handle for
+        :meth:`completed`, as :meth:`gdd_dask.engine.Engine.submit_rows`."""
+        from .engine import _Done
+
         if self._data is None:
             raise RuntimeError("this engine is closed")
         start = self.offsets[index]
         rows = start + np.asarray(rows)
         data = [None if a is None else a[rows] for a in
                 (self._data.X, self._data.y, self._data.sample_weight)]
-        return func(start, index, *data, *broadcast)
-
-    def submit_rows(self, prefix, func, index, rows, *broadcast):
-        """:meth:`run_rows`, done now: a handle for :meth:`completed`."""
-        from .engine import _Done
-
-        return _Done(self.run_rows(prefix, func, index, rows, *broadcast))
+        return _Done(func(start, index, *data, *broadcast))
 
     def completed(self):
         """Handles in the order they were added (they are all finished)."""

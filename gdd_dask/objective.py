@@ -121,14 +121,15 @@ class Objective:
         ``n / (b W) sum_{i in B} s_i l_i`` plus the penalty, an unbiased estimate of
         ``f`` when the ``b`` rows are drawn uniformly from the ``n`` rows."""
         params = self.check_params(params)
-        sums = self.engine.run_rows("gdd-sgd", self._batch_func(), index, rows, params)
-        return self.batch_result(sums, params, len(rows))
+        return self.batch_result(self.submit_batch(params, index, rows).result(), params,
+                                 len(rows))
 
     def submit_batch(self, params, index, rows):
         """:meth:`batch_value_and_grad` without waiting: a handle for
         ``engine.completed()``, whose value goes to :meth:`batch_result`."""
         params = self.check_params(params)
-        return self.engine.submit_rows("gdd-sgd", self._batch_func(), index, rows, params)
+        func = partial(chunk_sums, "grad", self.loss, self.fit_intercept)
+        return self.engine.submit_rows("gdd-sgd", func, index, rows, params)
 
     def batch_result(self, sums, params, n_rows):
         """``(f_B, grad f_B)`` from a mini-batch's sums, at the ``params`` it used."""
@@ -147,9 +148,6 @@ class Objective:
                        local_steps, batch_size, learning_rate)
         total, weight = self.engine.run("gdd-local", func, params, int(seed))
         return total / weight
-
-    def _batch_func(self):
-        return partial(chunk_sums, "grad", self.loss, self.fit_intercept)
 
     def hessian(self, params):
         """``hess f(w)``: one pass."""
