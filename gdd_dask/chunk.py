@@ -20,8 +20,8 @@ from array_api_compat import (
 from .reduction import add_sums, tree_reduce
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
-           "chunk_local_sgd", "chunk_sums", "load_group", "row_blocks", "run_group",
-           "run_rows", "to_numpy"]
+           "chunk_local_sgd", "chunk_sums", "load_group", "loaded", "row_blocks",
+           "run_group", "run_rows", "to_numpy"]
 
 
 class Inline:
@@ -37,12 +37,20 @@ class Inline:
         return dask.get(self.graph, self.key)
 
 
+def loaded(ref):
+    """A chunk's value: read here if :class:`Inline`, else as it is."""
+    return ref.load() if isinstance(ref, Inline) else ref
+
 
 def load_group(chunks):
-    """A group's ``(X, y, sample_weight)`` chunks to keep in memory: each loaded if
-    :class:`Inline`, and aligned."""
-    return [tuple(aligned(a.load() if isinstance(a, Inline) else a) for a in chunk)
-            for chunk in chunks]
+    """A group's ``(X, y, sample_weight)`` chunks to keep in memory: each loaded and
+    aligned."""
+    return [tuple(aligned(loaded(a)) for a in chunk) for chunk in chunks]
+
+
+def _flatten(parts):
+    """A group's chunks from its parts (cached chunks, then streamed ones)."""
+    return [chunk for part in parts for chunk in part]
 
 
 def to_numpy(a):
@@ -157,9 +165,7 @@ def run_rows(func, offset, index, position, parts, rows, *shared):
     """The task of one mini-batch: ``func(offset, index, X[rows], y[rows],
     sample_weight[rows], *shared)`` on the chunk at ``position`` of its group (``parts``
     as for :func:`run_group`), ``rows`` local to the chunk."""
-    chunk = [chunk for part in parts for chunk in part][position]
-    data = [None if a is None else (a.load() if isinstance(a, Inline) else a)[rows, ...]
-            for a in chunk]
+    data = [None if a is None else loaded(a)[rows, ...] for a in _flatten(parts)[position]]
     return func(offset, index, *data, *shared)
 
 
@@ -174,12 +180,11 @@ def run_group(func, split_every, keep, with_X, offsets, indices, parts, kept, *s
     read done here, one chunk at a time; ``kept`` holds the group outputs of earlier
     ``keep`` passes. With ``keep`` the result is ``(sums, [kept output of each chunk])``.
     """
-    chunks = [chunk for part in parts for chunk in part]
+    chunks = _flatten(parts)
     kept = [k[1] if isinstance(k, tuple) else k for k in kept]
     outs = []
     for j, (offset, index) in enumerate(zip(offsets, indices)):
-        data = [a.load() if isinstance(a, Inline) else a
-                for a in (chunks[j] if with_X else chunks[j][1:])]
+        data = [loaded(a) for a in (chunks[j] if with_X else chunks[j][1:])]
         outs.append(func(offset, index, *data, *(k[j] for k in kept), *shared))
         del data
     if not keep:

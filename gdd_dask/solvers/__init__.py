@@ -6,6 +6,8 @@ callback, **options) -> OptimizeResult``; :func:`register_solver` adds one.
 
 from __future__ import annotations
 
+from functools import partial
+
 from .gd import gd
 from .lbfgs import lbfgs
 from .local import local_sgd
@@ -16,29 +18,21 @@ from .stochastic import asynchronous, stochastic
 __all__ = ["SOLVERS", "STOCHASTIC", "asynchronous", "auto_solver", "gd", "get_solver", "lbfgs",
            "local_sgd", "newton", "proximal", "register_solver", "stochastic"]
 
-def _named(solver, name):
+
+def _named(solver, name, doc=None):
     """``solver`` under another ``__name__`` (what results report)."""
 
     def named(objective, x0, **options):
         return solver(objective, x0, **options)
 
-    named.__name__, named.__doc__ = name, solver.__doc__
+    named.__name__, named.__doc__ = name, doc or solver.__doc__
     return named
 
 
-def _with_rule(rule):
-    """The stochastic solver with update rule ``rule`` (``solver="adam"``, ...)."""
-
-    def solver(objective, x0, **options):
-        return stochastic(objective, x0, rule=rule, **options)
-
-    solver.__name__ = rule
-    solver.__doc__ = f"Mini-batch {rule}: :func:`gdd_dask.solvers.stochastic.stochastic`."
-    return solver
-
-
 SOLVERS = {"gd": gd, "lbfgs": lbfgs, "newton": newton, "proximal": proximal,
-           **{rule: _with_rule(rule) for rule in ("sgd", "adam", "adagrad")},
+           **{rule: _named(partial(stochastic, rule=rule), rule,
+                           f"Mini-batch {rule}: :func:`gdd_dask.solvers.stochastic.stochastic`.")
+              for rule in ("sgd", "adam", "adagrad")},
            "async": _named(asynchronous, "async"), "local": _named(local_sgd, "local")}
 STOCHASTIC = {"sgd", "adam", "adagrad", "async", "local"}
 """Solvers over mini-batches: they approach the optimum, at the noise of their steps."""
