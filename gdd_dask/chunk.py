@@ -120,7 +120,7 @@ def row_blocks(X, xp):
 def _block_sums(kind, loss, X, y, sample_weight, p, v, opts):
     if kind == "hessp":
         return (loss.hessp_sum(X, y, sample_weight, p, v, **opts),)
-    method = {"value": loss.value_sum, "grad": loss.grad_sum, "hess": loss.hessian_sum}[kind]
+    method = getattr(loss, f"{'hessian' if kind == 'hess' else kind}_sum")
     out = method(X, y, sample_weight, p, **opts)
     return out if isinstance(out, tuple) else (out,)
 

@@ -7,7 +7,9 @@ what scikit-learn's mean, so the same hyperparameters give the same model.
 """
 
 from .logistic import LogisticRegression
+from .mlp import MLPClassifier, MLPRegressor
 from .regression import ElasticNet, Lasso, LinearRegression, PoissonRegressor, Ridge
+from .sgd import SGDClassifier, SGDRegressor
 
-__all__ = ["ElasticNet", "Lasso", "LinearRegression", "LogisticRegression",
-           "PoissonRegressor", "Ridge"]
+__all__ = ["ElasticNet", "Lasso", "LinearRegression", "LogisticRegression", "MLPClassifier",
+           "MLPRegressor", "PoissonRegressor", "Ridge", "SGDClassifier", "SGDRegressor"]

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import copy
 import inspect
+import os
+import sys
 import warnings
 from numbers import Integral, Real
 
@@ -32,6 +34,30 @@ from ..optimize import solve
 from ..solvers import SOLVERS, get_solver
 
 __all__ = ["LinearModel", "linear_raw"]
+
+
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _outside_level():
+    """The ``stacklevel`` of the first frame outside gdd_dask (a warning's caller)."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
+
+
+def _chain(*callbacks):
+    """One callback calling each given one in turn (``None``: no callback)."""
+    callbacks = [c for c in callbacks if c is not None]
+    if len(callbacks) <= 1:
+        return callbacks[0] if callbacks else None
+
+    def chained(info):
+        for callback in callbacks:
+            callback(info)
+
+    return chained
 
 
 def linear_raw(X, coef, intercept):
@@ -114,18 +140,36 @@ class LinearModel(BaseEstimator):
         n_params = (self.n_features_in_ + int(self.fit_intercept)) * n_outputs
         warm_start = self.warm_start if warm_start is None else warm_start
         x0 = self._warm_start_params(n_params) if warm_start else None
-        with make_objective(loss, X, y, sample_weight, fit_intercept=self.fit_intercept,
+        result = self._solve(loss, X, y, sample_weight, x0=x0, fit_intercept=self.fit_intercept)
+        return result.x.reshape(-1, n_outputs)
+
+    def _solve(self, loss, X, y, sample_weight, *, x0, fit_intercept, callback=None,
+               options=None, incremental=False):
+        """Build the objective (penalty from :meth:`_penalty_of`), run the solver from
+        ``x0`` (``None``: :meth:`_initial_params`), record the result and return it.
+
+        ``callback`` runs after :meth:`_progress`'s; ``options`` add to
+        :meth:`_solver_options`. ``incremental`` (``partial_fit``) runs one epoch and
+        adds to the record instead of replacing it.
+        """
+        with make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
                             penalty=None, client=self.client, split_every=self.split_every,
                             cache=self.cache) as objective:
-            objective.set_penalty(*self._penalty(objective.weight_sum))
+            objective.set_penalty(*self._penalty_of(objective))
             if x0 is None:
-                x0 = self._initial_params(objective, n_params)
+                x0 = self._initial_params(objective, objective.n_params)
             solver = get_solver(self.solver, objective)  # "auto": by size and caching
             result = solve(objective, solver=solver, x0=x0, tol=self.tol,
-                           max_iter=self.max_iter, callback=self._progress(),
-                           options=self._solver_options(solver))
-        self._record(result)
-        return result.x.reshape(-1, n_outputs)
+                           max_iter=1 if incremental else self.max_iter,
+                           callback=_chain(self._progress(), callback),
+                           options={**self._solver_options(solver), **(options or {})})
+        self._record(result, incremental=incremental)
+        return result
+
+    def _penalty_of(self, objective):
+        """``(penalty, alpha[, l1_ratio])`` of the core objective: :meth:`_penalty` of
+        the total weight."""
+        return self._penalty(objective.weight_sum)
 
     def _initial_params(self, objective, n_params):
         """Starting parameters of a cold start (``None``: zeros)."""
@@ -141,23 +185,29 @@ class LinearModel(BaseEstimator):
         params = np.vstack(rows).ravel()
         return params if params.shape == (n_params,) else None
 
-    def _record(self, result):
-        """Store ``n_iter_``, ``loss_curve_``, ``n_passes_``; warn when not converged."""
+    def _record(self, result, *, incremental=False):
+        """Store ``n_iter_``, ``loss_curve_``, ``n_passes_`` (added to the previous ones
+        when ``incremental``); warn when a fit did not converge."""
         name = type(self).__name__
-        self.n_iter_ = int(result.nit)
-        self.loss_curve_ = np.asarray(result.history, dtype=np.float64)
-        self.n_passes_ = int(result.n_passes)
+        curve = np.asarray(result.history, dtype=np.float64)
+        if incremental and hasattr(self, "loss_curve_"):
+            self.n_iter_ += int(result.nit)
+            self.loss_curve_ = np.concatenate([self.loss_curve_, curve])
+            self.n_passes_ += int(result.n_passes)
+        else:
+            self.n_iter_, self.loss_curve_ = int(result.nit), curve
+            self.n_passes_ = int(result.n_passes)
         if self.verbose:
             print(f"{name}: {result.message} after {result.nit} iterations "
                   f"({result.n_passes} passes over X)", flush=True)
-        if result.status in (1, 2, 4):
+        if result.status in (2, 4) or (result.status == 1 and not incremental):
             grad = float(np.max(np.abs(result.jac))) if result.jac.size else 0.0
             warnings.warn(
                 f"{name} did not converge: {result.message} after {result.nit} "
                 f"iterations (max|grad| = {grad:.3g}, tol = {self.tol}). Increase "
                 "max_iter or scale the features (e.g. with StandardScaler).",
                 ConvergenceWarning,
-                stacklevel=4,  # the caller of fit
+                stacklevel=_outside_level(),  # the caller of fit
             )
 
     # -- scikit-learn protocol ----------------------------------------------------

@@ -121,8 +121,10 @@ def _check_1d(y, name):
     return y
 
 
-def validate_fit_inputs(estimator, X, y, sample_weight, *, y_numeric):
-    """Validate ``fit``'s inputs; the in-memory case entirely by scikit-learn.
+def validate_fit_inputs(estimator, X, y, sample_weight, *, y_numeric, reset=True):
+    """Validate ``fit``'s inputs; the in-memory case entirely by scikit-learn. With
+    ``reset=False`` (``partial_fit`` after the first call) X must have the features
+    seen before.
 
     Returns ``(X, y, sample_weight)``: each NumPy or Dask as it came (Zarr and Dask
     DataFrames become Dask arrays); row counts and values are checked by the core.
@@ -134,9 +136,10 @@ def validate_fit_inputs(estimator, X, y, sample_weight, *, y_numeric):
         )
     client = _client(estimator)
     if not is_lazy(X) and not is_lazy(y):
-        X, y = validate_data(estimator, X, y, dtype=FLOAT_DTYPES, y_numeric=y_numeric)
+        X, y = validate_data(estimator, X, y, dtype=FLOAT_DTYPES, y_numeric=y_numeric,
+                             reset=reset)
     else:
-        X = validate_X(estimator, X, reset=True)
+        X = validate_X(estimator, X, reset=reset)
         y = _check_1d(as_dask(y, "y", client=client) if is_lazy(y) else np.asarray(y), "y")
     return X, y, _sample_weight(sample_weight, X.shape[0], client)
 

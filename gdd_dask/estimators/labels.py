@@ -27,24 +27,34 @@ def _codes_block(classes, y):
     return np.searchsorted(classes, y).astype(np.float64)
 
 
-def encode_labels(y, *, client=None):
+def encode_labels(y, *, client=None, classes=None):
     """``(classes, codes)``: the sorted distinct labels of y and ``y``'s index in them.
 
-    Raises scikit-learn's ``ValueError`` ("Unknown label type") for continuous targets.
+    With ``classes`` (sorted labels known beforehand, as ``partial_fit`` takes them)
+    the codes index those, and a label of y outside them is a ``ValueError``. Raises
+    scikit-learn's ``ValueError`` ("Unknown label type") for continuous targets.
     ``codes`` is float64, NumPy for in-memory y and lazy Dask for Dask y.
     """
     if not is_dask(y):
         check_classification_targets(y)
-        classes, codes = np.unique(y, return_inverse=True)
-        return classes, codes.reshape(-1).astype(np.float64)
-    import dask.array as da
+        found = np.unique(y)
+    else:
+        import dask.array as da
 
-    (classes,) = compute(da.unique(y), client=client)
-    classes = np.asarray(classes)
-    check_classification_targets(classes)
-    codes = y.map_blocks(partial(_codes_block, classes), dtype=np.float64,
+        (found,) = compute(da.unique(y), client=client)
+        found = np.asarray(found)
+        check_classification_targets(found)
+    if classes is not None:
+        unknown = np.setdiff1d(found, classes)
+        if unknown.size:
+            raise ValueError(f"y has labels {unknown.tolist()} that are not in classes "
+                             f"{np.asarray(classes).tolist()}")
+        found = np.asarray(classes)
+    if not is_dask(y):
+        return found, np.searchsorted(found, np.asarray(y).reshape(-1)).astype(np.float64)
+    codes = y.map_blocks(partial(_codes_block, found), dtype=np.float64,
                          meta=np.empty(0, np.float64))
-    return classes, codes
+    return found, codes
 
 
 def class_weights(class_weight, classes, codes, sample_weight=None, *, client=None):

@@ -78,10 +78,14 @@ def _async_epoch(objective, x, state, rule, batches, in_flight):
 
 def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd",
                batch_size=200, random_state=None, n_iter_no_change=5, max_staleness=None,
-               **rule_options):
+               state=None, **rule_options):
     """Minimize by mini-batch steps of ``rule``; see the module docstring. With
     ``max_staleness`` (an integer >= 0) the steps are asynchronous: see
-    :func:`asynchronous`."""
+    :func:`asynchronous`.
+
+    ``state`` (default ``rule.init(x0)``) continues from the rule state of an earlier
+    run, which the result returns as ``state`` (``partial_fit``: its moments and step
+    count, hence its place in the learning-rate schedule)."""
     check_number(batch_size, "batch_size", low=1, integer=True)
     if max_staleness is not None:
         check_number(max_staleness, "max_staleness", low=0, integer=True)
@@ -97,7 +101,9 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
             return _sync_epoch(objective, x, state, rule, batches)
         return _async_epoch(objective, x, state, rule, batches, in_flight)
 
-    return run_epochs(objective, x0, advance, rule.init(np.asarray(x0, dtype=float)),
+    if state is None:
+        state = rule.init(np.asarray(x0, dtype=float))
+    return run_epochs(objective, x0, advance, state,
                       tol=tol, max_iter=max_iter, callback=callback,
                       n_iter_no_change=n_iter_no_change)
 
@@ -106,20 +112,21 @@ def run_epochs(objective, x0, advance, state, *, tol, max_iter, callback, n_iter
     """The loop of the stochastic solvers: ``x, state = advance(x, state)`` (an epoch or
     a round, which reads every row once), then a full pass for the objective; stop when
     it has not improved on the best by ``tol`` for ``n_iter_no_change`` epochs, or at
-    the first non-finite objective (status 4, the last finite parameters)."""
+    the first non-finite objective (status 4, the last finite parameters). The result
+    carries the final ``state``."""
     trace = Trace(objective, callback)
     x = np.asarray(x0, dtype=float)
     f, g = objective.value_and_grad(x)
-    best, stale, status, nit = f, 0, 1, 0
+    best, stale, status, nit = np.inf, 0, 1, 0  # the first epoch always counts
     while nit < max_iter:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is status 4
-            x_new, state = advance(x, state)
+            x_new, state_new = advance(x, state)
             objective.n_passes += 1  # the epoch read every row once
             f_new, g_new = trace.counted(objective.value_and_grad)(x_new)
         if not np.isfinite(f_new):  # too large a learning rate: keep the last finite
             status = 4
             break
-        x, f, g = x_new, f_new, g_new
+        x, f, g, state = x_new, f_new, g_new, state_new
         nit += 1
         if trace.record(nit, x, f, g):
             status = 3
@@ -129,7 +136,9 @@ def run_epochs(objective, x0, advance, state, *, tol, max_iter, callback, n_iter
         if stale >= n_iter_no_change:
             status = 0
             break
-    return trace.result(x, f, g, nit, status)
+    result = trace.result(x, f, g, nit, status)
+    result.state = state
+    return result
 
 
 def asynchronous(objective, x0, *, max_staleness=None, **options):

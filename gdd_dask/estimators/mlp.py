@@ -1,0 +1,430 @@
+"""``MLPClassifier`` and ``MLPRegressor``: neural networks over the distributed objective.
+
+The network is :class:`gdd_dask.losses.mlp.MLPLoss`: its forward and backward pass run
+inside each chunk task, on NumPy or CuPy chunks alike, and its parameters are one flat
+vector to every solver. The objective is scikit-learn's,
+
+.. math:: \\frac{\\sum_i s_i l_i}{\\sum_i s_i} + \\frac{\\alpha}{2 \\sum_i s_i}
+          \\sum_l \\lVert W_l \\rVert^2
+
+(the core's L2 penalty with ``alpha / sum_i s_i``, biases not penalized), so ``alpha``
+means what it means there. The weights start from scikit-learn's Glorot-uniform draw,
+in its order, so the same ``random_state`` gives the same starting network.
+
+``solver`` is ``"adam"`` or ``"sgd"`` (mini-batches of ``batch_size`` rows, one task
+each, ``max_iter`` epochs), ``"lbfgs"`` (full-batch, ``max_iter`` iterations),
+``"async"`` (Downpour SGD) or ``"local"`` (local SGD and model averaging), or any other
+first-order solver of ``gdd_dask.SOLVERS``; ``solver_options`` passes what the solver
+takes beyond these parameters (``max_staleness``, ``local_steps``...).
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+from array_api_compat import array_namespace, device
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..chunk import to_numpy
+from ..losses import LogisticLoss, MultinomialLoss, PoissonLoss, SquaredLoss
+from ..losses.mlp import ACTIVATIONS, MLPLoss
+from ..solvers import STOCHASTIC
+from .base import LinearModel
+from .inputs import is_lazy, map_rows, validate_fit_inputs, validate_score_inputs, validate_X
+from .metrics import accuracy, r2
+from .stochastic import (
+    EarlyStopping,
+    LabelsMixin,
+    StochasticMixin,
+    learning_rate_schedule,
+    split_validation,
+)
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+FIRST_ORDER = {"adam", "sgd", "adagrad", "async", "local", "lbfgs", "gd"}
+
+
+def _raw_block(loss, params, X):
+    """The network's raw output for one block of rows, in the block's namespace."""
+    xp = array_namespace(X)
+    if X.dtype != xp.float64:
+        X = xp.astype(X, xp.float64)
+    return loss.predict_raw(X, xp.asarray(params, device=device(X)))
+
+
+def _output_block(loss, params, X):
+    """``inverse_link(raw)``: the mean (regression) or the class probabilities."""
+    xp = array_namespace(X)
+    p = loss.output.inverse_link(_raw_block(loss, params, X), xp)
+    binary = isinstance(loss.output, LogisticLoss)
+    return xp.stack([1.0 - p, p], axis=1) if binary else p
+
+
+def _label_block(loss, params, classes, X):
+    xp = array_namespace(X)
+    raw = _raw_block(loss, params, X)
+    index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
+    return classes[to_numpy(index).astype(np.intp)]
+
+
+def _mini_batch(estimator):
+    """``partial_fit`` exists for the mini-batch solvers only."""
+    if estimator.solver not in STOCHASTIC:
+        raise AttributeError(f"partial_fit is only available for the mini-batch solvers "
+                             f"{sorted(STOCHASTIC)}; solver={estimator.solver!r}")
+    return True
+
+
+class _BaseMLP(StochasticMixin, LinearModel):
+    """Shared parameters, fitting and prediction of the two networks."""
+
+    _parameter_constraints: dict = {
+        **{k: v for k, v in LinearModel._parameter_constraints.items()
+           if k not in ("fit_intercept", "solver")},
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "solver": [StrOptions(FIRST_ORDER)],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [StrOptions({"constant", "invscaling"})],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "momentum": [Interval(Real, 0, 1, closed="both")],
+        "nesterovs_momentum": ["boolean"],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "beta_1": [Interval(Real, 0, 1, closed="left")],
+        "beta_2": [Interval(Real, 0, 1, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "solver_options": [dict, None],
+    }
+    fit_intercept = True  # every layer has biases
+
+    def __init__(self, *, hidden_layer_sizes=(100,), activation="relu", solver="adam",
+                 alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, random_state=None,
+                 tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 solver_options=None, client=None, split_every=8, cache="auto"):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.solver_options = solver_options
+        self.client = client
+        self.split_every = split_every
+        self.cache = cache
+
+    # -- the objective ------------------------------------------------------------
+    def _penalty(self, weight_sum):
+        return "l2", float(self.alpha) / weight_sum
+
+    def _hidden(self):
+        sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
+        if sizes.ndim != 1 or not np.issubdtype(sizes.dtype, np.integer) or np.any(sizes < 1):
+            raise ValueError("hidden_layer_sizes must be positive integers; got "
+                             f"{self.hidden_layer_sizes!r}")
+        return tuple(int(s) for s in sizes)
+
+    def _rule_options(self, loss):
+        eta = learning_rate_schedule(self.learning_rate, eta0=self.learning_rate_init,
+                                     power_t=self.power_t)
+        if self.solver in ("sgd", "async"):
+            return {"learning_rate": eta, "momentum": self.momentum,
+                    "nesterov": self.nesterovs_momentum}
+        if self.solver == "adam":
+            return {"learning_rate": eta, "b1": self.beta_1, "b2": self.beta_2,
+                    "eps": self.epsilon}
+        if self.solver == "adagrad":
+            return {"learning_rate": eta}
+        return {"learning_rate": float(self.learning_rate_init)}  # local
+
+    def _glorot(self, loss, n_features):
+        """scikit-learn's start: ``U(-b, b)``, ``b = sqrt(f / (fan_in + fan_out))``
+        (``f = 2`` for the logistic activation, else 6), weights then biases per layer."""
+        rng = check_random_state(self.random_state)
+        factor = 2.0 if self.activation == "logistic" else 6.0
+        units = loss.layer_units(n_features)
+        weights, biases = [], []
+        for fan_in, fan_out in zip(units[:-1], units[1:]):
+            bound = np.sqrt(factor / (fan_in + fan_out))
+            weights.append(rng.uniform(-bound, bound, (fan_in, fan_out)))
+            biases.append(rng.uniform(-bound, bound, fan_out))
+        return loss.pack(weights, biases, np)
+
+    def _start(self, loss, *, incremental):
+        """The parameters to start from: the fitted ones (warm start, ``partial_fit``)
+        when they fit the network, else a fresh draw."""
+        keep = incremental or self.warm_start
+        if keep and hasattr(self, "coefs_") and self._loss_.layer_units(self.n_features_in_) \
+                == loss.layer_units(self.n_features_in_):
+            return loss.pack(self.coefs_, self.intercepts_, np), False
+        return self._glorot(loss, self.n_features_in_), True
+
+    def _fit_network(self, X, y, sample_weight, loss, *, incremental=False):
+        """Train ``loss``'s network on validated data and store the fitted attributes."""
+        x0, fresh = self._start(loss, incremental=incremental)
+        if fresh or not incremental:
+            self._reset_stochastic()
+        stopper = None
+        options = self._stochastic_options(loss, partial=incremental, n_samples=X.shape[0])
+        if self.early_stopping and not incremental:
+            (X, y, sample_weight), held = split_validation(
+                X, y, sample_weight, fraction=self.validation_fraction,
+                random_state=self.random_state, stratify=isinstance(self, ClassifierMixin))
+            stopper = EarlyStopping(partial(self._held_out_score, loss, *held), tol=self.tol,
+                                    n_iter_no_change=self.n_iter_no_change)
+        result = self._solve(loss, X, y, sample_weight, x0=x0, fit_intercept=True,
+                             callback=stopper, options=options, incremental=incremental)
+        self._keep_state(result)
+        params = result.x
+        if stopper is not None:
+            self.validation_scores_ = stopper.scores
+            self.best_validation_score_ = stopper.best_score
+            params = params if stopper.best_params is None else stopper.best_params
+        self._loss_ = loss
+        self.coefs_, self.intercepts_ = (
+            [np.array(a) for a in part]
+            for part in loss.unpack(params, self.n_features_in_, fit_intercept=True, xp=np))
+        self.n_layers_ = len(self.coefs_) + 1
+        self.n_outputs_ = loss.n_outputs
+        self.loss_ = float(result.fun)
+        self.best_loss_ = float(min(result.history, default=result.fun))
+        return self
+
+    def _held_out_score(self, loss, X, y, sample_weight, params):
+        """:meth:`score` of the network ``params`` on held-out rows."""
+        raise NotImplementedError
+
+    def _params(self):
+        check_is_fitted(self)
+        return self._loss_.pack(self.coefs_, self.intercepts_, np)
+
+    def _validated(self, X):
+        check_is_fitted(self)
+        return validate_X(self, X, reset=False, lengths=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+class MLPRegressor(RegressorMixin, _BaseMLP):
+    """A multilayer perceptron regressor, as :class:`sklearn.neural_network.MLPRegressor`.
+
+    Parameters
+    ----------
+    loss : {"squared_error", "poisson"}, default="squared_error"
+        ``(y - r)^2 / 2`` with an identity output, or the half Poisson deviance with
+        an exponential output.
+    hidden_layer_sizes : tuple of int, default=(100,)
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+    solver : {"adam", "sgd", "lbfgs", "async", "local", "adagrad", "gd"}, default="adam"
+    alpha : float, default=1e-4
+        L2 strength, as in scikit-learn (module docstring).
+    batch_size : int or "auto", default="auto"
+        Rows per mini-batch (``"auto"``: 200); a batch never spans two chunks.
+    learning_rate : {"constant", "invscaling"}, default="constant"
+        ``learning_rate_init``, or ``learning_rate_init / (1 + t)^power_t`` at step ``t``.
+    learning_rate_init, power_t, momentum, nesterovs_momentum, beta_1, beta_2, epsilon
+        As in scikit-learn (``sgd``: momentum; ``adam``: the moments' decays).
+    max_iter : int, default=200
+        Epochs for the mini-batch solvers, iterations for ``"lbfgs"``.
+    tol, n_iter_no_change : float, int
+        Stop when the objective (or, with early stopping, the held-out score) has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs.
+    early_stopping, validation_fraction
+        Hold out a fraction of the rows and keep the network of the best held-out
+        score (:math:`R^2` here, accuracy for the classifier).
+    solver_options : dict, optional
+        More options for the solver (``max_staleness`` for ``"async"``,
+        ``local_steps`` for ``"local"``...).
+    random_state : int, RandomState or None
+        Seeds the starting weights, the batches and the held-out rows.
+    client, split_every, cache, verbose, warm_start
+        As in :class:`~gdd_dask.estimators.LinearRegression`.
+
+    Attributes
+    ----------
+    coefs_, intercepts_ : lists of ndarray
+        The weight matrices ``(fan_in, fan_out)`` and bias vectors of each layer.
+    loss_, best_loss_, loss_curve_ : float, float, ndarray
+        The objective at the end, its lowest value, and its value after each epoch.
+    n_iter_, n_passes_, t_, n_layers_, n_outputs_, n_features_in_
+        Epochs (or iterations), passes over X, update steps, layers, outputs, features.
+    validation_scores_, best_validation_score_
+        With early stopping: the held-out score after each epoch and the best.
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseMLP._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(self, *, loss="squared_error", hidden_layer_sizes=(100,), activation="relu",
+                 solver="adam", alpha=0.0001, batch_size="auto", learning_rate="constant",
+                 learning_rate_init=0.001, power_t=0.5, max_iter=200, random_state=None,
+                 tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
+                 nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
+                 beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
+                 solver_options=None, client=None, split_every=8, cache="auto"):
+        self.loss = loss
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
+            alpha=alpha, batch_size=batch_size, learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init, power_t=power_t, max_iter=max_iter,
+            random_state=random_state, tol=tol, verbose=verbose, warm_start=warm_start,
+            momentum=momentum, nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping, validation_fraction=validation_fraction,
+            beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
+            solver_options=solver_options, client=client, split_every=split_every,
+            cache=cache)
+
+    def _network(self):
+        output = PoissonLoss() if self.loss == "poisson" else SquaredLoss()
+        return MLPLoss(self._hidden(), self.activation, output)
+
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on ``(X, y)`` from a fresh start (or the last fit's
+        weights with ``warm_start``).
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame, or Zarr array of shape (n_samples, n_features)
+        y : array-like, Dask array or Series, or Zarr array of shape (n_samples,)
+        sample_weight : array-like or Dask array of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    @available_if(_mini_batch)
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over ``(X, y)`` (a chunk, or a whole Dask array) from the current
+        weights, continuing the update rule's state. Mini-batch solvers only."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _fit(self, X, y, sample_weight, *, incremental):
+        self._validate_params()
+        first = not (incremental and hasattr(self, "coefs_"))
+        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=True,
+                                                  reset=first)
+        return self._fit_network(X, y, sample_weight, self._network(), incremental=incremental)
+
+    def _held_out_score(self, loss, X, y, sample_weight, params):
+        prediction = map_rows(partial(_output_block, loss, params), X, dtype=np.float64)
+        return r2(y, prediction, sample_weight, client=self.client)
+
+    def predict(self, X):
+        """The network's prediction (the mean, for the Poisson loss): NumPy for
+        in-memory X, lazy Dask for Dask or Zarr X."""
+        X = self._validated(X)
+        return map_rows(partial(_output_block, self._loss_, self._params()), X,
+                        dtype=np.float64)
+
+    def score(self, X, y, sample_weight=None):
+        """:math:`R^2` (weighted), a Python float, computed also for Dask input."""
+        if not any(is_lazy(a) for a in (X, y, sample_weight)):
+            return float(super().score(X, y, sample_weight=sample_weight))
+        check_is_fitted(self)
+        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
+        return r2(y.astype(np.float64), self.predict(X), sample_weight, client=self.client)
+
+
+class MLPClassifier(ClassifierMixin, LabelsMixin, _BaseMLP):
+    """A multilayer perceptron classifier, as :class:`sklearn.neural_network.MLPClassifier`.
+
+    Two classes give one logistic output; more give a softmax over one output per class.
+    Parameters and attributes are those of :class:`MLPRegressor` (without ``loss``),
+    plus ``classes_``; ``partial_fit`` takes ``classes`` on its first call.
+    """
+
+    def _network(self, n_classes):
+        output = LogisticLoss() if n_classes == 2 else MultinomialLoss(n_classes)
+        return MLPLoss(self._hidden(), self.activation, output)
+
+    def fit(self, X, y, sample_weight=None):
+        """Train the network on labels of any type; see :meth:`MLPRegressor.fit`."""
+        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+
+    @available_if(_mini_batch)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over ``(X, y)`` from the current weights. ``classes`` (every label
+        the calls will see) is required on the first call."""
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def _fit(self, X, y, sample_weight, *, classes, incremental):
+        self._validate_params()
+        first = not (incremental and hasattr(self, "classes_"))
+        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=False,
+                                                  reset=first)
+        codes, sample_weight = self._encode(y, sample_weight, classes=classes,
+                                            incremental=incremental)
+        return self._fit_network(X, codes, sample_weight, self._network(len(self.classes_)),
+                                 incremental=incremental)
+
+    def _held_out_score(self, loss, X, y, sample_weight, params):
+        labels = map_rows(partial(_label_block, loss, params, np.arange(len(self.classes_))),
+                          X, dtype=np.int64)
+        return accuracy(y, labels, sample_weight, client=self.client)
+
+    def predict_proba(self, X):
+        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
+        X = self._validated(X)
+        return map_rows(partial(_output_block, self._loss_, self._params()), X,
+                        dtype=np.float64, n_columns=len(self.classes_), token="gdd-proba")
+
+    def predict_log_proba(self, X):
+        """``log(predict_proba(X))``."""
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba)
+
+    def predict(self, X):
+        """Predicted labels (from ``classes_``)."""
+        X = self._validated(X)
+        return map_rows(partial(_label_block, self._loss_, self._params(), self.classes_), X,
+                        dtype=self.classes_.dtype)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy (weighted), a Python float, computed also for Dask input."""
+        if not any(is_lazy(a) for a in (X, y, sample_weight)):
+            return float(super().score(X, y, sample_weight=sample_weight))
+        check_is_fitted(self)
+        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
+        return accuracy(y, self.predict(X), sample_weight, client=self.client)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        tags.classifier_tags.multi_label = False
+        return tags

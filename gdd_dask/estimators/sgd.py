@@ -1,0 +1,415 @@
+"""``SGDClassifier`` and ``SGDRegressor``: linear models trained by mini-batch SGD.
+
+scikit-learn's objective
+
+.. math:: \\frac{1}{n} \\sum_i s_i\\, l(y_i, x_i w + b) + \\alpha R(w),
+          \\qquad R = \\tfrac{1}{2} \\lVert w \\rVert^2
+
+has the minimizer of the core's weighted mean loss plus ``alpha n / sum_i s_i`` times
+``R`` (``n`` rows, weights ``s_i`` with the class weights), which is what is minimized.
+The losses are scikit-learn's (``gdd_dask.losses.margin``); more than two classes are
+one-versus-rest, one output per class, trained together.
+
+Where scikit-learn steps once per row in one process, a step here is one mini-batch
+of ``batch_size`` rows of one chunk, computed by a task on the worker holding the
+chunk; an epoch visits every row once. ``learning_rate`` counts those steps:
+``"optimal"`` is ``1 / (alpha (t0 + t))``, ``"invscaling"`` ``eta0 / (1 + t)^power_t``,
+``"constant"`` ``eta0``. ``solver`` may also be ``"adam"``, ``"adagrad"``, ``"async"``
+(Downpour) or ``"local"`` (local SGD), with ``solver_options`` for their own options.
+``partial_fit`` runs one epoch over what it is given -- one chunk, or a whole Dask
+array -- continuing the update rule's state.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from numbers import Integral, Real
+
+import numpy as np
+from array_api_compat import array_namespace
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.utils._available_if import available_if
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from ..chunk import to_numpy
+from ..losses.margin import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
+from ..solvers import STOCHASTIC
+from .base import LinearModel, linear_raw
+from .inputs import is_lazy, map_rows, validate_fit_inputs, validate_score_inputs, validate_X
+from .metrics import accuracy, r2
+from .stochastic import (
+    EarlyStopping,
+    LabelsMixin,
+    StochasticMixin,
+    learning_rate_schedule,
+    split_validation,
+)
+
+__all__ = ["SGDClassifier", "SGDRegressor"]
+
+
+def _labels_block(coef, intercept, labels, X):
+    """``labels[raw > 0]`` (one output) or ``labels[argmax raw]``."""
+    xp = array_namespace(X)
+    raw = linear_raw(X, coef, intercept)
+    index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
+    return labels[to_numpy(index).astype(np.intp)]
+
+
+def _proba_block(loss, coef, intercept, X):
+    """Probabilities: the sigmoid (``log_loss``) or ``(clip(r, -1, 1) + 1) / 2``
+    (``modified_huber``) of each output; one-versus-rest outputs normalized to sum to 1
+    (uniform where they are all 0)."""
+    xp = array_namespace(X)
+    raw = linear_raw(X, coef, intercept)
+    if loss == "log_loss":
+        p = 1.0 / (1.0 + xp.exp(-raw))
+    else:
+        p = (xp.clip(raw, min=-1.0, max=1.0) + 1.0) / 2.0
+    if raw.ndim == 1:
+        return xp.stack([1.0 - p, p], axis=1)
+    total = xp.sum(p, axis=1, keepdims=True)
+    uniform = xp.ones_like(p) / p.shape[1]
+    return xp.where(total > 0, p / xp.where(total > 0, total, 1.0), uniform)
+
+
+def _has_proba(estimator):
+    """Probabilities exist for ``log_loss`` and ``modified_huber`` only."""
+    if estimator.loss not in ("log_loss", "modified_huber"):
+        raise AttributeError(f"probability estimates are not available for "
+                             f"loss={estimator.loss!r}")
+    return True
+
+
+class _BaseSGD(StochasticMixin, LinearModel):
+    """Shared parameters and fitting of the two SGD estimators."""
+
+    _parameter_constraints: dict = {
+        **{k: v for k, v in LinearModel._parameter_constraints.items() if k != "solver"},
+        "penalty": [StrOptions({"l2"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "solver": [StrOptions(set(STOCHASTIC))],
+        "learning_rate": [StrOptions({"constant", "optimal", "invscaling"})],
+        "eta0": [Interval(Real, 0, None, closed="neither")],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "epsilon": [Interval(Real, 0, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "solver_options": [dict, None],
+    }
+
+    def _penalty_of(self, objective):
+        """scikit-learn's ``alpha`` scales the plain mean loss: ``alpha n / sum s_i``."""
+        if self.penalty is None:
+            return None, 0.0
+        return "l2", float(self.alpha) * objective.n_samples / objective.weight_sum
+
+    def _auto_batch(self, n_samples):
+        return min(200, max(1, n_samples // 16))
+
+    def _rule_options(self, loss):
+        alpha = float(self.alpha) if self.penalty is not None else 0.0
+        binary = getattr(loss, "binary", loss)
+
+        def slope(raw):  # dl/dr of a positive label
+            return binary.gradient(np.ones(1), np.full(1, raw), np)[0]
+
+        eta = learning_rate_schedule(self.learning_rate, eta0=self.eta0,
+                                     power_t=self.power_t, alpha=alpha, slope=slope)
+        if self.solver == "local":
+            return {"learning_rate": float(eta(0))}
+        return {"learning_rate": eta}
+
+    def _train(self, X, y, sample_weight, loss, *, incremental):
+        """Fit the linear parameters of ``loss``; store ``coef_`` and ``intercept_``."""
+        n_outputs = loss.n_outputs
+        n_params = (self.n_features_in_ + int(self.fit_intercept)) * n_outputs
+        fresh = not (incremental or self.warm_start) or not hasattr(self, "coef_")
+        x0 = None if fresh else self._warm_start_params(n_params)
+        if x0 is None or not incremental:
+            self._reset_stochastic()
+        stopper = None
+        options = self._stochastic_options(loss, partial=incremental, n_samples=X.shape[0])
+        if self.early_stopping and not incremental:
+            (X, y, sample_weight), held = split_validation(
+                X, y, sample_weight, fraction=self.validation_fraction,
+                random_state=self.random_state, stratify=isinstance(self, ClassifierMixin))
+            stopper = EarlyStopping(partial(self._held_out_score, n_outputs, *held),
+                                    tol=self.tol, n_iter_no_change=self.n_iter_no_change)
+        result = self._solve(loss, X, y, sample_weight, x0=x0,
+                             fit_intercept=self.fit_intercept, callback=stopper,
+                             options=options, incremental=incremental)
+        self._keep_state(result)
+        params = result.x
+        if stopper is not None:
+            self.validation_scores_ = stopper.scores
+            self.best_validation_score_ = stopper.best_score
+            params = params if stopper.best_params is None else stopper.best_params
+        params = params.reshape(-1, n_outputs)
+        self.coef_ = params[: self.n_features_in_].T.copy()
+        self.intercept_ = params[-1].copy() if self.fit_intercept else np.zeros(n_outputs)
+        return self
+
+    def _held_out_score(self, n_outputs, X, y, sample_weight, params):
+        raise NotImplementedError
+
+    def _split(self, params, n_outputs):
+        """``(coef, intercept)`` of flat parameters, in ``linear_raw``'s layout."""
+        params = np.asarray(params).reshape(-1, n_outputs)
+        coef = params[: self.n_features_in_]
+        intercept = params[-1] if self.fit_intercept else np.zeros(n_outputs)
+        return (coef[:, 0], intercept[0]) if n_outputs == 1 else (coef, intercept)
+
+    def _parts(self):
+        """The fitted ``(coef, intercept)`` in ``linear_raw``'s layout."""
+        check_is_fitted(self)
+        coef = np.atleast_2d(self.coef_)
+        if coef.shape[0] == 1:
+            return coef[0], np.atleast_1d(self.intercept_)[0]
+        return coef.T, self.intercept_
+
+    def _validated(self, X):
+        check_is_fitted(self)
+        return validate_X(self, X, reset=False, lengths=False)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+
+def _init(self, loss, penalty, alpha, fit_intercept, max_iter, tol, epsilon, random_state,
+          learning_rate, eta0, power_t, early_stopping, validation_fraction,
+          n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
+          split_every, cache, verbose):
+    """Set the shared parameters (scikit-learn's estimators store them as given)."""
+    for name, value in locals().items():
+        if name != "self":
+            setattr(self, name, value)
+
+
+class SGDRegressor(RegressorMixin, _BaseSGD):
+    """A linear regressor trained by mini-batch SGD, as
+    :class:`sklearn.linear_model.SGDRegressor` (module docstring).
+
+    Parameters
+    ----------
+    loss : {"squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"}
+    penalty : {"l2", None}, default="l2"
+        For L1 or elastic net, use ``Lasso`` / ``ElasticNet`` (proximal solver).
+    alpha : float, default=1e-4
+    fit_intercept : bool, default=True
+    max_iter : int, default=1000
+        Most epochs.
+    tol : float, default=1e-3
+        Stop when the objective has not improved on the best by ``tol`` for
+        ``n_iter_no_change`` epochs (with ``early_stopping``, the held-out :math:`R^2`).
+    epsilon : float, default=0.1
+        Width of the Huber and epsilon-insensitive losses.
+    learning_rate : {"invscaling", "optimal", "constant"}, default="invscaling"
+    eta0, power_t : float
+        ``eta0 / (1 + t)^power_t`` (defaults 0.01 and 0.25, as scikit-learn).
+    early_stopping, validation_fraction, n_iter_no_change
+        Hold out a fraction of the rows, stop on their score, keep the best model.
+    solver : {"sgd", "adam", "adagrad", "async", "local"}, default="sgd"
+    batch_size : int or "auto", default="auto"
+        Rows per step (a batch never spans two chunks); ``"auto"`` is
+        ``min(200, max(1, n_samples // 16))``, so that small data still gets 16 steps
+        an epoch.
+    solver_options : dict, optional
+        More options for the solver (``momentum``, ``max_staleness``, ``local_steps``...).
+    random_state, warm_start, client, split_every, cache, verbose
+        As in :class:`~gdd_dask.estimators.LinearRegression`.
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+    intercept_ : ndarray of shape (1,)
+    n_iter_, t_, loss_curve_, n_passes_
+        Epochs, update steps, the objective after each epoch, passes over X.
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseSGD._parameter_constraints,
+        "loss": [StrOptions(set(REGRESSION_LOSSES))],
+    }
+
+    def __init__(self, *, loss="squared_error", penalty="l2", alpha=0.0001, fit_intercept=True,
+                 max_iter=1000, tol=1e-3, epsilon=0.1, random_state=None,
+                 learning_rate="invscaling", eta0=0.01, power_t=0.25, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=5, warm_start=False, solver="sgd",
+                 batch_size="auto", solver_options=None, client=None, split_every=8,
+                 cache="auto", verbose=0):
+        _init(self, loss, penalty, alpha, fit_intercept, max_iter, tol, epsilon, random_state,
+              learning_rate, eta0, power_t, early_stopping, validation_fraction,
+              n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
+              split_every, cache, verbose)
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit by epochs of mini-batch steps (from zeros, or the last fit with
+        ``warm_start``).
+
+        Parameters
+        ----------
+        X : array-like, Dask array or DataFrame, or Zarr array of shape (n_samples, n_features)
+        y : array-like, Dask array or Series, or Zarr array of shape (n_samples,)
+        sample_weight : array-like or Dask array of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, incremental=False)
+
+    def partial_fit(self, X, y, sample_weight=None):
+        """One epoch over ``(X, y)`` -- a chunk, or a whole Dask array -- from the
+        current model, continuing the update rule's state."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _fit(self, X, y, sample_weight, *, incremental):
+        self._validate_params()
+        first = not (incremental and hasattr(self, "coef_"))
+        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=True,
+                                                  reset=first)
+        self._train(X, y, sample_weight, margin_loss(self.loss, epsilon=self.epsilon),
+                    incremental=incremental)
+        self.coef_, self.intercept_ = self.coef_[0], self.intercept_
+        return self
+
+    def _held_out_score(self, n_outputs, X, y, sample_weight, params):
+        coef, intercept = self._split(params, n_outputs)
+        prediction = map_rows(partial(linear_raw, coef=coef, intercept=intercept), X,
+                              dtype=np.float64)
+        return r2(y, prediction, sample_weight, client=self.client)
+
+    def predict(self, X):
+        """``X @ coef_ + intercept_``: NumPy for in-memory X, lazy Dask for Dask X."""
+        X = self._validated(X)
+        coef, intercept = self._parts()
+        return map_rows(partial(linear_raw, coef=coef, intercept=intercept), X,
+                        dtype=np.float64)
+
+    def score(self, X, y, sample_weight=None):
+        """:math:`R^2` (weighted), a Python float, computed also for Dask input."""
+        if not any(is_lazy(a) for a in (X, y, sample_weight)):
+            return float(super().score(X, y, sample_weight=sample_weight))
+        check_is_fitted(self)
+        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
+        return r2(y.astype(np.float64), self.predict(X), sample_weight, client=self.client)
+
+
+class SGDClassifier(ClassifierMixin, LabelsMixin, _BaseSGD):
+    """A linear classifier trained by mini-batch SGD, as
+    :class:`sklearn.linear_model.SGDClassifier` (module docstring).
+
+    Parameters
+    ----------
+    loss : {"hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron"}
+        ``"log_loss"`` is logistic regression, ``"hinge"`` a linear SVM;
+        ``predict_proba`` exists for ``"log_loss"`` and ``"modified_huber"``.
+    class_weight : dict, "balanced" or None, default=None
+        Multiplies each row's weight by its class's weight.
+    learning_rate : {"optimal", "invscaling", "constant"}, default="optimal"
+    eta0, power_t : float
+        Defaults 0.01 and 0.5.
+    penalty, alpha, fit_intercept, max_iter, tol, epsilon, early_stopping,
+    validation_fraction, n_iter_no_change, solver, batch_size, solver_options,
+    random_state, warm_start, client, split_every, cache, verbose
+        As in :class:`SGDRegressor`; early stopping scores the held-out accuracy.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+    n_iter_, t_, loss_curve_, n_passes_
+        As in :class:`SGDRegressor`.
+    """
+
+    _parameter_constraints: dict = {
+        **_BaseSGD._parameter_constraints,
+        "loss": [StrOptions(set(CLASSIFICATION_LOSSES))],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
+
+    def __init__(self, *, loss="hinge", penalty="l2", alpha=0.0001, fit_intercept=True,
+                 max_iter=1000, tol=1e-3, epsilon=0.1, random_state=None,
+                 learning_rate="optimal", eta0=0.01, power_t=0.5, early_stopping=False,
+                 validation_fraction=0.1, n_iter_no_change=5, class_weight=None,
+                 warm_start=False, solver="sgd", batch_size="auto", solver_options=None,
+                 client=None, split_every=8, cache="auto", verbose=0):
+        _init(self, loss, penalty, alpha, fit_intercept, max_iter, tol, epsilon, random_state,
+              learning_rate, eta0, power_t, early_stopping, validation_fraction,
+              n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
+              split_every, cache, verbose)
+        self.class_weight = class_weight
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit on labels of any type; see :meth:`SGDRegressor.fit`."""
+        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch over ``(X, y)`` from the current model. ``classes`` (every label
+        the calls will see) is required on the first call."""
+        return self._fit(X, y, sample_weight, classes=classes, incremental=True)
+
+    def _fit(self, X, y, sample_weight, *, classes, incremental):
+        self._validate_params()
+        first = not (incremental and hasattr(self, "classes_"))
+        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=False,
+                                                  reset=first)
+        codes, sample_weight = self._encode(y, sample_weight, classes=classes,
+                                            incremental=incremental)
+        loss = margin_loss(self.loss, epsilon=self.epsilon, n_classes=len(self.classes_))
+        return self._train(X, codes, sample_weight, loss, incremental=incremental)
+
+    def _held_out_score(self, n_outputs, X, y, sample_weight, params):
+        labels = np.arange(len(self.classes_))
+        func = partial(_labels_block, *self._split(params, n_outputs), labels)
+        return accuracy(y, map_rows(func, X, dtype=np.int64), sample_weight,
+                        client=self.client)
+
+    def decision_function(self, X):
+        """``X @ coef_.T + intercept_``: (n,) for one output, else (n, n_outputs)."""
+        X = self._validated(X)
+        coef, intercept = self._parts()
+        n_columns = None if coef.ndim == 1 else coef.shape[1]
+        return map_rows(partial(linear_raw, coef=coef, intercept=intercept), X,
+                        dtype=np.float64, n_columns=n_columns, token="gdd-decision")
+
+    def predict(self, X):
+        """Predicted labels (from ``classes_``)."""
+        X = self._validated(X)
+        return map_rows(partial(_labels_block, *self._parts(), self.classes_), X,
+                        dtype=self.classes_.dtype)
+
+    @available_if(_has_proba)
+    def predict_proba(self, X):
+        """Class probabilities (``log_loss`` and ``modified_huber`` only), columns in
+        the order of ``classes_``."""
+        X = self._validated(X)
+        return map_rows(partial(_proba_block, self.loss, *self._parts()), X, dtype=np.float64,
+                        n_columns=len(self.classes_), token="gdd-proba")
+
+    @available_if(_has_proba)
+    def predict_log_proba(self, X):
+        """``log(predict_proba(X))``."""
+        proba = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(proba)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy (weighted), a Python float, computed also for Dask input."""
+        if not any(is_lazy(a) for a in (X, y, sample_weight)):
+            return float(super().score(X, y, sample_weight=sample_weight))
+        check_is_fitted(self)
+        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
+        return accuracy(y, self.predict(X), sample_weight, client=self.client)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        return tags

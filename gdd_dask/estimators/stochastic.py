@@ -1,0 +1,199 @@
+"""What the estimators trained by mini-batch solvers share (``SGD*``, ``MLP*``).
+
+- :func:`learning_rate_schedule`: scikit-learn's ``learning_rate`` names as schedules
+  of the step count (one step per mini-batch);
+- :func:`split_validation`: the held-out fraction of early stopping, for NumPy input
+  (scikit-learn's ``train_test_split``, stratified for classifiers) and for Dask input
+  (each chunk's rows drawn by a seed of their own, so the split is lazy and the same on
+  every run);
+- :class:`EarlyStopping`: a solver callback that scores the validation rows after
+  each epoch, keeps the best parameters and stops after ``n_iter_no_change`` epochs
+  without an improvement of ``tol``;
+- :class:`StochasticMixin`: ``partial_fit``'s bookkeeping -- the update rule's state
+  (moments, step count) and the random generator carry over from call to call.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+
+from ..data import is_dask
+from ..schedules import as_schedule, inverse_scaling
+from ..solvers import STOCHASTIC
+from .labels import apply_class_weight, class_weights, encode_labels
+from .logistic import _align
+
+__all__ = ["EarlyStopping", "LabelsMixin", "StochasticMixin", "learning_rate_schedule",
+           "split_validation"]
+
+RULE_SOLVERS = {"sgd", "adam", "adagrad", "async"}
+"""Solvers driven by an update rule, whose state ``partial_fit`` carries over."""
+
+
+def learning_rate_schedule(kind, *, eta0, power_t=0.5, alpha=None, slope=None):
+    """``"constant"``: ``eta0``; ``"invscaling"``: ``eta0 / (1 + t)^power_t``;
+    ``"optimal"``: ``1 / (alpha (t0 + t))``, ``t`` counting mini-batch steps, with
+    Bottou's ``t0 = 1 / (eta_typ alpha)``: ``eta_typ = u / max(1, |slope(-u)|)`` at the
+    typical weight ``u = alpha^(-1/4)``, where ``slope(r)`` is the loss's derivative at
+    raw prediction ``r`` for a positive label (so a loss that grows fast starts slower)."""
+    if kind == "invscaling":
+        return inverse_scaling(eta0, power_t)
+    if kind == "optimal":
+        if not alpha or alpha <= 0:
+            raise ValueError("alpha must be > 0 since learning_rate is 'optimal'; "
+                             f"got alpha={alpha!r}")
+        typical = np.sqrt(1.0 / np.sqrt(alpha))
+        rate = typical / max(1.0, abs(float(slope(-typical))) if slope else 1.0)
+        t0 = 1.0 / (rate * alpha)
+        return lambda step: 1.0 / (alpha * (t0 + step))
+    return as_schedule(eta0)
+
+
+def _take(a, rows):
+    return None if a is None else a[rows]
+
+
+def _block_rows(seeds, fraction, held_out, block, block_info=None):
+    """The rows of one block on one side of the split (its mask drawn from its seed)."""
+    index = block_info[0]["chunk-location"][0]
+    mask = _mask(seeds[index], block.shape[0], fraction)
+    return block[mask if held_out else ~mask]
+
+
+def _mask(seed, n, fraction):
+    return np.random.default_rng(int(seed)).random(n) < fraction
+
+
+def split_validation(X, y, sample_weight, *, fraction, random_state, stratify):
+    """``((X, y, sample_weight) to train on, (X, y, sample_weight) held out)``."""
+    rng = check_random_state(random_state)
+    if not is_dask(X):
+        rows = np.arange(X.shape[0])
+        train, held = train_test_split(rows, test_size=fraction, random_state=rng,
+                                       stratify=y if stratify else None)
+        train, held = np.sort(train), np.sort(held)
+        return ((X[train], y[train], _take(sample_weight, train)),
+                (X[held], y[held], _take(sample_weight, held)))
+    seeds = rng.randint(2**31, size=len(X.chunks[0]))
+    counts = np.array([_mask(s, n, fraction).sum() for s, n in zip(seeds, X.chunks[0])])
+    if counts.sum() == 0 or counts.sum() == X.shape[0]:
+        raise ValueError(f"validation_fraction={fraction} leaves no rows on one side of "
+                         f"the split of {X.shape[0]} rows")
+    sides = []
+    for held_out in (False, True):
+        rows = tuple(int(c) for c in (counts if held_out else np.array(X.chunks[0]) - counts))
+        func = partial(_block_rows, seeds, fraction, held_out)
+        sides.append(tuple(
+            None if a is None else a.map_blocks(func, chunks=(rows, *a.chunks[1:]),
+                                                dtype=a.dtype, meta=a._meta)
+            for a in (X, y, sample_weight)))
+    return tuple(sides)
+
+
+class EarlyStopping:
+    """Callback: ``score(params)`` on held-out rows after each epoch; stop when it has
+    not exceeded the best by ``tol`` for ``n_iter_no_change`` epochs. ``best_params``
+    and ``scores`` are what it saw."""
+
+    def __init__(self, score, *, tol, n_iter_no_change):
+        self.score, self.tol, self.n_iter_no_change = score, tol, n_iter_no_change
+        self.scores, self.best_score, self.best_params = [], -np.inf, None
+        self._stale = 0
+
+    def __call__(self, info):
+        score = float(self.score(info.x))
+        self.scores.append(score)
+        self._stale = self._stale + 1 if score < self.best_score + self.tol else 0
+        if score > self.best_score:
+            self.best_score, self.best_params = score, np.array(info.x)
+        if self._stale >= self.n_iter_no_change:
+            raise StopIteration
+
+
+class StochasticMixin:
+    """``partial_fit``'s state and the options of the mini-batch solvers.
+
+    Subclasses have ``solver``, ``batch_size``, ``n_iter_no_change``,
+    ``early_stopping``, ``validation_fraction``, ``random_state`` and
+    ``solver_options``, and define :meth:`_rule_options`.
+    """
+
+    def _rule_options(self, loss):
+        """The update rule's options for ``self.solver`` (learning rate...) and
+        ``loss``."""
+        raise NotImplementedError
+
+    def _batch(self, n_samples):
+        """``batch_size``; ``"auto"`` is :meth:`_auto_batch`."""
+        return self._auto_batch(n_samples) if self.batch_size == "auto" else int(self.batch_size)
+
+    def _auto_batch(self, n_samples):
+        return min(200, n_samples)
+
+    def _stochastic_options(self, loss, *, partial, n_samples):
+        """Solver options: batch size, stopping, the rule, the carried-over state."""
+        if self.solver not in STOCHASTIC:
+            return dict(self.solver_options or {})
+        options = {"batch_size": self._batch(n_samples),
+                   "n_iter_no_change": self.n_iter_no_change}
+        if self.early_stopping and not partial:  # only the held-out score stops
+            options["n_iter_no_change"] = self.max_iter + 1
+        options.update(self._rule_options(loss))
+        if partial:
+            options["random_state"] = self._generator()
+            if self.solver in RULE_SOLVERS and getattr(self, "_state", None) is not None:
+                options["state"] = self._state
+        return {**options, **(self.solver_options or {})}
+
+    def _generator(self):
+        """The random generator ``partial_fit`` calls share (seeded from
+        ``random_state`` on the first call)."""
+        if getattr(self, "_rng", None) is None:
+            self._rng = np.random.default_rng(check_random_state(self.random_state)
+                                              .randint(2**31))
+        return self._rng
+
+    def _keep_state(self, result):
+        """After a fit or partial fit: the rule state and the count of steps."""
+        self._state = getattr(result, "state", None)
+        count = getattr(self._state, "count", None)
+        self.t_ = int(count) if count is not None else getattr(self, "t_", 0)
+
+    def _reset_stochastic(self):
+        self._state, self._rng = None, None
+
+
+class LabelsMixin:
+    """The classes of ``fit`` and ``partial_fit``: found in y by ``fit``, given by
+    ``partial_fit``'s first call and kept by the later ones."""
+
+    def _encode(self, y, sample_weight, *, classes, incremental):
+        """``(codes, sample_weight)`` aligned, class weights applied; sets ``classes_``."""
+        first = not (incremental and hasattr(self, "classes_"))
+        if incremental and first and classes is None:
+            raise ValueError("classes must be passed on the first call to partial_fit")
+        if incremental and not first and classes is not None \
+                and not np.array_equal(np.unique(np.asarray(classes)), self.classes_):
+            raise ValueError(f"classes={classes!r} differs from the classes of the first "
+                             f"call to partial_fit, {self.classes_.tolist()}")
+        known = None
+        if incremental:
+            known = np.unique(np.asarray(classes)) if first else self.classes_
+        found, codes = encode_labels(y, client=self.client, classes=known)
+        if len(found) < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                f"but the data contains only one class: {found[0]!r}")
+        if self.warm_start and not incremental and hasattr(self, "classes_") \
+                and not np.array_equal(found, self.classes_):
+            raise ValueError("warm_start can only be used where y has the same classes "
+                             "as in the previous call to fit")
+        codes, sample_weight = _align(codes, sample_weight)
+        weights = class_weights(getattr(self, "class_weight", None), found, codes,
+                                sample_weight, client=self.client)
+        self.classes_ = found
+        return codes, apply_class_weight(weights, codes, sample_weight)
