@@ -2,7 +2,8 @@
 
 With a fixed ``learning_rate`` this is the original algorithm, one pass per
 iteration: every chunk task returns its partial gradient, the tree sums them, and the
-client steps ``w <- w - learning_rate * grad f(w)``.
+client steps ``w <- w - learning_rate * grad f(w)``. A step so large that the objective
+becomes inf or NaN stops the descent with status 4 and the last finite iterate.
 
 Without one (the default), the step is Barzilai--Borwein's
 ``t = s.s / s.r`` (``s = w_k - w_{k-1}``, ``r = g_k - g_{k-1}``), safeguarded by a
@@ -43,7 +44,11 @@ def gd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, learning_rate=No
             break
         if learning_rate is not None:
             x_new = x - learning_rate * g
-            f_new, g_new = evaluate(x_new)
+            with np.errstate(over="ignore", invalid="ignore"):
+                f_new, g_new = evaluate(x_new)
+            if not (np.isfinite(f_new) and np.all(np.isfinite(g_new))):
+                status = 4  # too large a learning rate: keep the last finite iterate
+                break
         else:
             found = backtrack(evaluate, x, max(recent), g, -g, step,
                               line_values=objective.line_values)

@@ -108,15 +108,22 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
                       n_iter_no_change=n_iter_no_change)
 
 
+GROWTH = 100.0
+"""How far above its start every epoch's objective must be for a stalled run to count
+as diverged (a too-large step that overflows slowly never gets back)."""
+
+
 def run_epochs(objective, x0, advance, state, *, tol, max_iter, callback, n_iter_no_change):
     """The loop of the stochastic solvers: ``x, state = advance(x, state)`` (an epoch or
     a round, which reads every row once), then a full pass for the objective; stop when
     it has not improved on the best by ``tol`` for ``n_iter_no_change`` epochs, or at
-    the first non-finite objective (status 4, the last finite parameters). The result
-    carries the final ``state``."""
+    the first non-finite objective (status 4, the last finite parameters). A run that
+    stops that way with every epoch's objective above ``GROWTH (|f(x0)| + 1)`` diverged
+    too (status 4, the starting parameters). The result carries the final ``state``."""
     trace = Trace(objective, callback)
     x = np.asarray(x0, dtype=float)
     f, g = objective.value_and_grad(x)
+    start = (x, f, g, state)
     best, stale, status, nit = np.inf, 0, 1, 0  # the first epoch always counts
     while nit < max_iter:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is status 4
@@ -135,6 +142,8 @@ def run_epochs(objective, x0, advance, state, *, tol, max_iter, callback, n_iter
         best = min(best, f)
         if stale >= n_iter_no_change:
             status = 0
+            if best > GROWTH * (abs(start[1]) + 1.0):  # blew up and never came back
+                status, (x, f, g, state) = 4, start
             break
     result = trace.result(x, f, g, nit, status)
     result.state = state
