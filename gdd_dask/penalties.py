@@ -79,6 +79,11 @@ class ElasticNetPenalty(NoPenalty):
     def prox(self, params, step):
         return soft_threshold(params, step * self._l1)
 
+    @property
+    def l1_weights(self):
+        """``alpha r`` on the penalized parameters, 0 elsewhere: the L1 part's weights."""
+        return self._l1
+
     def __repr__(self):
         if self.l1_ratio == 0:
             return f"L2Penalty(alpha={self.alpha})"

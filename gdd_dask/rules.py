@@ -15,6 +15,9 @@ schedules (``gdd_dask.schedules``) of the step count.
 - :func:`adam`: Kingma & Ba's bias-corrected moments ``m, v``;
   ``step = -eta m_hat / (sqrt(v_hat) + eps)``;
 - :func:`adagrad`: ``s <- s + g^2``; ``step = -eta g / (sqrt(s) + eps)``.
+
+Each rule also reports its step size (``scale``), so that a penalty with an L1 part
+can be applied by its proximal map after each step (proximal SGD).
 """
 
 from __future__ import annotations
@@ -32,10 +35,13 @@ __all__ = ["AdagradState", "AdamState", "Rule", "SGDState", "adagrad", "adam", "
 
 class Rule(NamedTuple):
     """An update rule: ``init(params) -> state``, ``update(grad, state, params) ->
-    (step, state)``."""
+    (step, state)``; ``scale(state)`` (optional) is the step size, a number or one per
+    parameter, of the update that produced ``state``: ``step = -scale * direction``,
+    which a proximal step ``prox_{scale h}`` needs."""
 
     init: Callable
     update: Callable
+    scale: Callable | None = None
 
 
 class SGDState(NamedTuple):
@@ -70,7 +76,10 @@ def sgd(learning_rate=0.01, momentum=0.0, nesterov=False):
         direction = grad + mu * velocity if nesterov else velocity
         return -eta(state.count) * direction, SGDState(state.count + 1, velocity)
 
-    return Rule(init, update)
+    def scale(state):
+        return eta(state.count - 1)
+
+    return Rule(init, update, scale)
 
 
 def adam(learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-8):
@@ -91,7 +100,11 @@ def adam(learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-8):
         step = -eta(state.count) * mu_hat / (np.sqrt(nu_hat) + eps)
         return step, AdamState(count, mu, nu)
 
-    return Rule(init, update)
+    def scale(state):
+        nu_hat = state.nu / (1 - b2**state.count)
+        return eta(state.count - 1) / (np.sqrt(nu_hat) + eps)
+
+    return Rule(init, update, scale)
 
 
 def adagrad(learning_rate=0.1, eps=1e-7):
@@ -106,7 +119,10 @@ def adagrad(learning_rate=0.1, eps=1e-7):
         step = -eta(state.count) * grad / (np.sqrt(total) + eps)
         return step, AdagradState(state.count + 1, total)
 
-    return Rule(init, update)
+    def scale(state):
+        return eta(state.count - 1) / (np.sqrt(state.sum_of_squares) + eps)
+
+    return Rule(init, update, scale)
 
 
 RULES = {"sgd": sgd, "adam": adam, "adagrad": adagrad}

@@ -149,3 +149,21 @@ def test_class_weight_and_sample_weight(cancer):
     assert np.mean(heavy.predict(X) == 0) > np.mean(y == 0)
     with pytest.raises(ValueError, match="alpha must be > 0"):
         SGDClassifier(alpha=0.0).fit(X, y)
+
+
+def test_l1_by_stochastic_steps_is_sparse_and_near_the_optimum(cancer):
+    """The cumulative L1 shrinkage after each step: exact zeros, close to the proximal
+    solver's optimum and zero pattern."""
+    X, _, y, _ = cancer
+    y = y.astype(float)
+    exact = minimize("logistic", X, y, penalty="l1", alpha=0.01, solver="proximal", tol=1e-10)
+    sgd = minimize("logistic", X, y, penalty="l1", alpha=0.01, solver="adam", max_iter=200,
+                   options={"learning_rate": 0.01, "batch_size": 32, "random_state": 0,
+                            "n_iter_no_change": 1000})
+    assert sgd.fun - exact.fun < 1e-3
+    assert np.mean((sgd.x == 0) == (exact.x == 0)) > 0.8
+    model = SGDClassifier(loss="log_loss", penalty="elasticnet", l1_ratio=0.9, alpha=1e-3,
+                          random_state=0).fit(X, y)
+    assert np.sum(model.coef_ == 0) >= 3 and model.score(X, y) > 0.95
+    with pytest.raises(ValueError, match="needs a smooth objective"):
+        SGDClassifier(penalty="l1", solver="local").fit(X, y)

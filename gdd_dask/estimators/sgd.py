@@ -87,7 +87,8 @@ class _BaseSGD(StochasticMixin, LinearModel):
 
     _parameter_constraints: dict = {
         **{k: v for k, v in LinearModel._parameter_constraints.items() if k != "solver"},
-        "penalty": [StrOptions({"l2"}), None],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions(set(STOCHASTIC))],
         "learning_rate": [StrOptions({"constant", "optimal", "invscaling"})],
@@ -102,10 +103,13 @@ class _BaseSGD(StochasticMixin, LinearModel):
     }
 
     def _penalty_of(self, objective):
-        """scikit-learn's ``alpha`` scales the plain mean loss: ``alpha n / sum s_i``."""
+        """scikit-learn's ``alpha`` scales the plain mean loss: ``alpha n / sum s_i``;
+        ``"elasticnet"`` mixes by ``l1_ratio``."""
         if self.penalty is None:
             return None, 0.0
-        return "l2", float(self.alpha) * objective.n_samples / objective.weight_sum
+        alpha = float(self.alpha) * objective.n_samples / objective.weight_sum
+        return self.penalty, alpha, float(self.l1_ratio) if self.penalty == "elasticnet" \
+            else None
 
     def _auto_batch(self, n_samples):
         return min(200, max(1, n_samples // 16))
@@ -181,8 +185,8 @@ class _BaseSGD(StochasticMixin, LinearModel):
         return tags
 
 
-def _init(self, loss, penalty, alpha, fit_intercept, max_iter, tol, epsilon, random_state,
-          learning_rate, eta0, power_t, early_stopping, validation_fraction,
+def _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
+          random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
           n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
           split_every, cache, verbose):
     """Set the shared parameters (scikit-learn's estimators store them as given)."""
@@ -198,9 +202,13 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
     Parameters
     ----------
     loss : {"squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"}
-    penalty : {"l2", None}, default="l2"
-        For L1 or elastic net, use ``Lasso`` / ``ElasticNet`` (proximal solver).
+    penalty : {"l2", "l1", "elasticnet", None}, default="l2"
+        ``alpha R(w)`` with ``R = ||w||^2 / 2``, ``||w||_1`` or
+        ``l1_ratio ||w||_1 + (1 - l1_ratio) ||w||^2 / 2``; an L1 part is applied by its
+        proximal map after each step (proximal SGD), which sets coefficients exactly
+        to zero (not with ``solver="local"``).
     alpha : float, default=1e-4
+    l1_ratio : float in [0, 1], default=0.15
     fit_intercept : bool, default=True
     max_iter : int, default=1000
         Most epochs.
@@ -237,14 +245,15 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         "loss": [StrOptions(set(REGRESSION_LOSSES))],
     }
 
-    def __init__(self, *, loss="squared_error", penalty="l2", alpha=0.0001, fit_intercept=True,
+    def __init__(self, *, loss="squared_error", penalty="l2", alpha=0.0001, l1_ratio=0.15,
+                 fit_intercept=True,
                  max_iter=1000, tol=1e-3, epsilon=0.1, random_state=None,
                  learning_rate="invscaling", eta0=0.01, power_t=0.25, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, warm_start=False, solver="sgd",
                  batch_size="auto", solver_options=None, client=None, split_every=8,
                  cache="auto", verbose=0):
-        _init(self, loss, penalty, alpha, fit_intercept, max_iter, tol, epsilon, random_state,
-              learning_rate, eta0, power_t, early_stopping, validation_fraction,
+        _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
+              random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
               n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
               split_every, cache, verbose)
 
@@ -315,7 +324,7 @@ class SGDClassifier(ClassifierMixin, LabelsMixin, _BaseSGD):
     learning_rate : {"optimal", "invscaling", "constant"}, default="optimal"
     eta0, power_t : float
         Defaults 0.01 and 0.5.
-    penalty, alpha, fit_intercept, max_iter, tol, epsilon, early_stopping,
+    penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon, early_stopping,
     validation_fraction, n_iter_no_change, solver, batch_size, solver_options,
     random_state, warm_start, client, split_every, cache, verbose
         As in :class:`SGDRegressor`; early stopping scores the held-out accuracy.
@@ -335,14 +344,15 @@ class SGDClassifier(ClassifierMixin, LabelsMixin, _BaseSGD):
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
 
-    def __init__(self, *, loss="hinge", penalty="l2", alpha=0.0001, fit_intercept=True,
+    def __init__(self, *, loss="hinge", penalty="l2", alpha=0.0001, l1_ratio=0.15,
+                 fit_intercept=True,
                  max_iter=1000, tol=1e-3, epsilon=0.1, random_state=None,
                  learning_rate="optimal", eta0=0.01, power_t=0.5, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, class_weight=None,
                  warm_start=False, solver="sgd", batch_size="auto", solver_options=None,
                  client=None, split_every=8, cache="auto", verbose=0):
-        _init(self, loss, penalty, alpha, fit_intercept, max_iter, tol, epsilon, random_state,
-              learning_rate, eta0, power_t, early_stopping, validation_fraction,
+        _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
+              random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
               n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
               split_every, cache, verbose)
         self.class_weight = class_weight

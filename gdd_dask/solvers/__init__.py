@@ -36,7 +36,7 @@ SOLVERS = {"gd": gd, "lbfgs": lbfgs, "newton": newton, "proximal": proximal,
            "async": _named(asynchronous, "async"), "local": _named(local_sgd, "local")}
 STOCHASTIC = {"sgd", "adam", "adagrad", "async", "local"}
 """Solvers over mini-batches: they approach the optimum, at the noise of their steps."""
-SMOOTH_ONLY = {"gd", "lbfgs", "newton"} | STOCHASTIC
+SMOOTH_ONLY = {"gd", "lbfgs", "newton", "local"}
 """Solvers that need the whole objective smooth (no L1 part)."""
 NEWTON_MAX_PARAMS = {"quadratic": 64, "streaming": 64, "memory": 32}
 """Up to how many parameters ``"auto"`` picks Newton. A Newton pass does ``O(n p^2)``

@@ -7,15 +7,20 @@ is one task on the worker that holds the batch's chunk, returning the unbiased e
     g_B = n / (b W) sum_{i in B} s_i grad l_i + grad penalty
 
 (``b`` rows of ``n``, ``W = sum_i s_i``), and the rule's step on the client
-``w <- w + update(g_B)``. After each epoch one full pass evaluates the objective (the
-history, and the stopping test of scikit-learn's SGD: stop when it has not improved on
-the best by ``tol`` for ``n_iter_no_change`` epochs). ``max_iter`` counts epochs. The
-same ``random_state`` gives the same batches, hence the same result. When the
-objective becomes inf or NaN (too large a learning rate) the fit stops with status 4
-and the parameters of the last finite epoch.
+``w <- w + update(g_B)``; with an L1 part in the penalty (``g_B`` holds only the
+smooth part's gradient) each step is followed by the cumulative L1 shrinkage of
+Tsuruoka et al. (:func:`_apply`), with the rule's step size. After each epoch one
+full pass evaluates the objective (the history, and the stopping test of
+scikit-learn's SGD: stop when it has not improved on the best by ``tol`` for
+``n_iter_no_change`` epochs). ``max_iter`` counts epochs. The same ``random_state``
+gives the same batches, hence the same result. When the objective becomes inf or NaN
+(too large a learning rate) the fit stops with status 4 and the parameters of the
+last finite epoch.
 """
 
 from __future__ import annotations
+
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,12 +47,42 @@ def epoch_batches(row_chunks, batch_size, rng):
     return [batches[k] for k in rng.permutation(len(batches))]
 
 
+class L1State(NamedTuple):
+    """A rule's state plus the cumulative L1 penalty of Tsuruoka, Tsujii & Ananiadou
+    (2009): ``total`` is the shrinkage ``sum_k t_k lambda`` each parameter could have
+    had so far, ``applied`` the shrinkage it got."""
+
+    rule: Any
+    total: np.ndarray
+    applied: np.ndarray
+
+    @property
+    def count(self):
+        return self.rule.count
+
+
+def _apply(objective, rule, g_batch, state, x):
+    """One step of ``rule``; with an L1 part in the penalty, then the cumulative L1
+    shrinkage (:class:`L1State`): a parameter ``z`` after the step becomes
+    ``max(0, z - (total + applied))`` if positive, ``min(0, z + (total - applied))``
+    if negative -- the L1 penalty's proximal step, made up for the steps in which noise
+    kept the parameter away from zero, so that SGD gives exact zeros."""
+    if objective.penalty.smooth:
+        step, state = rule.update(g_batch, state, x)
+        return x + step, state
+    step, inner = rule.update(g_batch, state.rule, x)
+    z = x + step
+    total = state.total + rule.scale(inner) * objective.penalty.l1_weights
+    x = np.where(z > 0, np.maximum(0.0, z - (total + state.applied)),
+                 np.where(z < 0, np.minimum(0.0, z + (total - state.applied)), z))
+    return x, L1State(inner, total, state.applied + (x - z))
+
+
 def _sync_epoch(objective, x, state, rule, batches):
     """One epoch of synchronous steps: each gradient at the current parameters."""
     for index, rows in batches:
         _, g_batch = objective.batch_value_and_grad(x, index, rows)
-        step, state = rule.update(g_batch, state, x)
-        x = x + step
+        x, state = _apply(objective, rule, g_batch, state, x)
     return x, state
 
 
@@ -70,8 +105,7 @@ def _async_epoch(objective, x, state, rule, batches, in_flight):
     for handle, sums in done:
         x_sent, n_rows = sent.pop(handle)
         _, g_batch = objective.batch_result(sums, x_sent, n_rows)
-        step, state = rule.update(g_batch, state, x)
-        x = x + step
+        x, state = _apply(objective, rule, g_batch, state, x)
         send(x)
     return x, state
 
@@ -89,9 +123,10 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
     check_number(batch_size, "batch_size", low=1, integer=True)
     if max_staleness is not None:
         check_number(max_staleness, "max_staleness", low=0, integer=True)
-    if not objective.penalty.smooth:
-        raise ValueError(f"the stochastic solvers need a smooth penalty; got {objective.penalty!r}")
     rule = get_rule(rule, **rule_options)
+    if not objective.penalty.smooth and rule.scale is None:
+        raise ValueError(f"an L1 penalty needs a rule that reports its step size (scale); "
+                         f"got {objective.penalty!r}")
     rng = as_generator(random_state)
     in_flight = None if max_staleness is None else max_staleness + 1
 
@@ -103,6 +138,9 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
 
     if state is None:
         state = rule.init(np.asarray(x0, dtype=float))
+        if not objective.penalty.smooth:
+            zeros = np.zeros(objective.n_params)
+            state = L1State(state, zeros, zeros)
     return run_epochs(objective, x0, advance, state,
                       tol=tol, max_iter=max_iter, callback=callback,
                       n_iter_no_change=n_iter_no_change)
