@@ -1,0 +1,102 @@
+"""A worker killed (SIGKILL) during a fit, or gone before it: the fit completes, and to
+the same bits as an undisturbed fit -- lost chunks are read again from the Zarr store,
+lost partial sums computed again, and the fixed reduction tree adds them in the same
+order."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+from distributed import Client, LocalCluster
+
+from gdd_dask import LogisticRegression, minimize
+from gdd_dask.datasets import make_classification, open_zarr
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("loss") / "logistic.zarr"
+    make_classification(path, n_samples=60_000, n_features=20, chunk_rows=2_500, seed=3)
+    return path
+
+
+@pytest.fixture
+def cluster_client():
+    """Three worker processes (each under a nanny, which restarts a killed one)."""
+    with LocalCluster(n_workers=3, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address="127.0.0.1:0", memory_limit="1GiB") as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        yield client
+
+
+def _pids(client):
+    return client.run(os.getpid)
+
+
+def _kill_one(client):
+    """SIGKILL the worker process holding the most data; return its address."""
+    held = client.run(lambda dask_worker: len(dask_worker.data))
+    address = max(held, key=held.get)
+    os.kill(_pids(client)[address], signal.SIGKILL)
+    return address
+
+
+def _fit(client, store, cache, callback=None):
+    X, y = open_zarr(store)
+    return minimize("logistic", X, y, alpha=1e-3, solver="lbfgs", tol=1e-10, max_iter=30,
+                    client=client, cache=cache, callback=callback)
+
+
+def _kill_during_a_pass(client, killed):
+    """From iteration 3 on: watch the scheduler until a worker is running a
+    ``gdd-grad`` task, and SIGKILL that worker while it does."""
+
+    def watch():
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for address, keys in client.processing().items():
+                if any("gdd-grad" in str(key) for key in keys):
+                    os.kill(_pids(client)[address], signal.SIGKILL)
+                    killed.append(address)
+                    return
+            time.sleep(0.001)
+
+    def callback(info):
+        if info.nit == 3 and not killed:
+            threading.Thread(target=watch, daemon=True).start()
+
+    return callback
+
+
+@pytest.mark.parametrize("cache", ["memory", "none"])
+@pytest.mark.parametrize("when", ["between passes", "during a pass"])
+def test_killed_worker_mid_fit_gives_the_same_bits(cluster_client, store, cache, when):
+    undisturbed = _fit(cluster_client, store, cache)
+    killed = []
+
+    def kill_at_third_iteration(info):
+        if info.nit == 3 and not killed:
+            killed.append(_kill_one(cluster_client))
+
+    callback = kill_at_third_iteration if when == "between passes" else \
+        _kill_during_a_pass(cluster_client, killed)
+    disturbed = _fit(cluster_client, store, cache, callback=callback)
+    assert killed, "no worker was killed"
+    np.testing.assert_array_equal(disturbed.x, undisturbed.x)
+    assert disturbed.fun == undisturbed.fun and disturbed.nit == undisturbed.nit
+
+
+def test_worker_gone_before_the_fit(cluster_client, store):
+    undisturbed = LogisticRegression(C=1.0, tol=1e-8, client=cluster_client)
+    X, y = open_zarr(store)
+    undisturbed.fit(X, y)
+    _kill_one(cluster_client)
+    time.sleep(0.2)  # the scheduler may or may not have noticed yet: both must work
+    again = LogisticRegression(C=1.0, tol=1e-8, client=cluster_client).fit(X, y)
+    np.testing.assert_array_equal(again.coef_, undisturbed.coef_)
+    np.testing.assert_array_equal(again.intercept_, undisturbed.intercept_)
