@@ -201,6 +201,7 @@ class Engine:
         self.split_every = split_every
         self.row_chunks = data.row_chunks
         self.offsets = row_offsets(data.row_chunks)
+        self.data_token = dask.base.tokenize(data.X, data.y, data.sample_weight)
         room = memory_budget(self.client)  # one look at the workers for all the planning
         self.n_workers = len(room) if self.client else dask.system.CPU_COUNT
         arrays = [data.X, data.y, data.sample_weight]

@@ -7,6 +7,7 @@ same numbers. Used for small in-memory data and as the reference in tests.
 
 from __future__ import annotations
 
+import dask
 import numpy as np
 
 from .data import row_offsets
@@ -26,6 +27,11 @@ class InProcessEngine:
         self.row_chunks = data.row_chunks
         self.offsets = row_offsets(data.row_chunks)
         self._data = data
+
+    @property
+    def data_token(self):
+        """A digest of the data (its bytes: NumPy input is hashed)."""
+        return dask.base.tokenize(self._data.X, self._data.y, self._data.sample_weight)
 
     @property
     def n_chunks(self):

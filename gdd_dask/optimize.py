@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import inspect
+import os
+
 import numpy as np
 
+from .checkpoint import Checkpoint, fingerprint
 from .checks import check_number
 from .objective import make_objective
 from .solvers import get_solver
@@ -13,7 +17,8 @@ __all__ = ["minimize", "solve"]
 
 def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalty="l2",
              l1_ratio=None, fit_intercept=True, tol=1e-4, max_iter=100, x0=None, client=None,
-             split_every=8, cache="auto", chunk_rows=None, callback=None, options=None):
+             split_every=8, cache="auto", chunk_rows=None, callback=None, options=None,
+             checkpoint=None, checkpoint_every=1):
     """Minimize a loss over row-chunked data by distributed gradient methods.
 
     The objective is the mean weighted loss plus penalty,
@@ -63,6 +68,13 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
         ``StopIteration`` in it to stop.
     options : dict, optional
         Solver-specific options, e.g. ``{"learning_rate": 0.1}`` for ``"gd"``.
+    checkpoint : str or path, optional
+        A file that holds the solver's whole state, saved atomically every
+        ``checkpoint_every`` iterations (epochs); the same call run again resumes from
+        it, to the same result (``gdd_dask.checkpoint``). A checkpoint of other data or
+        settings is refused with a ``ValueError``. The file stays after the fit.
+    checkpoint_every : int
+        Iterations between saves (default 1).
 
     Returns
     -------
@@ -79,7 +91,8 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
                         split_every=split_every, cache=cache,
                         chunk_rows=chunk_rows) as objective:
         return solve(objective, solver=solver, x0=x0, tol=tol, max_iter=max_iter,
-                     callback=callback, options=options)
+                     callback=callback, options=options, checkpoint=checkpoint,
+                     checkpoint_every=checkpoint_every)
 
 
 def _check_solve_args(solver, tol, max_iter, callback, objective=None):
@@ -92,15 +105,35 @@ def _check_solve_args(solver, tol, max_iter, callback, objective=None):
 
 
 def solve(objective, *, solver="auto", x0=None, tol=1e-4, max_iter=100, callback=None,
-          options=None):
+          options=None, checkpoint=None, checkpoint_every=1):
     """Run a solver on an existing :class:`~gdd_dask.objective.Objective`.
 
     The lower-level half of :func:`minimize`, for callers (the estimators) that build
     the objective themselves, e.g. to set the penalty from ``objective.weight_sum``.
     """
     solver_fn = _check_solve_args(solver, tol, max_iter, callback, objective)
+    name = getattr(solver_fn, "__name__", repr(solver_fn))
     x0 = np.zeros(objective.n_params) if x0 is None else objective.check_params(x0, "x0")
-    result = solver_fn(objective, x0, tol=tol, max_iter=max_iter, callback=callback,
-                       **(options or {}))
-    result["solver"] = getattr(solver_fn, "__name__", repr(solver_fn))
+    if not np.all(np.isfinite(x0)):
+        bad = int(np.flatnonzero(~np.isfinite(x0))[0])
+        raise ValueError(f"x0 must be finite; x0[{bad}] = {float(x0[bad])!r}")
+    options = dict(options or {})
+    if checkpoint is not None:
+        options["checkpoint"] = _checkpoint(objective, solver_fn, name, checkpoint,
+                                            checkpoint_every, tol=tol, x0=x0, options=options)
+    result = solver_fn(objective, x0, tol=tol, max_iter=max_iter, callback=callback, **options)
+    result["solver"] = name
     return result
+
+
+def _checkpoint(objective, solver_fn, name, path, every, **settings):
+    """The :class:`~gdd_dask.checkpoint.Checkpoint` of this fit, for a solver that
+    takes one."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"checkpoint must be a file path; got {type(path).__name__}")
+    accepted = inspect.signature(solver_fn).parameters
+    if "checkpoint" not in accepted and not any(p.kind is p.VAR_KEYWORD
+                                                for p in accepted.values()):
+        raise ValueError(f"solver {name!r} cannot save checkpoints")
+    return Checkpoint(path, every=every, solver=name,
+                      fingerprint=fingerprint(objective, solver=name, **settings))

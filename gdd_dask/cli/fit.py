@@ -48,6 +48,11 @@ def add_parser(sub):
                         help="keep X in the workers' memory, stream it from the store, or "
                              "decide by size (default auto)")
     parser.add_argument("--out", metavar="MODEL.json", help="write the fitted model here")
+    parser.add_argument("--checkpoint", metavar="PATH",
+                        help="save the solver's state here; run the same command again to "
+                             "resume from it")
+    parser.add_argument("--checkpoint-every", type=count(1), default=1, metavar="N",
+                        help="iterations between checkpoints (default 1)")
     parser.add_argument("--x-name", default="X", help="the store's feature array (default X)")
     parser.add_argument("--y-name", default="y", help="the store's target array (default y)")
     parser.add_argument("--no-score", action="store_true",
@@ -103,7 +108,8 @@ def data_line(X, path):
 
 
 def fit_store(X, y, *, model, solver="auto", alpha=None, tol=1e-5, max_iter=100,
-              cache="auto", client=None, callback=None, store=None, options=None):
+              cache="auto", client=None, callback=None, store=None, options=None,
+              checkpoint=None, checkpoint_every=1):
     """Fit ``model`` to ``(X, y)`` with :func:`gdd_dask.minimize`; ``(FittedModel, result)``.
 
     ``alpha=None`` is ``1 / n_samples`` (scikit-learn's ``C=1`` for the classifiers,
@@ -116,7 +122,8 @@ def fit_store(X, y, *, model, solver="auto", alpha=None, tol=1e-5, max_iter=100,
     start = time.perf_counter()
     result = gdd_dask.minimize(MODELS[model], X, y, solver=solver, alpha=alpha, tol=tol,
                                max_iter=max_iter, cache=cache, client=client,
-                               callback=callback, options=_solver_options(solver, options))
+                               callback=callback, options=_solver_options(solver, options),
+                               checkpoint=checkpoint, checkpoint_every=checkpoint_every)
     info = {"solver": result.solver, "options": dict(options or {}), "alpha": alpha,
             "tol": tol, "max_iter": max_iter,
             "cache": cache, "nit": int(result.nit), "n_passes": int(result.n_passes),
@@ -159,7 +166,9 @@ def run(args):
         fitted, result = fit_with_bar(X, y, model=model, client=client, quiet=args.quiet,
                                       solver=args.solver, options=args.options,
                                       alpha=args.alpha, tol=args.tol,
-                                      max_iter=args.max_iter, cache=args.cache, store=path)
+                                      max_iter=args.max_iter, cache=args.cache, store=path,
+                                      checkpoint=args.checkpoint,
+                                      checkpoint_every=args.checkpoint_every)
         metric = None if args.no_score else score(fitted, X, y, client)
     if args.out:
         fitted.save(args.out)

@@ -90,6 +90,8 @@ class LinearModel(BaseEstimator):
         "cache": [StrOptions(set(CACHE_POLICIES))],
         "verbose": ["verbose"],
         "random_state": ["random_state"],
+        "checkpoint": [str, os.PathLike, None],
+        "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
     }
 
     def _penalty(self, weight_sum):
@@ -162,7 +164,9 @@ class LinearModel(BaseEstimator):
             result = solve(objective, solver=solver, x0=x0, tol=self.tol,
                            max_iter=1 if incremental else self.max_iter,
                            callback=_chain(self._progress(), callback),
-                           options={**self._solver_options(solver), **(options or {})})
+                           options={**self._solver_options(solver), **(options or {})},
+                           checkpoint=None if incremental else self.checkpoint,
+                           checkpoint_every=self.checkpoint_every)
         self._record(result, incremental=incremental)
         return result
 

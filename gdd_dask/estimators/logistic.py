@@ -102,7 +102,8 @@ class LogisticRegression(ClassifierMixin, LinearModel):
         Stop when ``max_i |grad_i| <= tol``, as scikit-learn's ``tol`` for L-BFGS.
     max_iter : int, default=100
         Most iterations; hitting it raises a ``ConvergenceWarning``.
-    warm_start, client, split_every, cache, verbose, random_state
+    warm_start, client, split_every, cache, verbose, random_state, checkpoint,
+    checkpoint_every
         As in :class:`~gdd_dask.estimators.LinearRegression`.
 
     Attributes
@@ -127,7 +128,8 @@ class LogisticRegression(ClassifierMixin, LinearModel):
 
     def __init__(self, *, penalty="l2", C=1.0, l1_ratio=None, fit_intercept=True,
                  class_weight=None, solver="lbfgs", tol=1e-4, max_iter=100, warm_start=False,
-                 client=None, split_every=8, cache="auto", verbose=0, random_state=None):
+                 client=None, split_every=8, cache="auto", verbose=0, random_state=None,
+                 checkpoint=None, checkpoint_every=1):
         self.penalty = penalty
         self.C = C
         self.l1_ratio = l1_ratio
@@ -142,6 +144,8 @@ class LogisticRegression(ClassifierMixin, LinearModel):
         self.cache = cache
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     def _penalty(self, weight_sum):
         """``l1_ratio`` alone chooses the mix, as in scikit-learn >= 1.8 (``0``: L2,
@@ -172,8 +176,8 @@ class LogisticRegression(ClassifierMixin, LinearModel):
         classes, codes = encode_labels(y, client=self.client)
         if len(classes) < 2:
             raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {classes[0]!r}"
+                f"{type(self).__name__} needs samples of at least 2 classes in y, "
+                f"but y contains only one class: {classes[:1].tolist()[0]!r}"
             )
         codes, sample_weight = _align(codes, sample_weight)
         weights = class_weights(self.class_weight, classes, codes, sample_weight,

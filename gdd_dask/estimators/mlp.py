@@ -114,7 +114,8 @@ class _BaseMLP(StochasticMixin, LinearModel):
                  tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 solver_options=None, client=None, split_every=8, cache="auto"):
+                 solver_options=None, client=None, split_every=8, cache="auto",
+                 checkpoint=None, checkpoint_every=1):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -140,6 +141,8 @@ class _BaseMLP(StochasticMixin, LinearModel):
         self.client = client
         self.split_every = split_every
         self.cache = cache
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     # -- the objective ------------------------------------------------------------
     def _penalty(self, weight_sum):
@@ -268,7 +271,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         ``local_steps`` for ``"local"``...).
     random_state : int, RandomState or None
         Seeds the starting weights, the batches and the held-out rows.
-    client, split_every, cache, verbose, warm_start
+    client, split_every, cache, verbose, warm_start, checkpoint, checkpoint_every
         As in :class:`~gdd_dask.estimators.LinearRegression`.
 
     Attributes
@@ -294,7 +297,8 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
                  tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 solver_options=None, client=None, split_every=8, cache="auto"):
+                 solver_options=None, client=None, split_every=8, cache="auto",
+                 checkpoint=None, checkpoint_every=1):
         self.loss = loss
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -305,7 +309,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             solver_options=solver_options, client=client, split_every=split_every,
-            cache=cache)
+            cache=cache, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
 
     def _network(self):
         output = PoissonLoss() if self.loss == "poisson" else SquaredLoss()

@@ -146,6 +146,12 @@ class LinearRegression(_Regressor):
     random_state : int, RandomState or None, default=None
         Passed to solvers that take one (stochastic solvers); the full-batch solvers
         are deterministic.
+    checkpoint : str or path, default=None
+        A file for the solver's whole state, saved atomically every
+        ``checkpoint_every`` iterations; the same fit run again (after the process was
+        killed, say) resumes from it to the same result, and a checkpoint of other data
+        or settings is refused (``gdd_dask.checkpoint``).
+    checkpoint_every : int, default=1
 
     Attributes
     ----------
@@ -164,7 +170,8 @@ class LinearRegression(_Regressor):
 
     def __init__(self, *, fit_intercept=True, solver="auto", tol=1e-6, max_iter=1000,
                  warm_start=False, client=None, split_every=8, cache="auto", verbose=0,
-                 random_state=None):
+                 random_state=None, checkpoint=None,
+                 checkpoint_every=1):
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.tol = tol
@@ -175,6 +182,8 @@ class LinearRegression(_Regressor):
         self.cache = cache
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     def _penalty(self, weight_sum):
         return None, 0.0
@@ -208,7 +217,8 @@ feature_names_in_
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, solver="auto", tol=1e-6,
                  max_iter=1000, warm_start=False, client=None, split_every=8, cache="auto",
-                 verbose=0, random_state=None):
+                 verbose=0, random_state=None, checkpoint=None,
+                 checkpoint_every=1):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -220,6 +230,8 @@ feature_names_in_
         self.cache = cache
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     def _penalty(self, weight_sum):
         return "l2", float(self.alpha) / weight_sum
@@ -262,7 +274,8 @@ feature_names_in_
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, solver="auto",
                  tol=1e-6, max_iter=1000, warm_start=False, client=None, split_every=8,
-                 cache="auto", verbose=0, random_state=None):
+                 cache="auto", verbose=0, random_state=None, checkpoint=None,
+                 checkpoint_every=1):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -275,6 +288,8 @@ feature_names_in_
         self.cache = cache
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     def _penalty(self, weight_sum):
         return "elasticnet", float(self.alpha), float(self.l1_ratio)
@@ -306,7 +321,8 @@ feature_names_in_
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, solver="auto", tol=1e-6,
                  max_iter=1000, warm_start=False, client=None, split_every=8, cache="auto",
-                 verbose=0, random_state=None):
+                 verbose=0, random_state=None, checkpoint=None,
+                 checkpoint_every=1):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -318,6 +334,8 @@ feature_names_in_
         self.cache = cache
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     def _penalty(self, weight_sum):
         return "l1", float(self.alpha)
@@ -341,7 +359,8 @@ class PoissonRegressor(_Regressor):
     tol : float, default=1e-4
         Stop when ``max_i |grad_i| <= tol``, as scikit-learn's ``tol`` for L-BFGS.
     max_iter : int, default=100
-    fit_intercept, warm_start, client, split_every, cache, verbose, random_state
+    fit_intercept, warm_start, client, split_every, cache, verbose, random_state,
+    checkpoint, checkpoint_every
         As in :class:`LinearRegression`.
 
     Attributes
@@ -359,7 +378,8 @@ feature_names_in_
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, solver="lbfgs", tol=1e-4,
                  max_iter=100, warm_start=False, client=None, split_every=8, cache="auto",
-                 verbose=0, random_state=None):
+                 verbose=0, random_state=None, checkpoint=None,
+                 checkpoint_every=1):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -371,6 +391,8 @@ feature_names_in_
         self.cache = cache
         self.verbose = verbose
         self.random_state = random_state
+        self.checkpoint = checkpoint
+        self.checkpoint_every = checkpoint_every
 
     def _penalty(self, weight_sum):
         return "l2", float(self.alpha)

@@ -188,7 +188,7 @@ class _BaseSGD(StochasticMixin, LinearModel):
 def _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
           random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
           n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
-          split_every, cache, verbose):
+          split_every, cache, verbose, checkpoint, checkpoint_every):
     """Set the shared parameters (scikit-learn's estimators store them as given)."""
     for name, value in locals().items():
         if name != "self":
@@ -229,7 +229,8 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         an epoch.
     solver_options : dict, optional
         More options for the solver (``momentum``, ``max_staleness``, ``local_steps``...).
-    random_state, warm_start, client, split_every, cache, verbose
+    random_state, warm_start, client, split_every, cache, verbose, checkpoint,
+    checkpoint_every
         As in :class:`~gdd_dask.estimators.LinearRegression`.
 
     Attributes
@@ -251,11 +252,11 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
                  learning_rate="invscaling", eta0=0.01, power_t=0.25, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, warm_start=False, solver="sgd",
                  batch_size="auto", solver_options=None, client=None, split_every=8,
-                 cache="auto", verbose=0):
+                 cache="auto", verbose=0, checkpoint=None, checkpoint_every=1):
         _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
               random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
               n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
-              split_every, cache, verbose)
+              split_every, cache, verbose, checkpoint, checkpoint_every)
 
     def fit(self, X, y, sample_weight=None):
         """Fit by epochs of mini-batch steps (from zeros, or the last fit with
@@ -326,7 +327,8 @@ class SGDClassifier(ClassifierMixin, LabelsMixin, _BaseSGD):
         Defaults 0.01 and 0.5.
     penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon, early_stopping,
     validation_fraction, n_iter_no_change, solver, batch_size, solver_options,
-    random_state, warm_start, client, split_every, cache, verbose
+    random_state, warm_start, client, split_every, cache, verbose, checkpoint,
+    checkpoint_every
         As in :class:`SGDRegressor`; early stopping scores the held-out accuracy.
 
     Attributes
@@ -350,11 +352,12 @@ class SGDClassifier(ClassifierMixin, LabelsMixin, _BaseSGD):
                  learning_rate="optimal", eta0=0.01, power_t=0.5, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, class_weight=None,
                  warm_start=False, solver="sgd", batch_size="auto", solver_options=None,
-                 client=None, split_every=8, cache="auto", verbose=0):
+                 client=None, split_every=8, cache="auto", verbose=0, checkpoint=None,
+                 checkpoint_every=1):
         _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
               random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
               n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
-              split_every, cache, verbose)
+              split_every, cache, verbose, checkpoint, checkpoint_every)
         self.class_weight = class_weight
 
     def fit(self, X, y, sample_weight=None):

@@ -136,6 +136,9 @@ class StochasticMixin:
 
     def _stochastic_options(self, loss, *, partial, n_samples):
         """Solver options: batch size, stopping, the rule, the carried-over state."""
+        if self.early_stopping and self.checkpoint is not None and not partial:
+            raise ValueError("checkpoint does not cover early stopping's held-out scores; "
+                             "use early_stopping=False with a checkpoint")
         if self.solver not in STOCHASTIC:
             return dict(self.solver_options or {})
         options = {"batch_size": self._batch(n_samples),

@@ -26,6 +26,7 @@ def _named(solver, name, doc=None):
         return solver(objective, x0, **options)
 
     named.__name__, named.__doc__ = name, doc or solver.__doc__
+    named.__wrapped__ = solver  # inspect.signature sees the solver's options
     return named
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..result import STATUS, OptimizeResult
 
-__all__ = ["Trace", "backtrack", "grad_norm", "small_change"]
+__all__ = ["Trace", "backtrack", "grad_norm", "resume", "save", "small_change"]
 
 FTOL = 64 * np.finfo(float).eps
 
@@ -70,6 +70,7 @@ class Trace:
     def __init__(self, objective, callback=None):
         self.objective, self.callback = objective, callback
         self.history = []
+        self.silent = False  # replaying saved iterations: no callback
         self.nfev = 0
         self._start = time.perf_counter()
 
@@ -85,7 +86,7 @@ class Trace:
     def record(self, nit, x, fun, grad):
         """Log iteration ``nit``; True when the callback asked to stop."""
         self.history.append(float(fun))
-        if self.callback is None:
+        if self.callback is None or self.silent:
             return False
         info = OptimizeResult(
             x=np.array(x), fun=float(fun), jac=np.array(grad), nit=nit,
@@ -105,3 +106,25 @@ class Trace:
             status=status, message=STATUS[status], history=list(self.history),
             elapsed=time.perf_counter() - self._start,
         )
+
+
+def resume(checkpoint, evaluate, x0, trace, types=()):
+    """Start or resume a solver: ``(saved state or None, x, evaluate(x))``.
+
+    Without a saved state ``x`` is ``x0``; with one, ``x`` is the saved point, the
+    history is restored, and the fresh evaluation must give the saved ``f`` and ``g``
+    bit for bit (else the checkpoint is of other data).
+    """
+    state = checkpoint.load(types) if checkpoint is not None else None
+    x = np.asarray(x0 if state is None else state["x"], dtype=float)
+    out = evaluate(x)
+    if state is not None:
+        checkpoint.verify((state["f"], state["g"]), out[:2])
+        trace.history = [float(v) for v in state["history"]]
+    return state, x, out
+
+
+def save(checkpoint, nit, trace, **state):
+    """Save ``state`` (with the history) when a checkpoint is due at iteration ``nit``."""
+    if checkpoint is not None and checkpoint.due(nit):
+        checkpoint.save({**state, "nit": nit, "history": list(trace.history)})

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Trace, backtrack, grad_norm, small_change
+from .base import Trace, backtrack, grad_norm, resume, save, small_change
 
 __all__ = ["gd"]
 
@@ -26,18 +26,19 @@ def _bb_step(s, r, fallback):
 
 
 def gd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, learning_rate=None,
-       memory=10):
-    """Minimize by gradient descent; see the module docstring for the steps."""
+       memory=10, checkpoint=None):
+    """Minimize by gradient descent; see the module docstring for the steps.
+    ``checkpoint`` (a :class:`gdd_dask.checkpoint.Checkpoint`) saves and resumes the
+    iterate, its step and the recent objective values."""
     if learning_rate is not None and not learning_rate > 0:
         raise ValueError(f"learning_rate must be > 0; got {learning_rate!r}")
     trace = Trace(objective, callback)
     evaluate = trace.counted(objective.value_and_grad)
     objective.keep_margins(learning_rate is None)  # free backtracking steps
-    x = np.asarray(x0, dtype=float)
-    f, g = evaluate(x)
-    recent = [f]
-    step = 1.0 / max(grad_norm(g), 1.0)
-    status, nit = 1, 0
+    saved, x, (f, g) = resume(checkpoint, evaluate, x0, trace)
+    recent = [f] if saved is None else list(saved["recent"])
+    step = 1.0 / max(grad_norm(g), 1.0) if saved is None else saved["step"]
+    status, nit = 1, 0 if saved is None else saved["nit"]
     while nit < max_iter:
         if grad_norm(g) <= tol:
             status = 0
@@ -63,6 +64,7 @@ def gd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, learning_rate=No
         if trace.record(nit, x, f, g):
             status = 3
             break
+        save(checkpoint, nit, trace, x=x, f=f, g=g, step=step, recent=recent)
         if learning_rate is None and small_change(f_old, f) and grad_norm(g) <= 10 * tol:
             status = 0
             break

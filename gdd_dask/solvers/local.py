@@ -19,7 +19,8 @@ __all__ = ["local_sgd"]
 
 
 def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, local_steps=10,
-              batch_size=32, learning_rate=0.01, random_state=None, n_iter_no_change=5):
+              batch_size=32, learning_rate=0.01, random_state=None, n_iter_no_change=5,
+              checkpoint=None):
     """Minimize by rounds of local SGD and averaging; see the module docstring."""
     local_steps = int(check_number(local_steps, "local_steps", low=1, integer=True))
     batch_size = int(check_number(batch_size, "batch_size", low=1, integer=True))
@@ -35,4 +36,5 @@ def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, local_ste
                                        learning_rate=float(learning_rate)), state
 
     return run_epochs(objective, x0, advance, None, tol=tol, max_iter=max_iter,
-                      callback=callback, n_iter_no_change=n_iter_no_change)
+                      callback=callback, n_iter_no_change=n_iter_no_change, rng=rng,
+                      checkpoint=checkpoint)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
-from .base import Trace, backtrack, grad_norm, small_change
+from .base import Trace, backtrack, grad_norm, resume, save, small_change
 
 __all__ = ["newton"]
 
@@ -37,8 +37,10 @@ def newton_direction(H, g, rcond=1e-10):
     return d if float(g @ d) < 0 else -g
 
 
-def newton(objective, x0, *, tol=1e-4, max_iter=100, callback=None, max_params=2000):
-    """Minimize with damped Newton steps; see the module docstring."""
+def newton(objective, x0, *, tol=1e-4, max_iter=100, callback=None, max_params=2000,
+           checkpoint=None):
+    """Minimize with damped Newton steps; see the module docstring. ``checkpoint``
+    saves and resumes the iterate (Newton keeps no other memory)."""
     if objective.n_params > max_params:
         raise ValueError(
             f"newton forms a dense {objective.n_params}x{objective.n_params} Hessian, over "
@@ -47,9 +49,8 @@ def newton(objective, x0, *, tol=1e-4, max_iter=100, callback=None, max_params=2
     trace = Trace(objective, callback)
     value_grad_hessian = trace.counted(objective.value_grad_hessian)
     objective.keep_margins()  # free backtracking steps
-    x = np.asarray(x0, dtype=float)
-    f, g, H = value_grad_hessian(x)
-    status, nit = 1, 0
+    saved, x, (f, g, H) = resume(checkpoint, value_grad_hessian, x0, trace)
+    status, nit = 1, 0 if saved is None else saved["nit"]
     while nit < max_iter:
         if grad_norm(g) <= tol:
             status = 0
@@ -64,6 +65,7 @@ def newton(objective, x0, *, tol=1e-4, max_iter=100, callback=None, max_params=2
         if trace.record(nit, x, f, g):
             status = 3
             break
+        save(checkpoint, nit, trace, x=x, f=f, g=g)
         if small_change(f_old, f) and grad_norm(g) <= 10 * tol:
             status = 0
             break

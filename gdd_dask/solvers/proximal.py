@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Trace, grad_norm, small_change
+from .base import Trace, grad_norm, resume, save, small_change
 
 __all__ = ["proximal"]
 
@@ -37,16 +37,17 @@ def prox_grad_norm(penalty, x, g):
 
 
 def proximal(objective, x0, *, tol=1e-4, max_iter=100, callback=None, sigma=1e-4,
-             memory=10, max_trials=40):
-    """Minimize ``f + h`` by proximal gradient steps; see the module docstring."""
+             memory=10, max_trials=40, checkpoint=None):
+    """Minimize ``f + h`` by proximal gradient steps; see the module docstring.
+    ``checkpoint`` saves and resumes the iterate, its step and the recent values."""
     penalty = objective.penalty
     trace = Trace(objective, callback)
     evaluate = trace.counted(objective.value_and_grad)
-    x = np.asarray(x0, dtype=float)
-    F, g = evaluate(x)  # F includes h: the objective's value is the whole penalty
-    recent = [F]
-    step = 1.0 / max(grad_norm(g), 1.0)
-    status, nit = 1, 0
+    # F includes h: the objective's value is the whole penalty
+    saved, x, (F, g) = resume(checkpoint, evaluate, x0, trace)
+    recent = [F] if saved is None else list(saved["recent"])
+    step = 1.0 / max(grad_norm(g), 1.0) if saved is None else saved["step"]
+    status, nit = 1, 0 if saved is None else saved["nit"]
     while nit < max_iter:
         if prox_grad_norm(penalty, x, g) <= tol:
             status = 0
@@ -70,6 +71,7 @@ def proximal(objective, x0, *, tol=1e-4, max_iter=100, callback=None, sigma=1e-4
         if trace.record(nit, x, F, gradient_mapping(penalty, x, g)):
             status = 3
             break
+        save(checkpoint, nit, trace, x=x, f=F, g=g, step=step, recent=recent)
         if small_change(F_old, F) and prox_grad_norm(penalty, x, g) <= 10 * tol:
             status = 0
             break

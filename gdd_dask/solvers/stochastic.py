@@ -25,8 +25,8 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..checks import check_number
-from ..rules import get_rule
-from .base import Trace
+from ..rules import AdagradState, AdamState, SGDState, get_rule
+from .base import Trace, resume, save
 
 __all__ = ["asynchronous", "epoch_batches", "stochastic"]
 
@@ -112,14 +112,16 @@ def _async_epoch(objective, x, state, rule, batches, in_flight):
 
 def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd",
                batch_size=200, random_state=None, n_iter_no_change=5, max_staleness=None,
-               state=None, **rule_options):
+               state=None, checkpoint=None, **rule_options):
     """Minimize by mini-batch steps of ``rule``; see the module docstring. With
     ``max_staleness`` (an integer >= 0) the steps are asynchronous: see
     :func:`asynchronous`.
 
     ``state`` (default ``rule.init(x0)``) continues from the rule state of an earlier
     run, which the result returns as ``state`` (``partial_fit``: its moments and step
-    count, hence its place in the learning-rate schedule)."""
+    count, hence its place in the learning-rate schedule). ``checkpoint`` saves and
+    resumes everything an epoch depends on, the random generator included
+    (asynchronous steps resume, but arrive in another order than they would have)."""
     check_number(batch_size, "batch_size", low=1, integer=True)
     if max_staleness is not None:
         check_number(max_staleness, "max_staleness", low=0, integer=True)
@@ -141,28 +143,46 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
         if not objective.penalty.smooth:
             zeros = np.zeros(objective.n_params)
             state = L1State(state, zeros, zeros)
-    return run_epochs(objective, x0, advance, state,
-                      tol=tol, max_iter=max_iter, callback=callback,
-                      n_iter_no_change=n_iter_no_change)
+    return run_epochs(objective, x0, advance, state, tol=tol, max_iter=max_iter,
+                      callback=callback, n_iter_no_change=n_iter_no_change, rng=rng,
+                      checkpoint=checkpoint)
 
+
+class Start(NamedTuple):
+    """Where a run began (what a diverged run returns to)."""
+
+    x: np.ndarray
+    f: float
+    g: np.ndarray
+    state: Any
+
+
+STATES = (SGDState, AdamState, AdagradState, L1State, Start)
+"""The NamedTuples a stochastic checkpoint holds."""
 
 GROWTH = 100.0
 """How far above its start every epoch's objective must be for a stalled run to count
 as diverged (a too-large step that overflows slowly never gets back)."""
 
 
-def run_epochs(objective, x0, advance, state, *, tol, max_iter, callback, n_iter_no_change):
+def run_epochs(objective, x0, advance, state, *, tol, max_iter, callback, n_iter_no_change,
+               rng, checkpoint=None):
     """The loop of the stochastic solvers: ``x, state = advance(x, state)`` (an epoch or
     a round, which reads every row once), then a full pass for the objective; stop when
     it has not improved on the best by ``tol`` for ``n_iter_no_change`` epochs, or at
     the first non-finite objective (status 4, the last finite parameters). A run that
     stops that way with every epoch's objective above ``GROWTH (|f(x0)| + 1)`` diverged
-    too (status 4, the starting parameters). The result carries the final ``state``."""
+    too (status 4, the starting parameters). The result carries the final ``state``.
+    ``checkpoint`` saves and resumes the loop with ``rng``, the generator ``advance``
+    draws from."""
     trace = Trace(objective, callback)
-    x = np.asarray(x0, dtype=float)
-    f, g = objective.value_and_grad(x)
+    saved, x, (f, g) = resume(checkpoint, objective.value_and_grad, x0, trace, STATES)
     start = (x, f, g, state)
     best, stale, status, nit = np.inf, 0, 1, 0  # the first epoch always counts
+    if saved is not None:
+        state, start, nit = saved["state"], saved["start"], saved["nit"]
+        best, stale = saved["best"], saved["stale"]
+        rng.bit_generator.state = saved["rng"]
     while nit < max_iter:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is status 4
             x_new, state_new = advance(x, state)
@@ -178,6 +198,8 @@ def run_epochs(objective, x0, advance, state, *, tol, max_iter, callback, n_iter
             break
         stale = stale + 1 if f > best - tol else 0
         best = min(best, f)
+        save(checkpoint, nit, trace, x=x, f=f, g=g, state=state, start=Start(*start),
+             best=best, stale=stale, rng=rng.bit_generator.state)
         if stale >= n_iter_no_change:
             status = 0
             if best > GROWTH * (abs(start[1]) + 1.0):  # blew up and never came back
