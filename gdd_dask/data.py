@@ -8,12 +8,11 @@ chunk sizes resolved and the columns in one chunk.
 
 from __future__ import annotations
 
-from contextlib import nullcontext
 from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Data", "as_data", "auto_chunk_rows", "is_dask", "row_offsets"]
+__all__ = ["Data", "as_data", "auto_chunk_rows", "is_dask", "known_chunks", "row_offsets"]
 
 TARGET_CHUNK_BYTES = 64 * 2**20
 
@@ -56,6 +55,8 @@ def row_offsets(row_chunks):
 
 def _to_array(a, name):
     """Dask stays Dask (DataFrames become arrays), Zarr becomes lazy Dask, else NumPy."""
+    if a is None:
+        raise TypeError(f"{name} is required; got None")
     if is_dask(a):
         if hasattr(a, "to_dask_array"):
             a = a.to_dask_array(lengths=True)
@@ -81,14 +82,48 @@ def _check_dtype(a, name):
     return a
 
 
-def _known_chunks(a, client):
-    """Resolve unknown chunk sizes (one pass over ``a``) on ``client`` if given."""
-    if any(np.isnan(c) for dim in a.chunks for c in dim):
-        import dask
+def _block_shape(block):
+    """A block's shape as an array with one more dimension (for ``map_blocks``)."""
+    return np.reshape(np.asarray(block.shape, dtype=np.int64), (1,) * block.ndim + (-1,))
 
-        with dask.config.set(scheduler=client) if client is not None else nullcontext():
-            a = a.compute_chunk_sizes()
-    return a
+
+def _unknown(a):
+    return is_dask(a) and any(np.isnan(c) for dim in a.chunks for c in dim)
+
+
+def _block_shapes(a):
+    """The lazy shapes of ``a``'s blocks: an array of ``a.ndim + 1`` dimensions."""
+    return a.map_blocks(_block_shape, dtype=np.int64, new_axis=a.ndim,
+                        chunks=tuple((1,) * len(c) for c in a.chunks) + ((a.ndim,),),
+                        meta=np.empty((0,) * (a.ndim + 1), dtype=np.int64))
+
+
+def _with_chunks(a, shapes):
+    """``a`` with the chunk sizes read from its computed block shapes."""
+    import dask.array as da
+
+    chunks = tuple(tuple(int(n) for n in shapes[tuple(slice(None) if d == i else 0
+                                                      for d in range(a.ndim)) + (i,)])
+                   for i in range(a.ndim))
+    return da.Array(a.dask, a.name, chunks, meta=a)
+
+
+def known_chunks(*arrays, client=None):
+    """``arrays`` with the unknown chunk sizes of their Dask arrays computed, all in one
+    pass, on ``client``, the default client or the local scheduler; other values are
+    returned as they are. Unlike ``Array.compute_chunk_sizes`` it changes neither the
+    arrays nor Dask's configuration (which all threads share), and arrays that share
+    work (``X[mask]``, ``y[mask]``) are computed in one graph."""
+    from .engine import compute
+
+    todo = [i for i, a in enumerate(arrays) if _unknown(a)]
+    if not todo:
+        return arrays
+    shapes = compute(*(_block_shapes(arrays[i]) for i in todo), client=client)
+    out = list(arrays)
+    for i, shape in zip(todo, shapes):
+        out[i] = _with_chunks(arrays[i], shape)
+    return tuple(out)
 
 
 def _as_1d(a, name, n_samples):
@@ -145,7 +180,7 @@ def _dask(X, y, sw, chunk_rows, client):
         _check_sizes(X)
         rows = chunk_rows or auto_chunk_rows(*X.shape, X.dtype.itemsize)
         X = da.from_array(X, chunks=(rows, -1))
-    X = _known_chunks(X, client)
+    X, y, sw = known_chunks(X, y, sw, client=client)
     _check_sizes(X)
     if len(X.chunks[1]) > 1:
         X = X.rechunk({1: -1})
@@ -155,7 +190,6 @@ def _dask(X, y, sw, chunk_rows, client):
         if a is None:
             out.append(None)
             continue
-        a = _known_chunks(a, client) if is_dask(a) else a
         a = _as_1d(a, name, X.shape[0])
         a = da.from_array(a, chunks=(row_chunks,)) if not is_dask(a) else a
         out.append(a.rechunk((row_chunks,)) if a.chunks[0] != row_chunks else a)

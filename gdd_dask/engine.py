@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import operator
 import uuid
+import weakref
 
 import dask
 import numpy as np
@@ -73,6 +74,9 @@ def resolve_client(client=None):
 
         if not isinstance(client, Client):
             raise TypeError(f"client must be a distributed.Client; got {type(client).__name__}")
+        if client.status in ("closing", "closed"):
+            raise ValueError(f"client is {client.status}: pass a running distributed.Client "
+                             "(or none, for the default client or the local scheduler)")
         return client
     try:
         from distributed import default_client
@@ -198,6 +202,7 @@ class Engine:
         check_cache(cache)
         tree_levels(1, split_every)  # validates split_every
         self.client = resolve_client(client)
+        self._futures = weakref.WeakSet()  # every future made here, for close()
         self.split_every = split_every
         self.row_chunks = data.row_chunks
         self.offsets = row_offsets(data.row_chunks)
@@ -294,8 +299,11 @@ class Engine:
                 self._homes[g] = worker
 
     def close(self):
-        """Release the persisted chunks (their futures) held for this engine."""
+        """Release every future this engine made (persisted chunks, kept outputs, failed
+        passes), even those still referenced elsewhere, e.g. by an error's traceback."""
         self._units = None
+        for future in list(self._futures):
+            future.release()
 
     def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False):
         """``tree_reduce([func(offset, i, *chunk_i, *kept_i, *broadcast)])``.
@@ -374,21 +382,29 @@ class Engine:
         """
         if self.client is not None:
             futures = self._submit(graph, keys, homes)
-            if keep_all:  # wait, and raise any error now, leaving the data where it is
+            try:
+                if keep_all:  # wait, and raise any error now, leaving the data where it is
+                    for future in futures:
+                        if future.exception() is not None:
+                            future.result()
+                    return None, futures
+                return futures[0].result(), futures[1:]
+            except BaseException:  # the error's traceback holds the futures: let go now
                 for future in futures:
-                    if future.exception() is not None:
-                        future.result()
-                return None, futures
-            return futures[0].result(), futures[1:]
+                    future.release()
+                raise
         get = dask.base.get_scheduler() or dask.threaded.get
         values = get(graph, keys)
         return (None, list(values)) if keep_all else (values[0], list(values[1:]))
 
     def _submit(self, graph, keys, homes=None):
         """Futures of ``keys`` of ``graph`` on the client, the tasks of ``homes``
-        (``{key: worker}``) loosely restricted to their worker."""
-        return self.client.get(_with_homes(graph, homes) if homes else graph, keys,
-                               sync=False)
+        (``{key: worker}``) loosely restricted to their worker; :meth:`close` releases
+        them."""
+        futures = self.client.get(_with_homes(graph, homes) if homes else graph, keys,
+                                  sync=False)
+        self._futures.update(futures)
+        return futures
 
     def _reduce_layer(self, graph, keys, name, first):
         for level, groups in enumerate(tree_levels(len(keys), self.split_every)):

@@ -197,6 +197,8 @@ def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalt
     on Dask; other in-memory input runs in-process.
     """
     check_cache(cache)
+    if not isinstance(fit_intercept, (bool, np.bool_)):
+        raise TypeError(f"fit_intercept must be True or False; got {fit_intercept!r}")
     client = resolve_client(client)
     data = as_data(X, y, sample_weight, dask=True if client is not None else None,
                    chunk_rows=chunk_rows, client=client)

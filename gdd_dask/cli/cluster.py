@@ -44,6 +44,32 @@ def _check_address(address):
                            f"tcp://127.0.0.1:8786 (protocols: {', '.join(sorted(backends))})")
 
 
+def _check_answers(address, timeout):
+    """Raise ``CommandError`` unless a Dask server at ``address`` completes the comm
+    handshake within ``timeout`` seconds. (``Client`` bounds only the TCP connection by
+    its timeout: a server that accepts it but never answers would hold it forever.) TLS
+    settings come from Dask's configuration (``distributed.comm.tls.*``), as Client's."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    connection_args = Security().get_connection_args("client")
+
+    async def handshake():
+        comm = await asyncio.wait_for(connect(address, timeout=timeout, **connection_args),
+                                      timeout)
+        await comm.close()
+
+    try:  # in a thread of its own: main() may be called where an event loop runs
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, handshake()).result()
+    except (OSError, TimeoutError):
+        raise CommandError(f"cannot connect to the scheduler at {address} within "
+                           f"{timeout:g} s") from None
+
+
 @contextmanager
 def open_client(args):
     """A client of ``--scheduler``, or of a loopback LocalCluster shut down on exit.
@@ -56,6 +82,7 @@ def open_client(args):
 
     if args.scheduler:
         _check_address(args.scheduler)
+        _check_answers(args.scheduler, args.connect_timeout)
         try:
             client = Client(args.scheduler, timeout=args.connect_timeout, set_as_default=False)
         except (OSError, TimeoutError):

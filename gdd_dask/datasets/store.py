@@ -14,6 +14,8 @@ import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
+
 from .blocks import block_bounds, ordered_map
 from .codecs import DEFAULT_CODEC, compressors
 
@@ -119,7 +121,11 @@ def _open_group(path):
 def _get_array(group, name, path):
     import zarr
 
-    member = group.get(name)
+    try:
+        member = group.get(name)
+    except (ValueError, TypeError, KeyError, OSError) as exc:  # e.g. a pickle object codec
+        raise ValueError(f"the array {name!r} of the store {path} cannot be read: {exc}") \
+            from None
     if not isinstance(member, zarr.Array):
         arrays = sorted(n for n, _ in group.arrays())
         raise ValueError(f"the store {path} has no array {name!r}; its arrays are {arrays}")
@@ -132,7 +138,9 @@ def open_zarr(path, *, x_name="X", y_name="y"):
     ``X`` gets the store's row chunks and all its columns in one chunk; ``y`` the same
     row chunks. ``y_name=None`` opens only ``X`` and returns ``(X, None)``. Raises a
     ``ValueError`` naming the problem when the store is missing, is not a group, lacks
-    an array, or when X is not 2-D, y not 1-D, or their lengths differ.
+    an array or has one Zarr cannot read (such as one with a pickle codec: nothing is
+    unpickled), or when X is not 2-D, y not 1-D, or their lengths differ, and a
+    ``TypeError`` when X does not hold real numbers.
     """
     import dask.array as da
 
@@ -141,6 +149,8 @@ def open_zarr(path, *, x_name="X", y_name="y"):
     if zX.ndim != 2:
         raise ValueError(f"{x_name} in {path} must be 2-D (rows, features); "
                          f"got shape {zX.shape}")
+    if np.dtype(zX.dtype).kind not in "biuf":
+        raise TypeError(f"{x_name} in {path} must hold real numbers; got dtype {zX.dtype}")
     X = da.from_zarr(zX, chunks=(zX.chunks[0], zX.shape[1]))
     if y_name is None:
         return X, None

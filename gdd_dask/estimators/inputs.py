@@ -10,12 +10,10 @@ lengths of a DataFrame are computed (when they are needed, e.g. for ``fit``).
 
 from __future__ import annotations
 
-import contextlib
-
 import numpy as np
 from sklearn.utils.validation import validate_data
 
-from ..data import is_dask
+from ..data import is_dask, known_chunks
 from ..engine import compute, resolve_client
 
 __all__ = [
@@ -64,19 +62,9 @@ def as_dask(a, name, *, lengths=True, client=None):
             )
         if a.ndim == 1 and not isinstance(a.dtype, np.dtype):
             a = a.astype(object)  # pandas extension dtypes (strings, categoricals)
-        with _scheduler(client):
-            a = a.to_dask_array(lengths=True if lengths else None)
-    if lengths and any(np.isnan(c) for c in a.chunks[0]):
-        with _scheduler(client):
-            a = a.compute_chunk_sizes()
-    return a
-
-
-def _scheduler(client):
-    """Make ``client`` (when given) the scheduler of Dask's own computations."""
-    import dask
-
-    return contextlib.nullcontext() if client is None else dask.config.set(scheduler=client)
+        a = a.to_dask_array()
+    # on the client itself, not through Dask's configuration (which all threads share)
+    return known_chunks(a, client=client)[0] if lengths else a
 
 
 def _dataframe_meta(X):
