@@ -179,13 +179,19 @@ def run_group(func, split_every, keep, with_X, offsets, indices, parts, kept, *s
     group's cached chunks, then its streamed ones), each a value or an :class:`Inline`
     read done here, one chunk at a time; ``kept`` holds the group outputs of earlier
     ``keep`` passes. With ``keep`` the result is ``(sums, [kept output of each chunk])``.
+    The time spent reading chunks and computing on them is metered apart
+    (``gdd-read``, ``gdd-compute``: the dashboard's Fine Performance Metrics).
     """
+    from distributed.metrics import context_meter  # loaded on every worker anyway
+
     chunks = _flatten(parts)
     kept = [k[1] if isinstance(k, tuple) else k for k in kept]
     outs = []
     for j, (offset, index) in enumerate(zip(offsets, indices)):
-        data = [loaded(a) for a in (chunks[j] if with_X else chunks[j][1:])]
-        outs.append(func(offset, index, *data, *(k[j] for k in kept), *shared))
+        with context_meter.meter("gdd-read"):
+            data = [loaded(a) for a in (chunks[j] if with_X else chunks[j][1:])]
+        with context_meter.meter("gdd-compute"):
+            outs.append(func(offset, index, *data, *(k[j] for k in kept), *shared))
         del data
     if not keep:
         return tree_reduce(outs, split_every)

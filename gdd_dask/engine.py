@@ -207,6 +207,8 @@ class Engine:
         self.row_chunks = data.row_chunks
         self.offsets = row_offsets(data.row_chunks)
         self.data_token = dask.base.tokenize(data.X, data.y, data.sample_weight)
+        self.on_task_done = None  # on_task_done(done, total) within each pass (progress)
+        self.watch_min_tasks = 8
         room = memory_budget(self.client)  # one look at the workers for all the planning
         self.n_workers = len(room) if self.client else dask.system.CPU_COUNT
         arrays = [data.X, data.y, data.sample_weight]
@@ -336,14 +338,15 @@ class Engine:
         final = self._reduce_layer(graph, keys, f"gdd-reduce-{token}",
                                    add_kept_sums if keep else add_sums)
         homes = {keys[g]: worker for g, worker in self._homes.items()}
+        watch = keys if len(keys) >= self.watch_min_tasks else ()
         if not keep:
-            return self._execute(graph, [final], homes=homes)[0]
+            return self._execute(graph, [final], homes=homes, watch=watch)[0]
         if keep == "output":  # small sums: keep each group's whole output, no extra task
-            return self._execute(graph, [final, *keys], homes=homes)
+            return self._execute(graph, [final, *keys], homes=homes, watch=watch)
         kept = [(f"gdd-margins-{token}", g) for g in range(len(keys))]
         for key, group_key in zip(kept, keys):
             graph[key] = (operator.getitem, group_key, 1)  # the group's output itself goes
-        return self._execute(graph, [final, *kept], homes=homes)
+        return self._execute(graph, [final, *kept], homes=homes, watch=watch)
 
     def completed(self):
         """An iterator of ``(handle, value)`` of :meth:`submit_rows` handles in the order
@@ -372,16 +375,21 @@ class Engine:
             return _Done(self._execute(graph, [key])[0])
         return self._submit(graph, [key], {key: self._homes[g]} if g in self._homes else None)[0]
 
-    def _execute(self, graph, keys, keep_all=False, homes=None):
+    def _execute(self, graph, keys, keep_all=False, homes=None, watch=()):
         """Run ``graph``; ``(value of keys[0], handles of keys[1:])`` (with
         ``keep_all``: ``(None, handles of all keys)``), the tasks of ``homes``
         (``{key: worker}``) preferably on their worker.
 
         With a client the handles are futures (the data stays on the workers);
-        otherwise the values themselves.
+        otherwise the values themselves. With :attr:`on_task_done` set, the tasks of
+        ``watch`` are reported as they finish: ``on_task_done(done, total)``.
         """
         if self.client is not None:
-            futures = self._submit(graph, keys, homes)
+            extra = [k for k in watch if k not in keys] if self.on_task_done else []
+            futures = self._submit(graph, [*keys, *extra], homes)
+            futures, extra = futures[:len(keys)], futures[len(keys):]
+            if self.on_task_done and watch:
+                self._report(extra + [f for f in futures if f.key in set(watch)])
             try:
                 if keep_all:  # wait, and raise any error now, leaving the data where it is
                     for future in futures:
@@ -396,6 +404,14 @@ class Engine:
         get = dask.base.get_scheduler() or dask.threaded.get
         values = get(graph, keys)
         return (None, list(values)) if keep_all else (values[0], list(values[1:]))
+
+    def _report(self, futures):
+        """``on_task_done(done, total)`` as each of ``futures`` finishes (an error is
+        raised by the caller, from the pass's result)."""
+        from distributed import as_completed
+
+        for done, _ in enumerate(as_completed(futures, loop=self.client.loop), 1):
+            self.on_task_done(done, len(futures))
 
     def _submit(self, graph, keys, homes=None):
         """Futures of ``keys`` of ``graph`` on the client, the tasks of ``homes``

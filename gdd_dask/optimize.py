@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import os
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -12,7 +13,7 @@ from .checks import check_number
 from .objective import make_objective
 from .solvers import get_solver
 
-__all__ = ["minimize", "solve"]
+__all__ = ["fit_span", "minimize", "solve"]
 
 
 def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalty="l2",
@@ -86,10 +87,12 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
     check_number(split_every, "split_every", low=2, integer=True)
     if chunk_rows is not None:
         check_number(chunk_rows, "chunk_rows", low=1, integer=True)
-    with make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
-                        penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, client=client,
-                        split_every=split_every, cache=cache,
-                        chunk_rows=chunk_rows) as objective:
+    label = loss if isinstance(loss, str) else type(loss).__name__
+    with fit_span(f"minimize {label}"), \
+            make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
+                           penalty=penalty, alpha=alpha, l1_ratio=l1_ratio, client=client,
+                           split_every=split_every, cache=cache,
+                           chunk_rows=chunk_rows) as objective:
         return solve(objective, solver=solver, x0=x0, tol=tol, max_iter=max_iter,
                      callback=callback, options=options, checkpoint=checkpoint,
                      checkpoint_every=checkpoint_every)
@@ -121,9 +124,22 @@ def solve(objective, *, solver="auto", x0=None, tol=1e-4, max_iter=100, callback
     if checkpoint is not None:
         options["checkpoint"] = _checkpoint(objective, solver_fn, name, checkpoint,
                                             checkpoint_every, tol=tol, x0=x0, options=options)
-    result = solver_fn(objective, x0, tol=tol, max_iter=max_iter, callback=callback, **options)
+    with fit_span(name, child=True):
+        result = solver_fn(objective, x0, tol=tol, max_iter=max_iter, callback=callback,
+                           **options)
     result["solver"] = name
     return result
+
+
+@contextmanager
+def fit_span(label, *, child=False):
+    """``distributed.span("gdd-fit", label)`` (``span(label)`` inside it, with
+    ``child``): the fit's tasks grouped on the dashboard, e.g. ``("gdd-fit",
+    "LogisticRegression", "lbfgs")``. Without a cluster it only annotates graphs."""
+    from distributed import span
+
+    with span(label) if child else span("gdd-fit", label):
+        yield
 
 
 def _checkpoint(objective, solver_fn, name, path, every, **settings):

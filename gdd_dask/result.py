@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 from scipy.optimize import OptimizeResult as _ScipyResult
 
 __all__ = ["OptimizeResult", "STATUS"]
@@ -42,3 +43,38 @@ class OptimizeResult(_ScipyResult):
     history : list of float
         Objective after each iteration (``history[-1] == fun`` when ``nit > 0``).
     """
+
+    def _repr_html_(self):
+        """A table for Jupyter: the outcome, the cost and a sketch of the history."""
+        from html import escape
+
+        grad = float(np.max(np.abs(self.jac))) if self.jac.size else 0.0
+        rows = [("solver", self.get("solver", "")), ("status", f"{self.status}: {self.message}"),
+                ("objective", f"{self.fun:.10g}"), ("max |gradient|", f"{grad:.3g}"),
+                ("iterations", self.nit), ("passes over X", self.n_passes),
+                ("evaluations", self.get("nfev", "")),
+                ("parameters", f"{self.x.size} {_preview(self.x)}")]
+        if "elapsed" in self:
+            rows.append(("wall time", f"{self.elapsed:.3f} s"))
+        if self.get("history"):
+            rows.append(("history", _sparkline(self.history)))
+        body = "".join(f"<tr><th style='text-align:left'>{escape(str(k))}</th>"
+                       f"<td style='text-align:left'>{escape(str(v))}</td></tr>"
+                       for k, v in rows)
+        return f"<table><caption>OptimizeResult</caption>{body}</table>"
+
+
+def _preview(x, n=4):
+    shown = ", ".join(f"{v:.4g}" for v in x[:n])
+    return f"[{shown}{', ...' if x.size > n else ''}]"
+
+
+def _sparkline(values, width=40):
+    """The objective's descent in block characters (log-scaled gap to the last value)."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size > width:
+        values = values[np.linspace(0, values.size - 1, width).astype(int)]
+    gap = np.log10(np.maximum(values - values.min(), 1e-16))
+    span = gap.max() - gap.min()
+    levels = np.zeros_like(gap) if span == 0 else (gap - gap.min()) / span
+    return "".join("▁▂▃▄▅▆▇█"[int(round(level * 7))] for level in levels)

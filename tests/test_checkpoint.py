@@ -197,8 +197,8 @@ def _fit_interrupted(model, X, y):
     """``fit`` with a progress callback that stops the process's work at iteration 3."""
     original = model._progress
 
-    def progress():
-        report = original()
+    def progress(*args):
+        report = original(*args)
 
         def callback(info):
             if report is not None:

@@ -366,11 +366,14 @@ def test_auto_solver_solves_least_squares_in_one_newton_step():
     assert model.n_passes_ <= 3
 
 
-def test_verbose_prints_iterations(capsys):
+def test_verbose_shows_a_bar_or_prints_iterations(capsys):
     X, y = breast_cancer()
-    LogisticRegression(verbose=1, tol=1e-3).fit(X, y)
+    model = LogisticRegression(verbose=1, tol=1e-3).fit(X, y)
+    captured = capsys.readouterr()
+    assert captured.out == "" and f"{model.n_iter_[0]}/100" in captured.err
+    LogisticRegression(verbose=2, tol=1e-3).fit(X, y)
     out = capsys.readouterr().out
-    assert "LogisticRegression: iteration 1, objective" in out
+    assert "LogisticRegression lbfgs: iteration 1, objective" in out
     assert "converged" in out
 
 

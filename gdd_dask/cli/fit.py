@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import time
 
+from ..optimize import fit_span
+from ..progress import ProgressBar
 from .args import CommandError, count, non_negative
 from .cluster import add_cluster_options, describe, open_client
 from .model import MODELS, FittedModel
-from .progress import IterationBar
 from .store_arg import open_store
 
 __all__ = ["add_parser", "data_line", "fit_store", "run", "score", "summary_lines"]
@@ -110,7 +111,9 @@ def data_line(X, path):
 def fit_store(X, y, *, model, solver="auto", alpha=None, tol=1e-5, max_iter=100,
               cache="auto", client=None, callback=None, store=None, options=None,
               checkpoint=None, checkpoint_every=1):
-    """Fit ``model`` to ``(X, y)`` with :func:`gdd_dask.minimize`; ``(FittedModel, result)``.
+    """Fit ``model`` to ``(X, y)`` (:func:`gdd_dask.make_objective` and
+    :func:`gdd_dask.solve`, in a ``gdd-fit`` span); ``(FittedModel, result)``. A
+    ``callback`` with ``watch`` (a progress bar) also sees the tasks of each pass.
 
     ``alpha=None`` is ``1 / n_samples`` (scikit-learn's ``C=1`` for the classifiers,
     ``alpha=1`` for ``Ridge``), or 0 for ``linear``.
@@ -120,10 +123,15 @@ def fit_store(X, y, *, model, solver="auto", alpha=None, tol=1e-5, max_iter=100,
     if alpha is None:
         alpha = 0.0 if model == "linear" else 1.0 / X.shape[0]
     start = time.perf_counter()
-    result = gdd_dask.minimize(MODELS[model], X, y, solver=solver, alpha=alpha, tol=tol,
-                               max_iter=max_iter, cache=cache, client=client,
-                               callback=callback, options=_solver_options(solver, options),
-                               checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+    options = _solver_options(solver, options)
+    with fit_span(f"gdd-dask fit {model}"), \
+            gdd_dask.make_objective(MODELS[model], X, y, alpha=alpha, cache=cache,
+                                    client=client) as objective:
+        if hasattr(callback, "watch"):  # a progress bar: also within long passes
+            callback.watch(objective)
+        result = gdd_dask.solve(objective, solver=solver, tol=tol, max_iter=max_iter,
+                                callback=callback, options=options, checkpoint=checkpoint,
+                                checkpoint_every=checkpoint_every)
     info = {"solver": result.solver, "options": dict(options or {}), "alpha": alpha,
             "tol": tol, "max_iter": max_iter,
             "cache": cache, "nit": int(result.nit), "n_passes": int(result.n_passes),
@@ -198,7 +206,7 @@ def _solver_options(solver, options):
 
 def fit_with_bar(X, y, *, model, client, quiet=False, **options):
     """:func:`fit_store` with the progress bar; ``(FittedModel, result)``."""
-    bar = IterationBar(label=f"{model} {options.get('solver', 'lbfgs')}", enabled=not quiet)
+    bar = ProgressBar(label=f"{model} {options.get('solver', 'lbfgs')}", enabled=not quiet)
     try:
         return fit_store(X, y, model=model, client=client, callback=bar, **options)
     finally:

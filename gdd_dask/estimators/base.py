@@ -30,8 +30,9 @@ from sklearn.utils._param_validation import Interval, StrOptions
 
 from ..engine import CACHE_POLICIES
 from ..objective import make_objective
-from ..optimize import solve
-from ..solvers import SOLVERS, get_solver
+from ..optimize import fit_span, solve
+from ..progress import ProgressBar
+from ..solvers import SOLVERS, STOCHASTIC, get_solver
 
 __all__ = ["LinearModel", "linear_raw"]
 
@@ -119,11 +120,16 @@ class LinearModel(BaseEstimator):
         return {"random_state": self.random_state} if takes_any or "random_state" in accepted \
             else {}
 
-    def _progress(self):
-        """A callback printing each iteration when ``verbose`` is set."""
+    def _progress(self, objective, solver, max_iter):
+        """The progress callback of ``verbose``: 0 none, 1 a progress bar (a widget in
+        Jupyter; with a second bar within long passes), 2 and more one printed line
+        per iteration (for logs)."""
+        name = f"{type(self).__name__} {getattr(solver, '__name__', 'solver')}"
         if not self.verbose:
             return None
-        name = type(self).__name__
+        if self.verbose == 1:
+            unit = "epoch" if getattr(solver, "__name__", "") in STOCHASTIC else "it"
+            return ProgressBar(label=name, total=max_iter, unit=unit).watch(objective)
 
         def report(info):
             print(f"{name}: iteration {info.nit}, objective {info.fun:.10g}, "
@@ -154,19 +160,25 @@ class LinearModel(BaseEstimator):
         :meth:`_solver_options`. ``incremental`` (``partial_fit``) runs one epoch and
         adds to the record instead of replacing it.
         """
-        with make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
-                            penalty=None, client=self.client, split_every=self.split_every,
-                            cache=self.cache) as objective:
+        max_iter = 1 if incremental else self.max_iter
+        with fit_span(type(self).__name__), \
+                make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
+                               penalty=None, client=self.client, split_every=self.split_every,
+                               cache=self.cache) as objective:
             objective.set_penalty(*self._penalty_of(objective))
             if x0 is None:
                 x0 = self._initial_params(objective, objective.n_params)
             solver = get_solver(self.solver, objective)  # "auto": by size and caching
-            result = solve(objective, solver=solver, x0=x0, tol=self.tol,
-                           max_iter=1 if incremental else self.max_iter,
-                           callback=_chain(self._progress(), callback),
-                           options={**self._solver_options(solver), **(options or {})},
-                           checkpoint=None if incremental else self.checkpoint,
-                           checkpoint_every=self.checkpoint_every)
+            progress = self._progress(objective, solver, max_iter)
+            try:
+                result = solve(objective, solver=solver, x0=x0, tol=self.tol,
+                               max_iter=max_iter, callback=_chain(progress, callback),
+                               options={**self._solver_options(solver), **(options or {})},
+                               checkpoint=None if incremental else self.checkpoint,
+                               checkpoint_every=self.checkpoint_every)
+            finally:
+                if isinstance(progress, ProgressBar):
+                    progress.close()
         self._record(result, incremental=incremental)
         return result
 
@@ -201,7 +213,7 @@ class LinearModel(BaseEstimator):
         else:
             self.n_iter_, self.loss_curve_ = int(result.nit), curve
             self.n_passes_ = int(result.n_passes)
-        if self.verbose:
+        if self.verbose > 1:
             print(f"{name}: {result.message} after {result.nit} iterations "
                   f"({result.n_passes} passes over X)", flush=True)
         if result.status in (2, 4) or (result.status == 1 and not incremental):

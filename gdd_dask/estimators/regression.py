@@ -142,7 +142,8 @@ class LinearRegression(_Regressor):
         Keep the chunks of X on the workers, stream them from their source each pass,
         or decide by size.
     verbose : int, default=0
-        Print each iteration.
+        0: quiet; 1: a progress bar (a widget in Jupyter, with a second bar within
+        long passes); 2 and more: one printed line per iteration.
     random_state : int, RandomState or None, default=None
         Passed to solvers that take one (stochastic solvers); the full-batch solvers
         are deterministic.

@@ -189,8 +189,8 @@ class LabelsMixin:
         found, codes = encode_labels(y, client=self.client, classes=known)
         if len(found) < 2:
             raise ValueError(
-                f"{type(self).__name__} needs samples of at least 2 classes in the data, "
-                f"but the data contains only one class: {found[0]!r}")
+                f"{type(self).__name__} needs samples of at least 2 classes in y, "
+                f"but y contains only one class: {found[0]!r}")
         if self.warm_start and not incremental and hasattr(self, "classes_") \
                 and not np.array_equal(found, self.classes_):
             raise ValueError("warm_start can only be used where y has the same classes "

@@ -8,6 +8,7 @@ returning an :class:`~gdd_dask.result.OptimizeResult`; it talks only to the obje
 from __future__ import annotations
 
 import time
+import uuid
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from ..result import STATUS, OptimizeResult
 __all__ = ["Trace", "backtrack", "grad_norm", "resume", "save", "small_change"]
 
 FTOL = 64 * np.finfo(float).eps
+EVENT_TOPIC = "gdd"
+"""The ``Client.log_event`` topic of the per-iteration records (``fit``, ``iteration``,
+``fun``, ``grad_norm``, ``n_passes``, ``elapsed``)."""
 
 
 def grad_norm(g):
@@ -69,6 +73,8 @@ class Trace:
 
     def __init__(self, objective, callback=None):
         self.objective, self.callback = objective, callback
+        self.client = getattr(objective.engine, "client", None)
+        self.fit_id = uuid.uuid4().hex
         self.history = []
         self.silent = False  # replaying saved iterations: no callback
         self.nfev = 0
@@ -86,12 +92,19 @@ class Trace:
     def record(self, nit, x, fun, grad):
         """Log iteration ``nit``; True when the callback asked to stop."""
         self.history.append(float(fun))
-        if self.callback is None or self.silent:
+        if self.silent:
+            return False
+        elapsed = time.perf_counter() - self._start
+        if self.client is not None:  # for anyone subscribed to the "gdd" topic
+            self.client.log_event(EVENT_TOPIC, {
+                "fit": self.fit_id, "iteration": int(nit), "fun": float(fun),
+                "grad_norm": grad_norm(grad), "n_passes": int(self.objective.n_passes),
+                "elapsed": elapsed})
+        if self.callback is None:
             return False
         info = OptimizeResult(
             x=np.array(x), fun=float(fun), jac=np.array(grad), nit=nit,
-            grad_norm=grad_norm(grad), n_passes=self.objective.n_passes,
-            elapsed=time.perf_counter() - self._start,
+            grad_norm=grad_norm(grad), n_passes=self.objective.n_passes, elapsed=elapsed,
         )
         try:
             self.callback(info)
