@@ -13,6 +13,7 @@ import numpy as np
 from array_api_compat import (
     array_namespace,
     device,
+    is_array_api_obj,
     is_array_api_strict_namespace,
     is_numpy_namespace,
 )
@@ -21,7 +22,7 @@ from .reduction import add_sums, tree_reduce
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
            "chunk_local_sgd", "chunk_sums", "load_group", "loaded", "row_blocks",
-           "run_group", "run_rows", "to_numpy"]
+           "run_group", "run_rows", "take_rows", "to_numpy"]
 
 
 class Inline:
@@ -69,7 +70,13 @@ def aligned(a):
     skips BLAS for a slower loop that sums in another order: aligning keeps results
     bit-identical wherever a chunk lives, and fast.
     """
-    return np.require(a, requirements="A") if isinstance(a, np.ndarray) else a
+    if isinstance(a, np.ndarray):
+        return np.require(a, requirements="A")
+    xp = array_namespace(a) if is_array_api_obj(a) else None
+    if xp is not None and is_array_api_strict_namespace(xp):  # it wraps a NumPy buffer
+        view = np.from_dlpack(a)
+        return a if view.flags.aligned else xp.asarray(np.require(view, requirements="A"))
+    return a
 
 
 def as_float64(a, xp=None):
@@ -165,8 +172,18 @@ def run_rows(func, offset, index, position, parts, rows, *shared):
     """The task of one mini-batch: ``func(offset, index, X[rows], y[rows],
     sample_weight[rows], *shared)`` on the chunk at ``position`` of its group (``parts``
     as for :func:`run_group`), ``rows`` local to the chunk."""
-    data = [None if a is None else loaded(a)[rows, ...] for a in _flatten(parts)[position]]
+    data = [None if a is None else take_rows(loaded(a), rows)
+            for a in _flatten(parts)[position]]
     return func(offset, index, *data, *shared)
+
+
+def take_rows(a, rows):
+    """``a[rows]`` for NumPy ``rows`` (local row numbers), in ``a``'s namespace and on
+    its device."""
+    if isinstance(a, np.ndarray):
+        return a[rows]
+    xp = array_namespace(a)
+    return xp.take(a, xp.asarray(np.asarray(rows, dtype=np.int64), device=device(a)), axis=0)
 
 
 def run_group(func, split_every, keep, with_X, offsets, indices, parts, kept, *shared):

@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
+from array_api_compat import array_namespace
 
-__all__ = ["Data", "as_data", "auto_chunk_rows", "is_dask", "known_chunks", "row_offsets"]
+__all__ = ["Data", "as_data", "auto_chunk_rows", "dtype_kind", "is_dask", "itemsize",
+           "known_chunks", "row_offsets"]
 
 TARGET_CHUNK_BYTES = 64 * 2**20
 
@@ -73,13 +75,51 @@ def _to_array(a, name):
         raise TypeError(f"{name} must be array-like; got {type(a).__name__}: {exc}") from None
 
 
+def _namespace(a):
+    """The array namespace of ``a``'s chunks (of its meta, for a Dask array)."""
+    return array_namespace(a._meta if is_dask(a) else a)
+
+
+def dtype_kind(a):
+    """NumPy's kind letter of ``a``'s dtype, also for array-API dtypes that NumPy does
+    not know (array-api-strict): ``"b"``, ``"i"``, ``"u"``, ``"f"``, else ``"O"``."""
+    try:
+        return np.dtype(a.dtype).kind
+    except TypeError:
+        xp = _namespace(a)
+        kinds = (("b", "bool"), ("i", "signed integer"), ("u", "unsigned integer"),
+                 ("f", "real floating"))
+        return next((kind for kind, name in kinds if xp.isdtype(a.dtype, name)), "O")
+
+
+def itemsize(dtype):
+    """Bytes per element of a NumPy or array-API dtype."""
+    try:
+        return np.dtype(dtype).itemsize
+    except TypeError:  # e.g. array_api_strict.float64: the bits are in the name
+        bits = "".join(c for c in str(dtype).rsplit(".", 1)[-1] if c.isdigit())
+        return int(bits) // 8 if bits else 1
+
+
+def _as_float64(block):
+    xp = array_namespace(block)
+    return xp.astype(block, xp.float64)
+
+
 def _check_dtype(a, name):
-    kind = np.dtype(a.dtype).kind
-    if kind in "biu":
-        return a.astype(np.float64)
-    if kind != "f":
+    kind = dtype_kind(a)
+    if kind not in "biuf":
         raise TypeError(f"{name} must hold real numbers; got dtype {a.dtype}")
-    return a
+    if kind == "f":
+        return a
+    try:
+        np.dtype(a.dtype)
+    except TypeError:  # an array-API namespace of its own: convert in it
+        if is_dask(a):
+            meta = _as_float64(a._meta)
+            return a.map_blocks(_as_float64, dtype=meta.dtype, meta=meta)
+        return _as_float64(a)
+    return a.astype(np.float64)
 
 
 def _block_shape(block):
@@ -168,7 +208,7 @@ def _in_memory(X, y, sw, chunk_rows):
     _check_sizes(X)
     y = _as_1d(y, "y", X.shape[0])
     sw = None if sw is None else _as_1d(sw, "sample_weight", X.shape[0])
-    rows = chunk_rows or auto_chunk_rows(*X.shape, X.dtype.itemsize)
+    rows = chunk_rows or auto_chunk_rows(*X.shape, itemsize(X.dtype))
     chunks = tuple(min(rows, X.shape[0] - i) for i in range(0, X.shape[0], rows))
     return Data(X, y, sw, chunks)
 
@@ -178,7 +218,7 @@ def _dask(X, y, sw, chunk_rows, client):
 
     if not is_dask(X):
         _check_sizes(X)
-        rows = chunk_rows or auto_chunk_rows(*X.shape, X.dtype.itemsize)
+        rows = chunk_rows or auto_chunk_rows(*X.shape, itemsize(X.dtype))
         X = da.from_array(X, chunks=(rows, -1))
     X, y, sw = known_chunks(X, y, sw, client=client)
     _check_sizes(X)

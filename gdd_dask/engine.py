@@ -37,7 +37,7 @@ from dask.core import flatten
 from dask.optimization import cull
 
 from .chunk import Inline, load_group, run_group, run_rows
-from .data import row_offsets
+from .data import itemsize, row_offsets
 from .reduction import add_kept_sums, add_sums, tree_levels
 
 __all__ = ["Engine", "check_cache", "compute", "group_span", "resolve_client",
@@ -213,7 +213,7 @@ class Engine:
         self.n_workers = len(room) if self.client else dask.system.CPU_COUNT
         arrays = [data.X, data.y, data.sample_weight]
         refs = [None if a is None else _chunk_refs(a, self.client) for a in arrays]
-        row_bytes = data.X.shape[1] * data.X.dtype.itemsize
+        row_bytes = data.X.shape[1] * itemsize(data.X.dtype)
         x_bytes, room_bytes = data.n_samples * row_bytes, sum(room.values())
         persisted = all(_is_future(ref) for ref in refs[0])  # by the caller
         # small persisted chunks are regrouped (a task per chunk costs more than moving
@@ -250,7 +250,7 @@ class Engine:
         group's first chunk; ``"none"`` nothing. ``room`` is :func:`memory_budget`."""
         if cache == "none":
             return []
-        row_bytes = data.X.shape[1] * data.X.dtype.itemsize + 16  # y, sample_weight
+        row_bytes = data.X.shape[1] * itemsize(data.X.dtype) + 16  # y, sample_weight
         if not room:  # no workers (yet): stream, and let the passes wait for them
             return []
         reserved = (kept_bytes_per_row * data.n_samples / len(room)

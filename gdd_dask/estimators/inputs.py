@@ -11,9 +11,10 @@ lengths of a DataFrame are computed (when they are needed, e.g. for ``fit``).
 from __future__ import annotations
 
 import numpy as np
+from array_api_compat import array_namespace
 from sklearn.utils.validation import validate_data
 
-from ..data import is_dask, known_chunks
+from ..data import dtype_kind, is_dask, known_chunks
 from ..engine import compute, resolve_client
 
 __all__ = [
@@ -90,7 +91,7 @@ def validate_X(estimator, X, *, reset, lengths=True):
             f"X must be 2-D (n_samples, n_features); got a {X.ndim}-D array of shape "
             f"{X.shape}. Reshape it with X.reshape(-1, 1) for one feature."
         )
-    if np.dtype(X.dtype).kind not in "biuf":
+    if dtype_kind(X) not in "biuf":
         raise TypeError(f"X must hold real numbers; got dtype {X.dtype}")
     validate_data(estimator, X if meta is None else meta, skip_check_array=True, reset=reset)
     return X.rechunk({1: -1}) if len(X.chunks[1]) > 1 else X
@@ -158,7 +159,7 @@ def rows_like(a, row_chunks, name, *, client=None):
     a = _check_1d(a, name)
     if a.shape[0] != sum(row_chunks):
         raise ValueError(f"X has {sum(row_chunks)} rows but {name} has {a.shape[0]}")
-    return a.rechunk((row_chunks,))
+    return a if a.chunks[0] == tuple(row_chunks) else a.rechunk((row_chunks,))
 
 
 def validate_score_inputs(estimator, X, y, sample_weight):
@@ -189,11 +190,21 @@ def evaluate(client, *sums):
 
 def map_rows(func, X, *, dtype, n_columns=None, token="gdd-predict"):
     """``func`` applied to each row block of X: NumPy in, NumPy out; Dask in, lazy Dask
-    out (1-D, or 2-D with ``n_columns`` columns) whose keys start with ``token``."""
+    out (1-D, or 2-D with ``n_columns`` columns) whose keys start with ``token`` and
+    whose chunks are of X's namespace (CuPy chunks give CuPy predictions) unless
+    ``dtype`` is not numeric (labels such as strings stay NumPy)."""
     if not is_dask(X):
         return func(X)
-    meta = np.empty((0,) * (1 if n_columns is None else 2), dtype=dtype)
+    meta = _meta(X, dtype, 1 if n_columns is None else 2)
     if n_columns is None:
-        return X.map_blocks(func, drop_axis=1, dtype=dtype, meta=meta, token=token)
-    return X.map_blocks(func, chunks=(X.chunks[0], (n_columns,)), dtype=dtype, meta=meta,
+        return X.map_blocks(func, drop_axis=1, dtype=meta.dtype, meta=meta, token=token)
+    return X.map_blocks(func, chunks=(X.chunks[0], (n_columns,)), dtype=meta.dtype, meta=meta,
                         token=token)
+
+
+def _meta(X, dtype, ndim):
+    """An empty array of ``ndim`` dimensions and ``dtype`` in X's chunks' namespace."""
+    empty = np.empty((0,) * ndim, dtype=dtype)
+    if isinstance(X._meta, np.ndarray) or np.dtype(dtype).kind not in "biuf":
+        return empty
+    return array_namespace(X._meta).asarray(empty)

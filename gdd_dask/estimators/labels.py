@@ -13,18 +13,56 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
+from array_api_compat import array_namespace, device
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
 from ..data import is_dask
 from ..engine import compute
 
-__all__ = ["apply_class_weight", "class_weights", "encode_labels"]
+__all__ = ["apply_class_weight", "class_weights", "encode_labels", "host", "pick_labels"]
+
+
+def host(a):
+    """A small array of any namespace as NumPy, its dtype kept (CuPy: ``get``)."""
+    if isinstance(a, np.ndarray):
+        return a
+    if hasattr(a, "get"):  # CuPy
+        return a.get()
+    return np.from_dlpack(a)
+
+
+def _unique_block(y):
+    """The distinct labels of one block, as NumPy."""
+    if isinstance(y, np.ndarray):
+        return np.unique(y)
+    return np.unique(host(array_namespace(y).unique_values(y)))
 
 
 def _codes_block(classes, y):
-    """Codes of one block of labels: ``searchsorted(classes, y)`` as float64."""
-    return np.searchsorted(classes, y).astype(np.float64)
+    """Codes of one block of labels: ``searchsorted(classes, y)`` as float64, in the
+    block's namespace and on its device."""
+    if isinstance(y, np.ndarray):
+        return np.searchsorted(classes, y).astype(np.float64)
+    xp = array_namespace(y)
+    codes = xp.searchsorted(xp.asarray(classes, device=device(y)), y)
+    return xp.astype(codes, xp.float64)
+
+
+def _distinct(y, client):
+    """The sorted distinct labels of a Dask y (NumPy), one small result per block."""
+    dtype = _host_dtype(y)
+    parts = y.map_blocks(_unique_block, chunks=((np.nan,) * y.numblocks[0],), dtype=dtype,
+                         meta=np.empty(0, dtype=dtype))
+    (values,) = compute(parts, client=client)
+    return np.unique(np.asarray(values))
+
+
+def _host_dtype(y):
+    try:
+        return np.dtype(y.dtype)
+    except TypeError:  # an array-API dtype: its NumPy twin
+        return host(y._meta).dtype
 
 
 def encode_labels(y, *, client=None, classes=None):
@@ -33,16 +71,14 @@ def encode_labels(y, *, client=None, classes=None):
     With ``classes`` (sorted labels known beforehand, as ``partial_fit`` takes them)
     the codes index those, and a label of y outside them is a ``ValueError``. Raises
     scikit-learn's ``ValueError`` ("Unknown label type") for continuous targets.
-    ``codes`` is float64, NumPy for in-memory y and lazy Dask for Dask y.
+    ``codes`` is float64: NumPy for in-memory y, lazy Dask for Dask y, its chunks in
+    y's namespace (NumPy, CuPy...); ``classes`` is always NumPy.
     """
     if not is_dask(y):
         check_classification_targets(y)
         found = np.unique(y)
     else:
-        import dask.array as da
-
-        (found,) = compute(da.unique(y), client=client)
-        found = np.asarray(found)
+        found = _distinct(y, client)
         check_classification_targets(found)
     if classes is not None:
         unknown = np.setdiff1d(found, classes)
@@ -52,9 +88,8 @@ def encode_labels(y, *, client=None, classes=None):
         found = np.asarray(classes)
     if not is_dask(y):
         return found, np.searchsorted(found, np.asarray(y).reshape(-1)).astype(np.float64)
-    codes = y.map_blocks(partial(_codes_block, found), dtype=np.float64,
-                         meta=np.empty(0, np.float64))
-    return found, codes
+    meta = _codes_block(found, y._meta)
+    return found, y.map_blocks(partial(_codes_block, found), dtype=meta.dtype, meta=meta)
 
 
 def class_weights(class_weight, classes, codes, sample_weight=None, *, client=None):
@@ -70,22 +105,38 @@ def class_weights(class_weight, classes, codes, sample_weight=None, *, client=No
         return compute_class_weight(class_weight, classes=classes, y=classes)
     n_classes = len(classes)
     if is_dask(codes):
-        import dask.array as da
-
-        counts = da.bincount(codes.astype(np.intp), weights=sample_weight,
-                             minlength=n_classes)
-        (counts,) = compute(counts, client=client)
+        parts = [codes] if sample_weight is None else [codes, sample_weight]
+        blocks = _per_block(partial(_class_totals, n_classes), *parts, n_classes=n_classes)
+        (totals,) = compute(blocks, client=client)
+        counts = np.asarray(totals, dtype=np.float64).reshape(-1, n_classes).sum(axis=0)
     else:
-        counts = np.bincount(codes.astype(np.intp), weights=sample_weight,
-                             minlength=n_classes)
-    counts = np.asarray(counts, dtype=np.float64)
+        counts = _class_totals(n_classes, codes, sample_weight)
     # a class whose rows all weigh 0 gets weight 0 (it does not affect the fit)
     return np.divide(counts.sum(), n_classes * counts, out=np.zeros(n_classes),
                      where=counts > 0)
 
 
+def _class_totals(n_classes, codes, sample_weight=None):
+    """``[sum of s_i over the rows of class k]`` of one block, as NumPy float64."""
+    codes = host(codes).astype(np.intp)
+    weights = None if sample_weight is None else host(sample_weight)
+    return np.bincount(codes, weights=weights, minlength=n_classes).astype(np.float64)
+
+
+def _per_block(func, *arrays, n_classes):
+    """``func`` of each row block of ``arrays`` (1-D, aligned): one NumPy row of
+    ``n_classes`` values per block."""
+    chunks = ((n_classes,) * arrays[0].numblocks[0],)
+    return arrays[0].map_blocks(func, *arrays[1:], chunks=chunks, dtype=np.float64,
+                                meta=np.empty(0, np.float64))
+
+
 def _take_block(weights, codes):
-    return weights[codes.astype(np.intp)]
+    """Each row's class weight, in the codes' namespace."""
+    if isinstance(codes, np.ndarray):
+        return weights[codes.astype(np.intp)]
+    xp = array_namespace(codes)
+    return xp.take(xp.asarray(weights, device=device(codes)), xp.astype(codes, xp.int64))
 
 
 def apply_class_weight(weights, codes, sample_weight):
@@ -93,8 +144,18 @@ def apply_class_weight(weights, codes, sample_weight):
     if weights is None:
         return sample_weight
     if is_dask(codes):
-        per_row = codes.map_blocks(partial(_take_block, weights), dtype=np.float64,
-                                   meta=np.empty(0, np.float64))
+        meta = _take_block(weights, codes._meta)
+        per_row = codes.map_blocks(partial(_take_block, weights), dtype=meta.dtype, meta=meta)
     else:
         per_row = _take_block(weights, codes)
     return per_row if sample_weight is None else per_row * sample_weight
+
+
+def pick_labels(classes, raw):
+    """``classes[raw > 0]`` (one output) or ``classes[argmax raw]``: in ``raw``'s
+    namespace and on its device for numeric classes, NumPy otherwise."""
+    xp = array_namespace(raw)
+    index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
+    if isinstance(raw, np.ndarray) or classes.dtype.kind not in "biuf":
+        return classes[host(index).astype(np.intp)]
+    return xp.take(xp.asarray(classes, device=device(raw)), index)

@@ -24,7 +24,6 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..chunk import to_numpy
 from ..data import is_dask
 from ..losses import LogisticLoss, MultinomialLoss
 from ..losses.multinomial import softmax
@@ -38,7 +37,7 @@ from .inputs import (
     validate_score_inputs,
     validate_X,
 )
-from .labels import apply_class_weight, class_weights, encode_labels
+from .labels import apply_class_weight, class_weights, encode_labels, pick_labels
 from .metrics import accuracy
 
 __all__ = ["LogisticRegression"]
@@ -67,10 +66,7 @@ def _log_proba_block(coef, intercept, X):
 
 def _label_block(coef, intercept, classes, X):
     """Predicted labels of one block: ``classes[raw > 0]`` or ``classes[argmax raw]``."""
-    xp = array_namespace(X)
-    raw = linear_raw(X, coef, intercept)
-    index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
-    return classes[to_numpy(index).astype(np.intp)]
+    return pick_labels(classes, linear_raw(X, coef, intercept))
 
 
 class LogisticRegression(ClassifierMixin, LinearModel):

@@ -31,12 +31,12 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..chunk import to_numpy
 from ..losses import LogisticLoss, MultinomialLoss, PoissonLoss, SquaredLoss
 from ..losses.mlp import ACTIVATIONS, MLPLoss
 from ..solvers import STOCHASTIC
 from .base import LinearModel
 from .inputs import is_lazy, map_rows, validate_fit_inputs, validate_score_inputs, validate_X
+from .labels import pick_labels
 from .metrics import accuracy, r2
 from .stochastic import (
     EarlyStopping,
@@ -68,10 +68,7 @@ def _output_block(loss, params, X):
 
 
 def _label_block(loss, params, classes, X):
-    xp = array_namespace(X)
-    raw = _raw_block(loss, params, X)
-    index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
-    return classes[to_numpy(index).astype(np.intp)]
+    return pick_labels(classes, _raw_block(loss, params, X))
 
 
 def _mini_batch(estimator):

@@ -32,11 +32,11 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..chunk import to_numpy
 from ..losses.margin import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
 from ..solvers import STOCHASTIC
 from .base import LinearModel, linear_raw
 from .inputs import is_lazy, map_rows, validate_fit_inputs, validate_score_inputs, validate_X
+from .labels import pick_labels
 from .metrics import accuracy, r2
 from .stochastic import (
     EarlyStopping,
@@ -51,10 +51,7 @@ __all__ = ["SGDClassifier", "SGDRegressor"]
 
 def _labels_block(coef, intercept, labels, X):
     """``labels[raw > 0]`` (one output) or ``labels[argmax raw]``."""
-    xp = array_namespace(X)
-    raw = linear_raw(X, coef, intercept)
-    index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
-    return labels[to_numpy(index).astype(np.intp)]
+    return pick_labels(labels, linear_raw(X, coef, intercept))
 
 
 def _proba_block(loss, coef, intercept, X):
