@@ -28,6 +28,7 @@ active local scheduler.
 from __future__ import annotations
 
 import operator
+import time
 import uuid
 import weakref
 
@@ -120,6 +121,12 @@ def _chunk_refs(array, client):
         graph = dict(array.__dask_graph__())
     keys = list(flatten(array.__dask_keys__()))
     return [graph[k] if _is_future(graph[k]) else Inline(cull(graph, [k])[0], k) for k in keys]
+
+
+PAUSED_TIMEOUT = 120.0
+"""Seconds a pass waits while every worker is paused before it gives up with an error."""
+WATCH_INTERVAL = 2.0
+"""Seconds between looks at the workers' status while a pass waits."""
 
 
 def _with_homes(graph, homes):
@@ -391,7 +398,8 @@ class Engine:
             if self.on_task_done and watch:
                 self._report(extra + [f for f in futures if f.key in set(watch)])
             try:
-                if keep_all:  # wait, and raise any error now, leaving the data where it is
+                self._wait(futures if keep_all else futures[:1])
+                if keep_all:  # raise any error now, leaving the data where it is
                     for future in futures:
                         if future.exception() is not None:
                             future.result()
@@ -404,6 +412,34 @@ class Engine:
         get = dask.base.get_scheduler() or dask.threaded.get
         values = get(graph, keys)
         return (None, list(values)) if keep_all else (values[0], list(values[1:]))
+
+    def _wait(self, futures):
+        """Wait for ``futures`` to finish (or fail); raise ``RuntimeError`` when every
+        worker stays paused for :data:`PAUSED_TIMEOUT` seconds meanwhile (their memory
+        above Dask's pause threshold: no task would ever run, and a fit would wait
+        forever)."""
+        paused_since = None
+        for future in futures:
+            while True:
+                try:
+                    future.exception(timeout=WATCH_INTERVAL)
+                    break
+                except TimeoutError:
+                    if not self._all_paused():
+                        paused_since = None
+                        continue
+                    paused_since = paused_since or time.monotonic()
+                    if time.monotonic() - paused_since >= PAUSED_TIMEOUT:
+                        raise RuntimeError(
+                            f"every worker has been paused for {PAUSED_TIMEOUT:.0f} s: their "
+                            "memory is above Dask's pause threshold "
+                            "(distributed.worker.memory.pause), so no task runs. Give the "
+                            "workers more memory (memory_limit), use smaller chunks, or "
+                            "cache='none'") from None
+
+    def _all_paused(self):
+        statuses = [w.get("status") for w in self.client.scheduler_info()["workers"].values()]
+        return bool(statuses) and all(status == "paused" for status in statuses)
 
     def _report(self, futures):
         """``on_task_done(done, total)`` as each of ``futures`` finishes (an error is

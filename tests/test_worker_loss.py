@@ -100,3 +100,32 @@ def test_worker_gone_before_the_fit(cluster_client, store):
     again = LogisticRegression(C=1.0, tol=1e-8, client=cluster_client).fit(X, y)
     np.testing.assert_array_equal(again.coef_, undisturbed.coef_)
     np.testing.assert_array_equal(again.intercept_, undisturbed.intercept_)
+
+
+def test_paused_workers_stop_the_fit_with_an_error(monkeypatch):
+    """Workers whose memory stays above Dask's pause threshold run no task: the fit
+    says so instead of waiting forever."""
+    import dask
+    import dask.array as da
+
+    from gdd_dask import engine
+
+    monkeypatch.setattr(engine, "PAUSED_TIMEOUT", 3.0)
+    monkeypatch.setattr(engine, "WATCH_INTERVAL", 0.5)
+    with dask.config.set({"distributed.worker.memory.pause": 0.01,  # paused from the start
+                          "distributed.worker.memory.spill": False,
+                          "distributed.worker.memory.target": False}), \
+            LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
+                         dashboard_address="127.0.0.1:0", memory_limit="1GiB") as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        deadline = time.monotonic() + 30
+        while not all(w["status"] == "paused"
+                      for w in client.scheduler_info()["workers"].values()):
+            assert time.monotonic() < deadline, "the worker never paused"
+            time.sleep(0.2)
+        X = da.ones((1000, 3), chunks=(250, 3))
+        y = (da.arange(1000, chunks=250) % 2).astype(float)
+        started = time.monotonic()
+        with pytest.raises(RuntimeError, match="paused"):
+            minimize("logistic", X, y, client=client)
+        assert time.monotonic() - started < 30
