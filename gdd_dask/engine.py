@@ -375,12 +375,11 @@ class Engine:
         if self._units is None:
             raise RuntimeError("this engine is closed")
         g = index // len(self.groups[0])  # every group but the last has the same span
-        token = uuid.uuid4().hex
-        graph = {f"gdd-params-{token}-{j}": value for j, value in enumerate(broadcast)}
-        shared = list(graph)
-        key = (f"{prefix}-{token}", index)
-        graph[key] = (run_rows, func, self.offsets[index], index, index - self.groups[g][0],
-                      self._units[g], np.asarray(rows), *shared)
+        key = (f"{prefix}-{uuid.uuid4().hex}", index)
+        # the parameters go inside the one task: a key of their own would be computed on
+        # some worker and then moved to the chunk's, a round trip more per step
+        graph = {key: (run_rows, func, self.offsets[index], index, index - self.groups[g][0],
+                       self._units[g], np.asarray(rows), *broadcast)}
         if self.client is None:
             return _Done(self._execute(graph, [key])[0])
         return self._submit(graph, [key], {key: self._homes[g]} if g in self._homes else None)[0]
