@@ -34,11 +34,10 @@ from .inputs import (
     map_rows,
     rows_like,
     validate_fit_inputs,
-    validate_score_inputs,
     validate_X,
 )
 from .labels import apply_class_weight, class_weights, encode_labels, pick_labels
-from .metrics import accuracy
+from .metrics import LazyScoreMixin
 
 __all__ = ["LogisticRegression"]
 
@@ -69,7 +68,7 @@ def _label_block(coef, intercept, classes, X):
     return pick_labels(classes, linear_raw(X, coef, intercept))
 
 
-class LogisticRegression(ClassifierMixin, LinearModel):
+class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
     """Logistic regression (binary or multinomial), as scikit-learn's with ``lbfgs``.
 
     Parameters
@@ -235,14 +234,6 @@ class LogisticRegression(ClassifierMixin, LinearModel):
     def _predict(self, X):
         func = partial(_label_block, *self._parts(), self.classes_)
         return map_rows(func, X, dtype=self.classes_.dtype)
-
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy (weighted), a Python float, computed also for Dask input."""
-        if not any(is_lazy(a) for a in (X, y, sample_weight)):
-            return float(super().score(X, y, sample_weight=sample_weight))
-        check_is_fitted(self)
-        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
-        return accuracy(y, self._predict(X), sample_weight, client=self.client)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -76,3 +76,28 @@ def accuracy(y, y_pred, sample_weight=None, *, client=None):
     s, total = _weights(y, sample_weight)
     hits, weight = _evaluate(client, (s * (y == y_pred)).sum(), total)
     return hits / weight
+
+
+class LazyScoreMixin:
+    """``score`` for in-memory and lazy input: scikit-learn's own for NumPy, else
+    :meth:`_lazy_score` of validated, aligned Dask inputs (a Python float either way).
+    Put it before scikit-learn's ``ClassifierMixin`` / ``RegressorMixin``."""
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy (classifiers) or :math:`R^2` (regressors), weighted."""
+        from sklearn.utils.validation import check_is_fitted
+
+        from .inputs import is_lazy, validate_score_inputs
+
+        check_is_fitted(self)
+        if not any(is_lazy(a) for a in (X, y, sample_weight)):
+            return float(super().score(X, y, sample_weight=sample_weight))
+        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
+        return self._lazy_score(X, y, sample_weight)
+
+    def _lazy_score(self, X, y, sample_weight):
+        from sklearn.base import is_classifier
+
+        if is_classifier(self):
+            return accuracy(y, self.predict(X), sample_weight, client=self.client)
+        return r2(y.astype(np.float64), self.predict(X), sample_weight, client=self.client)

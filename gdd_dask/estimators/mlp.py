@@ -35,9 +35,9 @@ from ..losses import LogisticLoss, MultinomialLoss, PoissonLoss, SquaredLoss
 from ..losses.mlp import ACTIVATIONS, MLPLoss
 from ..solvers import STOCHASTIC
 from .base import LinearModel
-from .inputs import is_lazy, map_rows, validate_fit_inputs, validate_score_inputs, validate_X
+from .inputs import map_rows, validate_fit_inputs, validate_X
 from .labels import pick_labels
-from .metrics import accuracy, r2
+from .metrics import LazyScoreMixin, accuracy, r2
 from .stochastic import (
     EarlyStopping,
     LabelsMixin,
@@ -236,7 +236,7 @@ class _BaseMLP(StochasticMixin, LinearModel):
         return tags
 
 
-class MLPRegressor(RegressorMixin, _BaseMLP):
+class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
     """A multilayer perceptron regressor, as :class:`sklearn.neural_network.MLPRegressor`.
 
     Parameters
@@ -352,16 +352,7 @@ class MLPRegressor(RegressorMixin, _BaseMLP):
         return map_rows(partial(_output_block, self._loss_, self._params()), X,
                         dtype=np.float64)
 
-    def score(self, X, y, sample_weight=None):
-        """:math:`R^2` (weighted), a Python float, computed also for Dask input."""
-        if not any(is_lazy(a) for a in (X, y, sample_weight)):
-            return float(super().score(X, y, sample_weight=sample_weight))
-        check_is_fitted(self)
-        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
-        return r2(y.astype(np.float64), self.predict(X), sample_weight, client=self.client)
-
-
-class MLPClassifier(ClassifierMixin, LabelsMixin, _BaseMLP):
+class MLPClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseMLP):
     """A multilayer perceptron classifier, as :class:`sklearn.neural_network.MLPClassifier`.
 
     Two classes give one logistic output; more give a softmax over one output per class.
@@ -415,14 +406,6 @@ class MLPClassifier(ClassifierMixin, LabelsMixin, _BaseMLP):
         X = self._validated(X)
         return map_rows(partial(_label_block, self._loss_, self._params(), self.classes_), X,
                         dtype=self.classes_.dtype)
-
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy (weighted), a Python float, computed also for Dask input."""
-        if not any(is_lazy(a) for a in (X, y, sample_weight)):
-            return float(super().score(X, y, sample_weight=sample_weight))
-        check_is_fitted(self)
-        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
-        return accuracy(y, self.predict(X), sample_weight, client=self.client)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -29,13 +29,12 @@ from sklearn.utils.validation import check_is_fitted
 from ..losses import get_loss
 from .base import LinearModel, linear_raw
 from .inputs import (
-    is_lazy,
     map_rows,
     validate_fit_inputs,
     validate_score_inputs,
     validate_X,
 )
-from .metrics import poisson_d2, r2
+from .metrics import LazyScoreMixin, poisson_d2
 
 __all__ = ["ElasticNet", "Lasso", "LinearRegression", "PoissonRegressor", "Ridge"]
 
@@ -52,7 +51,7 @@ def _link(loss, mean):
     return float(mean)
 
 
-class _Regressor(RegressorMixin, LinearModel):
+class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
     """A single-output GLM regressor: fit, predict, score on in-memory or lazy data."""
 
     _loss = "squared"
@@ -103,14 +102,6 @@ class _Regressor(RegressorMixin, LinearModel):
         Zarr X."""
         check_is_fitted(self)
         return self._mean(validate_X(self, X, reset=False, lengths=False))
-
-    def score(self, X, y, sample_weight=None):
-        """:math:`R^2` of the prediction (a Python float, computed also for Dask input)."""
-        check_is_fitted(self)
-        if not any(is_lazy(a) for a in (X, y, sample_weight)):
-            return float(super().score(X, y, sample_weight=sample_weight))
-        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
-        return r2(y.astype(np.float64), self._mean(X), sample_weight, client=self.client)
 
 
 class LinearRegression(_Regressor):

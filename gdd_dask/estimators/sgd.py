@@ -35,9 +35,9 @@ from sklearn.utils.validation import check_is_fitted
 from ..losses.margin import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
 from ..solvers import STOCHASTIC
 from .base import LinearModel, linear_raw
-from .inputs import is_lazy, map_rows, validate_fit_inputs, validate_score_inputs, validate_X
+from .inputs import map_rows, validate_fit_inputs, validate_X
 from .labels import pick_labels
-from .metrics import accuracy, r2
+from .metrics import LazyScoreMixin, accuracy, r2
 from .stochastic import (
     EarlyStopping,
     LabelsMixin,
@@ -192,7 +192,7 @@ def _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, ep
             setattr(self, name, value)
 
 
-class SGDRegressor(RegressorMixin, _BaseSGD):
+class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
     """A linear regressor trained by mini-batch SGD, as
     :class:`sklearn.linear_model.SGDRegressor` (module docstring).
 
@@ -299,16 +299,7 @@ class SGDRegressor(RegressorMixin, _BaseSGD):
         return map_rows(partial(linear_raw, coef=coef, intercept=intercept), X,
                         dtype=np.float64)
 
-    def score(self, X, y, sample_weight=None):
-        """:math:`R^2` (weighted), a Python float, computed also for Dask input."""
-        if not any(is_lazy(a) for a in (X, y, sample_weight)):
-            return float(super().score(X, y, sample_weight=sample_weight))
-        check_is_fitted(self)
-        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
-        return r2(y.astype(np.float64), self.predict(X), sample_weight, client=self.client)
-
-
-class SGDClassifier(ClassifierMixin, LabelsMixin, _BaseSGD):
+class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
     """A linear classifier trained by mini-batch SGD, as
     :class:`sklearn.linear_model.SGDClassifier` (module docstring).
 
@@ -410,14 +401,6 @@ class SGDClassifier(ClassifierMixin, LabelsMixin, _BaseSGD):
         proba = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(proba)
-
-    def score(self, X, y, sample_weight=None):
-        """Mean accuracy (weighted), a Python float, computed also for Dask input."""
-        if not any(is_lazy(a) for a in (X, y, sample_weight)):
-            return float(super().score(X, y, sample_weight=sample_weight))
-        check_is_fitted(self)
-        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
-        return accuracy(y, self.predict(X), sample_weight, client=self.client)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
