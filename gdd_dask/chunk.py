@@ -21,7 +21,7 @@ from array_api_compat import (
 from .reduction import add_sums, tree_reduce
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
-           "chunk_local_sgd", "chunk_sums", "load_group", "loaded", "row_blocks",
+           "chunk_local_sgd", "chunk_sums", "host", "load_group", "loaded", "row_blocks",
            "run_group", "run_rows", "take_rows", "to_numpy"]
 
 
@@ -54,13 +54,18 @@ def _flatten(parts):
     return [chunk for part in parts for chunk in part]
 
 
+def host(a):
+    """A small array of any namespace (or a number) as NumPy, its dtype kept."""
+    if isinstance(a, (np.ndarray, float, int, np.number)):
+        return np.asarray(a)
+    if hasattr(a, "get"):  # CuPy
+        return a.get()
+    return np.from_dlpack(a)
+
+
 def to_numpy(a):
     """A small result array (any namespace) as NumPy float64."""
-    if hasattr(a, "get") and not isinstance(a, np.ndarray):  # CuPy
-        a = a.get()
-    elif not isinstance(a, (np.ndarray, float, int, np.number)):
-        a = np.from_dlpack(a)
-    return np.asarray(a, dtype=np.float64)
+    return np.asarray(host(a), dtype=np.float64)
 
 
 def aligned(a):

@@ -17,19 +17,11 @@ from array_api_compat import array_namespace, device
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
+from ..chunk import host
 from ..data import is_dask
 from ..engine import compute
 
-__all__ = ["apply_class_weight", "class_weights", "encode_labels", "host", "pick_labels"]
-
-
-def host(a):
-    """A small array of any namespace as NumPy, its dtype kept (CuPy: ``get``)."""
-    if isinstance(a, np.ndarray):
-        return a
-    if hasattr(a, "get"):  # CuPy
-        return a.get()
-    return np.from_dlpack(a)
+__all__ = ["apply_class_weight", "class_weights", "encode_labels", "pick_labels"]
 
 
 def _unique_block(y):

@@ -375,12 +375,8 @@ class MLPClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseMLP):
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
     def _fit(self, X, y, sample_weight, *, classes, incremental):
-        self._validate_params()
-        first = not (incremental and hasattr(self, "classes_"))
-        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=False,
-                                                  reset=first)
-        codes, sample_weight = self._encode(y, sample_weight, classes=classes,
-                                            incremental=incremental)
+        X, codes, sample_weight = self._labelled_inputs(X, y, sample_weight, classes=classes,
+                                                        incremental=incremental)
         return self._fit_network(X, codes, sample_weight, self._network(len(self.classes_)),
                                  incremental=incremental)
 

@@ -358,12 +358,8 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
     def _fit(self, X, y, sample_weight, *, classes, incremental):
-        self._validate_params()
-        first = not (incremental and hasattr(self, "classes_"))
-        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=False,
-                                                  reset=first)
-        codes, sample_weight = self._encode(y, sample_weight, classes=classes,
-                                            incremental=incremental)
+        X, codes, sample_weight = self._labelled_inputs(X, y, sample_weight, classes=classes,
+                                                        incremental=incremental)
         loss = margin_loss(self.loss, epsilon=self.epsilon, n_classes=len(self.classes_))
         return self._train(X, codes, sample_weight, loss, incremental=incremental)
 

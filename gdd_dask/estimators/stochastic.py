@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from ..data import is_dask
 from ..schedules import as_schedule, inverse_scaling
 from ..solvers import STOCHASTIC
+from .inputs import validate_fit_inputs
 from .labels import apply_class_weight, class_weights, encode_labels
 from .logistic import _align
 
@@ -173,6 +174,17 @@ class StochasticMixin:
 class LabelsMixin:
     """The classes of ``fit`` and ``partial_fit``: found in y by ``fit``, given by
     ``partial_fit``'s first call and kept by the later ones."""
+
+    def _labelled_inputs(self, X, y, sample_weight, *, classes, incremental):
+        """``fit``'s and ``partial_fit``'s inputs validated (X's features checked
+        against the first call's on later ``partial_fit`` calls), with y as codes."""
+        self._validate_params()
+        first = not (incremental and hasattr(self, "classes_"))
+        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=False,
+                                                  reset=first)
+        codes, sample_weight = self._encode(y, sample_weight, classes=classes,
+                                            incremental=incremental)
+        return X, codes, sample_weight
 
     def _encode(self, y, sample_weight, *, classes, incremental):
         """``(codes, sample_weight)`` aligned, class weights applied; sets ``classes_``."""
