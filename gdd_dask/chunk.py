@@ -22,7 +22,7 @@ from .reduction import add_sums, tree_reduce
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
            "chunk_local_sgd", "chunk_sums", "host", "load_group", "loaded", "row_blocks",
-           "run_group", "run_rows", "take_rows", "to_numpy"]
+           "run_chain", "run_group", "take_rows", "to_numpy"]
 
 
 class Inline:
@@ -173,13 +173,21 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     return sums, margins[0] if len(margins) == 1 else xp.concat(margins, axis=0)
 
 
-def run_rows(func, offset, index, position, parts, rows, *shared):
-    """The task of one mini-batch: ``func(offset, index, X[rows], y[rows],
-    sample_weight[rows], *shared)`` on the chunk at ``position`` of its group (``parts``
-    as for :func:`run_group`), ``rows`` local to the chunk."""
-    data = [None if a is None else take_rows(loaded(a), rows)
-            for a in _flatten(parts)[position]]
-    return func(offset, index, *data, *shared)
+def run_chain(func, carry, steps, parts):
+    """The task of a run of chunks of a chain (``Engine.chain``): ``carry =
+    func(offset, index, *chunk, carry, arg)`` for each ``(offset, index, position,
+    arg)`` of ``steps``, the chunk at ``position`` of its group (``parts`` as for
+    :func:`run_group`), read here when streamed."""
+    from distributed.metrics import context_meter
+
+    chunks = _flatten(parts)
+    for offset, index, position, arg in steps:
+        with context_meter.meter("gdd-read"):
+            data = [loaded(a) for a in chunks[position]]
+        with context_meter.meter("gdd-compute"):
+            carry = func(offset, index, *data, carry, arg)
+        del data
+    return carry
 
 
 def take_rows(a, rows):

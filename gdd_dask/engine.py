@@ -37,7 +37,7 @@ import numpy as np
 from dask.core import flatten
 from dask.optimization import cull
 
-from .chunk import Inline, load_group, run_group, run_rows
+from .chunk import Inline, load_group, run_chain, run_group
 from .data import itemsize, row_offsets
 from .reduction import add_kept_sums, add_sums, tree_levels
 
@@ -132,43 +132,18 @@ WATCH_INTERVAL = 2.0
 """Seconds between looks at the workers' status while a pass waits."""
 
 
-def _with_homes(graph, homes):
+def _with_homes(graph, homes, strict=False):
     """``graph`` as a HighLevelGraph whose tasks in ``homes`` (``{key: worker}``) are
     loosely restricted to their worker: the one that holds their cached chunks. (Left
     to itself the scheduler may treat a pass's tasks as root tasks and place them
-    without regard to where their data lives.)"""
+    without regard to where their data lives.) With ``strict``, only there."""
     from dask.highlevelgraph import HighLevelGraph, MaterializedLayer
 
     homed = MaterializedLayer(
         {key: graph[key] for key in homes},
-        annotations={"workers": lambda key: [homes[key]], "allow_other_workers": True})
+        annotations={"workers": lambda key: [homes[key]], "allow_other_workers": not strict})
     rest = MaterializedLayer({k: v for k, v in graph.items() if k not in homes})
     return HighLevelGraph({"homed": homed, "rest": rest}, {"homed": set(), "rest": {"homed"}})
-
-
-class _Done:
-    """A finished value with a future's ``result()``."""
-
-    def __init__(self, value):
-        self.value = value
-
-    def result(self):
-        return self.value
-
-
-class _Completed:
-    """``distributed.as_completed(with_results=True)`` for finished values."""
-
-    def __init__(self):
-        self._queue = []
-
-    def add(self, handle):
-        self._queue.append(handle)
-
-    def __iter__(self):
-        while self._queue:
-            handle = self._queue.pop(0)
-            yield handle, handle.result()
 
 
 def _is_future(value):
@@ -358,31 +333,108 @@ class Engine:
             graph[key] = (operator.getitem, group_key, 1)  # the group's output itself goes
         return self._execute(graph, [final, *kept], homes=homes, watch=watch)
 
-    def completed(self):
-        """An iterator of ``(handle, value)`` of :meth:`submit_rows` handles in the order
-        they finish, to which more handles can be added (``.add(handle)``)."""
-        from distributed import as_completed
+    def chain(self, prefix, func, carry, plan):
+        """``carry = func(offset_i, i, *chunk_i, carry, arg_i)`` for each ``(i, arg_i)``
+        of ``plan`` in turn; the final carry.
 
-        if self.client is None:
-            return _Completed()
-        return as_completed(loop=self.client.loop, with_results=True)
-
-    def submit_rows(self, prefix, func, index, rows, *broadcast):
-        """``func(offset, index, X[rows], y[rows], sample_weight[rows], *broadcast)`` for
-        rows ``rows`` of chunk ``index`` (a mini-batch step): one task, on the worker
-        holding the chunk. Returns a handle (a future, or a finished value for the local
-        scheduler) with ``result()``, for :meth:`completed`."""
+        One task per run of consecutive chunks of ``plan`` that share a group (so a
+        plan in chunk order is one task per group), each on the worker that holds its
+        chunks and depending on the task before it: the carry goes from worker to
+        worker, never through the client, and the client submits the whole chain at
+        once. Streamed chunks are read inside their task, once.
+        """
         if self._units is None:
             raise RuntimeError("this engine is closed")
-        g = index // len(self.groups[0])  # every group but the last has the same span
-        key = (f"{prefix}-{uuid.uuid4().hex}", index)
-        # the parameters go inside the one task: a key of their own would be computed on
-        # some worker and then moved to the chunk's, a round trip more per step
-        graph = {key: (run_rows, func, self.offsets[index], index, index - self.groups[g][0],
-                       self._units[g], np.asarray(rows), *broadcast)}
+        span = len(self.groups[0])  # every group but the last has the same span
+        runs = []
+        for i, arg in plan:
+            if not runs or runs[-1][0] != i // span:
+                runs.append((i // span, []))
+            runs[-1][1].append((self.offsets[i], i, i - runs[-1][0] * span, arg))
+        name, graph, homes, previous = f"{prefix}-{uuid.uuid4().hex}", {}, {}, carry
+        for k, (g, steps) in enumerate(runs):
+            graph[(name, k)] = (run_chain, func, previous, steps, self._units[g])
+            if g in self._homes:
+                homes[(name, k)] = self._homes[g]
+            previous = (name, k)
+        keys = list(graph)
+        watch = keys if len(keys) >= self.watch_min_tasks else ()
+        return self._execute(graph, [previous], homes=homes, watch=watch)[0]
+
+    def lanes(self, prefix, func, *shared, cached=False):
+        """``func(*shared, lane_of, rank, n_lanes, name, groups)`` on one task per lane
+        at once, each on its own worker, where ``groups`` are ``[(group, offsets,
+        indices, parts)]`` of the groups the lane holds, ``lane_of[i]`` the lane of chunk
+        ``i`` and ``name`` the lanes' rendezvous (:mod:`gdd_dask.lanes`); the value of
+        lane 0 (the hub).
+
+        A lane is a worker that holds cached groups (where they are now); streamed
+        groups are dealt out to the live workers in turn. Without a cluster there is
+        one lane. ``cached`` refuses data that is not all in the workers' memory.
+        """
+        if self._units is None:
+            raise RuntimeError("this engine is closed")
+        if cached and self.n_cached < self.n_chunks:
+            raise ValueError(
+                f"data-parallel steps read every chunk at every step, but only "
+                f"{self.n_cached} of the {self.n_chunks} chunks fit in the workers' memory; "
+                "use cache='memory' with more memory, or steps in chunk order "
+                "(data_parallel=False)")
+        workers, order = self._lane_workers(), []
+        for worker in workers:
+            if worker not in order:
+                order.append(worker)
+        lane_groups = [[g for g, w in enumerate(workers) if w == lane] for lane in order]
+        lane_of = [0] * self.n_chunks
+        for rank, groups in enumerate(lane_groups):
+            for g in groups:
+                for i in self.groups[g]:
+                    lane_of[i] = rank
+        token = uuid.uuid4().hex
+        name, graph = f"{prefix}-{token}", {}
+        for rank, groups in enumerate(lane_groups):
+            described = [(g, [self.offsets[i] for i in self.groups[g]], list(self.groups[g]),
+                          self._units[g]) for g in groups]
+            graph[(name, rank)] = (func, *shared, lane_of, rank, len(order),
+                                   f"gdd-lanes-{token}", described)
+        keys = list(graph)
         if self.client is None:
-            return _Done(self._execute(graph, [key])[0])
-        return self._submit(graph, [key], {key: self._homes[g]} if g in self._homes else None)[0]
+            return self._execute(graph, keys[:1])[0]
+        futures = self._submit(graph, keys, dict(zip(keys, order)), strict=True)
+        try:
+            self._wait(futures)
+            errors = [f.exception() for f in futures]
+            if any(e is not None for e in errors):  # a lane's own error, not the others'
+                first = next((e for e in errors if e is not None
+                              and not isinstance(e, ConnectionError)), None)
+                raise first or next(e for e in errors if e is not None)
+            return futures[0].result()
+        finally:
+            for future in futures:
+                future.release()
+
+    def _lane_workers(self):
+        """The worker of each group's lane: the live worker that holds its cached chunks,
+        else (streamed) the live workers in turn; ``[None] * groups`` without a
+        cluster."""
+        if self.client is None:
+            return [None] * len(self.groups)
+        live = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+        firsts = {}
+        for g, unit in enumerate(self._units):
+            head = unit[0] if _is_future(unit[0]) else next(
+                (chunk[0] for chunk in unit[0] if _is_future(chunk[0])), None)
+            if head is not None:
+                firsts[g] = head
+        who_has = self.client.who_has(list(firsts.values())) if firsts else {}
+        workers, turn = [], 0
+        for g in range(len(self.groups)):
+            holders = [w for w in who_has.get(getattr(firsts.get(g), "key", None), ())
+                       if w in live]
+            if not holders:
+                holders, turn = [live[turn % len(live)]], turn + 1
+            workers.append(holders[0])
+        return workers
 
     def _execute(self, graph, keys, keep_all=False, homes=None, watch=()):
         """Run ``graph``; ``(value of keys[0], handles of keys[1:])`` (with
@@ -451,11 +503,11 @@ class Engine:
         for done, _ in enumerate(as_completed(futures, loop=self.client.loop), 1):
             self.on_task_done(done, len(futures))
 
-    def _submit(self, graph, keys, homes=None):
+    def _submit(self, graph, keys, homes=None, strict=False):
         """Futures of ``keys`` of ``graph`` on the client, the tasks of ``homes``
-        (``{key: worker}``) loosely restricted to their worker; :meth:`close` releases
-        them."""
-        futures = self.client.get(_with_homes(graph, homes) if homes else graph, keys,
+        (``{key: worker}``) loosely (``strict``: only) restricted to their worker;
+        :meth:`close` releases them."""
+        futures = self.client.get(_with_homes(graph, homes, strict) if homes else graph, keys,
                                   sync=False)
         self._futures.update(futures)
         return futures

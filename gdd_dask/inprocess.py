@@ -8,7 +8,6 @@ same numbers. Used for small in-memory data and as the reference in tests.
 from __future__ import annotations
 
 import dask
-import numpy as np
 
 from .data import row_offsets
 from .reduction import add_kept_sums, tree_levels, tree_reduce
@@ -45,37 +44,38 @@ class InProcessEngine:
     def close(self):
         self._data = None
 
-    def submit_rows(self, prefix, func, index, rows, *broadcast):
-        """``func`` on rows ``rows`` of chunk ``index``, done now: a handle for
-        :meth:`completed`, as :meth:`gdd_dask.engine.Engine.submit_rows`."""
-        from .engine import _Done
+    def _chunk(self, i, with_X=True):
+        """``(X_i, y_i, sample_weight_i)`` of chunk ``i`` (without X unless
+        ``with_X``)."""
+        rows = slice(self.offsets[i], self.offsets[i] + self.row_chunks[i])
+        X, y, sw = self._data.X, self._data.y, self._data.sample_weight
+        return ((X[rows],) if with_X else ()) + (y[rows], None if sw is None else sw[rows])
 
+    def chain(self, prefix, func, carry, plan):
+        """``carry = func(offset_i, i, *chunk_i, carry, arg_i)`` along ``plan``; the same
+        contract as :meth:`gdd_dask.engine.Engine.chain`."""
         if self._data is None:
             raise RuntimeError("this engine is closed")
-        start = self.offsets[index]
-        rows = start + np.asarray(rows)
-        data = [None if a is None else a[rows] for a in
-                (self._data.X, self._data.y, self._data.sample_weight)]
-        return _Done(func(start, index, *data, *broadcast))
+        for i, arg in plan:
+            carry = func(self.offsets[i], i, *self._chunk(i), carry, arg)
+        return carry
 
-    def completed(self):
-        """Handles in the order they were added (they are all finished)."""
-        from .engine import _Completed
-
-        return _Completed()
+    def lanes(self, prefix, func, *shared, cached=False):
+        """One lane holding every chunk: the same contract as
+        :meth:`gdd_dask.engine.Engine.lanes`."""
+        if self._data is None:
+            raise RuntimeError("this engine is closed")
+        indices = list(range(self.n_chunks))
+        group = (0, list(self.offsets), indices, [[self._chunk(i) for i in indices]])
+        return func(*shared, [0] * self.n_chunks, 0, 1, None, [group])
 
     def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False):
         """``tree_reduce([func(offset, i, *chunk_i, *per_chunk_i, *broadcast)])``; the
         same contract as :meth:`gdd_dask.engine.Engine.run`."""
         if self._data is None:
             raise RuntimeError("this engine is closed")
-        X, y, sw = self._data.X, self._data.y, self._data.sample_weight
-        parts = []
-        for i, (start, rows) in enumerate(zip(self.offsets, self.row_chunks)):
-            rows_i = slice(start, start + rows)
-            chunk = (X[rows_i],) if with_X else ()
-            chunk += (y[rows_i], None if sw is None else sw[rows_i])
-            parts.append(func(start, i, *chunk, *(h[i] for h in per_chunk), *broadcast))
+        parts = [func(start, i, *self._chunk(i, with_X), *(h[i] for h in per_chunk), *broadcast)
+                 for i, start in enumerate(self.offsets)]
         total = tree_reduce(parts, self.split_every, first=add_kept_sums if keep else None)
         if not keep:
             return total

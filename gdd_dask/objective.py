@@ -8,7 +8,9 @@ Every method is exactly one pass over X: one task per chunk and a fixed reductio
 run by an engine -- :class:`~gdd_dask.engine.Engine` (Dask) or
 :class:`~gdd_dask.inprocess.InProcessEngine` (a plain loop, same tree). The solvers talk
 only to this interface: ``value``, ``value_and_grad``, ``value_grad_hessian``,
-``hessian``, ``hessp``, ``line_values``, ``n_params`` and the counter ``n_passes``.
+``hessian``, ``hessp``, ``line_values``, ``n_params`` and the counter ``n_passes``; the
+mini-batch solvers also to ``epoch`` (a chain of step tasks, :mod:`gdd_dask.steps`)
+and ``local_average``.
 
 For linear losses every pass also keeps the per-chunk margins ``X @ w`` of its point on
 the workers (the last :data:`KEPT_POINTS` points): ``line_values`` then evaluates the
@@ -27,8 +29,10 @@ from .chunk import chunk_check, chunk_line_sums, chunk_local_sgd, chunk_sums
 from .data import as_data
 from .engine import Engine, check_cache, compute, resolve_client
 from .inprocess import InProcessEngine
+from .lanes import async_lane, parallel_lane
 from .losses import get_loss
 from .penalties import make_penalty
+from .steps import Stepper, chunk_steps
 
 __all__ = ["Objective", "make_objective"]
 
@@ -116,27 +120,35 @@ class Objective:
         H[np.diag_indices_from(H)] += self.penalty.hessian_diag(params)
         return f, grad / self.weight_sum + self.penalty.grad(params), H
 
-    def batch_value_and_grad(self, params, index, rows):
-        """``(f_B(w), grad f_B(w))`` from rows ``rows`` of chunk ``index`` (one task):
-        ``n / (b W) sum_{i in B} s_i l_i`` plus the penalty, an unbiased estimate of
-        ``f`` when the ``b`` rows are drawn uniformly from the ``n`` rows."""
-        params = self.check_params(params)
-        return self.batch_result(self.submit_batch(params, index, rows).result(), params,
-                                 len(rows))
+    def stepper(self, rule, *, batch_size, dtype="float64"):
+        """The :class:`~gdd_dask.steps.Stepper` of mini-batch steps of ``rule`` on this
+        objective (its loss, penalty, size and weight)."""
+        return Stepper(self.loss, rule, self.penalty, fit_intercept=self.fit_intercept,
+                       batch_size=batch_size, n_samples=self.n_samples,
+                       weight_sum=self.weight_sum, dtype=dtype)
 
-    def submit_batch(self, params, index, rows):
-        """:meth:`batch_value_and_grad` without waiting: a handle for
-        ``engine.completed()``, whose value goes to :meth:`batch_result`."""
-        params = self.check_params(params)
-        func = partial(chunk_sums, "grad", self.loss, self.fit_intercept)
-        return self.engine.submit_rows("gdd-sgd", func, index, rows, params)
+    def epoch(self, stepper, carry, plan):
+        """Run ``stepper`` over every batch of the chunks of ``plan`` (``[(chunk,
+        seed)]``, :func:`~gdd_dask.steps.epoch_plan`) in turn, inside the tasks that hold
+        them, from ``carry``; the final :class:`~gdd_dask.steps.Carry`. It reads every
+        row of the plan once: the solver counts it as a pass."""
+        return self.engine.chain("gdd-sgd", partial(chunk_steps, stepper), carry, plan)
 
-    def batch_result(self, sums, params, n_rows):
-        """``(f_B, grad f_B)`` from a mini-batch's sums, at the ``params`` it used."""
-        loss_sum, grad = sums
-        scale = self.n_samples / (n_rows * self.weight_sum)
-        f = float(loss_sum) * scale + self.penalty.value(params)
-        return f, grad * scale + self.penalty.grad(params)
+    def parallel_epoch(self, stepper, carry, rng):
+        """An epoch of data-parallel steps (:func:`~gdd_dask.lanes.parallel_lane`): each
+        of ``ceil(n / batch_size)`` steps takes a part of every chunk, its chunks'
+        sums reduced through the fixed tree across the workers; the final carry. Needs
+        every chunk cached."""
+        seeds = [int(s) for s in rng.integers(2**63, size=self.engine.n_chunks)]
+        return self.engine.lanes("gdd-parallel", parallel_lane, stepper,
+                                 self.engine.split_every, list(self.engine.row_chunks), seeds,
+                                 carry, cached=True)
+
+    def async_epoch(self, stepper, carry, plan, max_staleness):
+        """An epoch of asynchronous steps (:func:`~gdd_dask.lanes.async_lane`) along
+        ``plan``, gradients at most ``max_staleness`` updates old; the final carry."""
+        return self.engine.lanes("gdd-async", async_lane, stepper, int(max_staleness), plan,
+                                 list(self.engine.row_chunks), carry)
 
     def local_average(self, params, seed, *, local_steps, batch_size, learning_rate):
         """One round of local SGD: every chunk runs ``local_steps`` mini-batch steps

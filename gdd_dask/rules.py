@@ -17,20 +17,23 @@ schedules (``gdd_dask.schedules``) of the step count.
 - :func:`adagrad`: ``s <- s + g^2``; ``step = -eta g / (sqrt(s) + eps)``.
 
 Each rule also reports its step size (``scale``), so that a penalty with an L1 part
-can be applied by its proximal map after each step (proximal SGD).
+can be applied by its proximal map after each step (proximal SGD): :func:`apply_step`
+is one step of a rule followed, for such a penalty, by the cumulative L1 shrinkage
+(:class:`L1State`). Steps run inside the tasks that hold the data
+(``gdd_dask.steps``), so this module imports nothing heavier than NumPy.
 """
 
 from __future__ import annotations
 
-from typing import Callable, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from .checks import check_number
 from .schedules import as_schedule
 
-__all__ = ["AdagradState", "AdamState", "Rule", "SGDState", "adagrad", "adam", "get_rule",
-           "sgd"]
+__all__ = ["AdagradState", "AdamState", "L1State", "RULES", "Rule", "SGDState", "adagrad",
+           "adam", "apply_step", "get_rule", "init_state", "sgd"]
 
 
 class Rule(NamedTuple):
@@ -135,3 +138,45 @@ def get_rule(rule, **options):
     if rule not in RULES:
         raise ValueError(f"unknown update rule {rule!r}; choose one of {sorted(RULES)}")
     return RULES[rule](**options)
+
+
+class L1State(NamedTuple):
+    """A rule's state plus the cumulative L1 penalty of Tsuruoka, Tsujii & Ananiadou
+    (2009): ``total`` is the shrinkage ``sum_k t_k lambda`` each parameter could have
+    had so far, ``applied`` the shrinkage it got."""
+
+    rule: Any
+    total: np.ndarray
+    applied: np.ndarray
+
+    @property
+    def count(self):
+        return self.rule.count
+
+
+def init_state(rule, penalty, params):
+    """The state a run starts from: ``rule.init(params)``, inside an
+    :class:`L1State` when ``penalty`` has an L1 part."""
+    state = rule.init(np.asarray(params, dtype=np.float64))
+    if penalty.smooth:
+        return state
+    zeros = np.zeros(np.shape(params))
+    return L1State(state, zeros, zeros)
+
+
+def apply_step(rule, penalty, grad, state, params):
+    """``(params, state)`` after one step of ``rule`` along ``grad``; with an L1 part in
+    ``penalty`` (``grad`` holds only the smooth part's gradient), then the cumulative L1
+    shrinkage (:class:`L1State`): a parameter ``z`` after the step becomes
+    ``max(0, z - (total + applied))`` if positive, ``min(0, z + (total - applied))``
+    if negative -- the L1 penalty's proximal step, made up for the steps in which noise
+    kept the parameter away from zero, so that SGD gives exact zeros."""
+    if penalty.smooth:
+        step, state = rule.update(grad, state, params)
+        return params + step, state
+    step, inner = rule.update(grad, state.rule, params)
+    z = params + step
+    total = state.total + rule.scale(inner) * penalty.l1_weights
+    x = np.where(z > 0, np.maximum(0.0, z - (total + state.applied)),
+                 np.where(z < 0, np.minimum(0.0, z + (total - state.applied)), z))
+    return x, L1State(inner, total, state.applied + (x - z))

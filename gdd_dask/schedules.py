@@ -7,7 +7,10 @@ A number is a constant schedule wherever a schedule is taken (:func:`as_schedule
   ``learning_rate="invscaling"``);
 - :func:`cosine`: ``eta_min + (eta - eta_min) (1 + cos(pi step / total_steps)) / 2``,
   then ``eta_min`` (Loshchilov & Hutter's SGDR without restarts; optax's
-  ``cosine_decay_schedule``).
+  ``cosine_decay_schedule``);
+- :class:`Plateau`: a schedule times a factor that the solver divides by 5 each time
+  the objective stops improving, until the rate is down to ``1e-6`` (scikit-learn's
+  ``learning_rate="adaptive"``).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ import math
 
 from .checks import check_number
 
-__all__ = ["as_schedule", "constant", "cosine", "inverse_scaling"]
+__all__ = ["Plateau", "as_schedule", "constant", "cosine", "inverse_scaling"]
 
 
 def _positive(value, name):
@@ -54,3 +57,24 @@ def cosine(learning_rate, total_steps, final_learning_rate=0.0):
 def as_schedule(learning_rate):
     """A schedule from a schedule (a callable) or a number (constant)."""
     return learning_rate if callable(learning_rate) else constant(learning_rate)
+
+
+class Plateau:
+    """``scale * schedule(step)``, where :meth:`reduce` divides ``scale`` by
+    ``factor`` on each plateau of the objective (the stochastic solvers call it
+    instead of stopping), and refuses once the rate is at most ``min_rate``."""
+
+    def __init__(self, learning_rate, *, scale=1.0, factor=5.0, min_rate=1e-6):
+        self.schedule, self.scale = as_schedule(learning_rate), float(scale)
+        self.factor, self.min_rate = float(factor), float(min_rate)
+
+    def __call__(self, step):
+        return self.scale * self.schedule(step)
+
+    def reduce(self, step=0):
+        """Divide the rate by ``factor``: ``True``, or ``False`` (the caller stops)
+        when it is already at most ``min_rate`` at ``step``."""
+        if self(step) <= self.min_rate:
+            return False
+        self.scale /= self.factor
+        return True

@@ -11,7 +11,7 @@ from sklearn.preprocessing import StandardScaler
 from gdd_dask import LogisticRegression, make_objective, minimize, solve
 from gdd_dask.rules import AdamState, SGDState, adagrad, adam, get_rule, sgd
 from gdd_dask.schedules import constant, cosine, inverse_scaling
-from gdd_dask.solvers.stochastic import epoch_batches
+from gdd_dask.steps import batch_rows, epoch_plan
 
 ALPHA = 1e-2  # strongly convex: L2 on every coefficient
 
@@ -63,16 +63,20 @@ def test_state_is_immutable_and_schedules_decay():
 
 def test_an_epoch_visits_every_row_once():
     rng = np.random.default_rng(0)
-    batches = epoch_batches((10, 7, 3), 4, rng)
+    plan = epoch_plan(3, rng)
+    assert sorted(i for i, _ in plan) == [0, 1, 2]
+    sizes = (10, 7, 3)
+    batches = [(i, rows) for i, seed in plan for rows in batch_rows(sizes[i], 4, seed)]
     seen = sorted((i, int(r)) for i, rows in batches for r in rows)
-    assert seen == [(i, r) for i, n in enumerate((10, 7, 3)) for r in range(n)]
+    assert seen == [(i, r) for i, n in enumerate(sizes) for r in range(n)]
     assert len(batches) == 3 + 2 + 1 and max(len(rows) for _, rows in batches) == 4
+    assert plan != epoch_plan(3, rng)  # the next epoch: another order or other seeds
 
 
 @pytest.mark.parametrize("solver, options", [
     ("sgd", {"learning_rate": inverse_scaling(0.5, 0.5), "momentum": 0.9}),
     ("adam", {"learning_rate": inverse_scaling(0.05, 0.5)}),
-    ("adagrad", {"learning_rate": 0.2}),
+    ("adagrad", {"learning_rate": 0.1}),  # chunk-order epochs: a smaller constant step
 ])
 def test_each_rule_reaches_the_optimum(cancer, optimum, solver, options):
     X, y = cancer

@@ -13,7 +13,7 @@ each round.
 from __future__ import annotations
 
 from ..checks import check_number
-from .stochastic import as_generator, run_epochs
+from .stochastic import Epoch, as_generator, run_epochs
 
 __all__ = ["local_sgd"]
 
@@ -31,9 +31,9 @@ def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, local_ste
 
     def advance(x, state):
         seed = int(rng.integers(2**31))
-        return objective.local_average(x, seed, local_steps=local_steps,
-                                       batch_size=batch_size,
-                                       learning_rate=float(learning_rate)), state
+        return Epoch(objective.local_average(x, seed, local_steps=local_steps,
+                                             batch_size=batch_size,
+                                             learning_rate=float(learning_rate)), state)
 
     return run_epochs(objective, x0, advance, None, tol=tol, max_iter=max_iter,
                       callback=callback, n_iter_no_change=n_iter_no_change, rng=rng,

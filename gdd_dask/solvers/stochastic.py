@@ -1,21 +1,37 @@
 """Mini-batch stochastic solvers: an update rule (``gdd_dask.rules``) over mini-batches.
 
-An epoch visits every row once: each chunk's rows are shuffled and cut into batches of
-``batch_size`` rows, and the batches of all chunks are taken in a random order. A step
-is one task on the worker that holds the batch's chunk, returning the unbiased estimate
+An epoch visits every row once. Three ways to run it:
 
-    g_B = n / (b W) sum_{i in B} s_i grad l_i + grad penalty
+- **in chunk order** (default): the chunks in a random order, each chunk's rows
+  shuffled and cut into batches of ``batch_size``; the steps of a chunk run inside the
+  task that holds it, which hands parameters and rule state to the task of the next
+  chunk (:mod:`gdd_dask.steps`, ``Objective.epoch``). The client submits one chain of
+  tasks per epoch and waits once.
+- **data parallel** (``data_parallel=True``): each step's batch of ``batch_size`` rows
+  is spread over every chunk (chunk ``c`` gives about ``batch_size n_c / n`` rows), the
+  workers compute their chunks' partial sums at the same time, and the sums are
+  reduced through the fixed tree and applied once, on every worker alike
+  (:mod:`gdd_dask.lanes`): PyTorch DistributedDataParallel's step.
+- **asynchronous** (``max_staleness=s``, the ``"async"`` solver): each worker runs the
+  batches of its own chunks and trades gradients for parameters with a parameter
+  server, every gradient applied at most ``s`` updates after the parameters it was
+  computed on (:mod:`gdd_dask.lanes`); ``s = 0`` is the chunk-order run, bit for bit.
 
-(``b`` rows of ``n``, ``W = sum_i s_i``), and the rule's step on the client
-``w <- w + update(g_B)``; with an L1 part in the penalty (``g_B`` holds only the
-smooth part's gradient) each step is followed by the cumulative L1 shrinkage of
-Tsuruoka et al. (:func:`_apply`), with the rule's step size. After each epoch one
-full pass evaluates the objective (the history, and the stopping test of
-scikit-learn's SGD: stop when it has not improved on the best by ``tol`` for
-``n_iter_no_change`` epochs). ``max_iter`` counts epochs. The same ``random_state``
-gives the same batches, hence the same result. When the objective becomes inf or NaN
-(too large a learning rate) the fit stops with status 4 and the parameters of the
-last finite epoch.
+A step is ``w <- w + update(g_B)`` with the unbiased estimate
+``g_B = n / (b W) sum_{i in B} s_i grad l_i + grad penalty`` (``b`` rows of ``n``,
+``W = sum_i s_i``); with an L1 part in the penalty each step is followed by the
+cumulative L1 shrinkage of Tsuruoka et al. (:func:`gdd_dask.rules.apply_step`).
+
+After each epoch the objective is ``evaluate``-d: ``"pass"`` (default) runs one full
+pass for the exact objective and gradient; ``"running"`` takes the epoch's own
+running objective -- the weighted mean loss of its rows, each at the parameters of its
+step, plus the penalty -- and the mean step gradient, as scikit-learn's MLP and SGD
+report their loss, for no pass at all. Either feeds the history and scikit-learn's
+stopping test: stop when it has not improved on the best by ``tol`` for
+``n_iter_no_change`` epochs. ``max_iter`` counts epochs. The same ``random_state``
+gives the same batches, hence the same result on any number of workers. When the
+objective becomes inf or NaN (too large a learning rate) the fit stops with status 4
+and the parameters of the last finite epoch.
 """
 
 from __future__ import annotations
@@ -25,10 +41,14 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..checks import check_number
-from ..rules import AdagradState, AdamState, SGDState, get_rule
+from ..rules import AdagradState, AdamState, L1State, SGDState, get_rule, init_state
+from ..schedules import Plateau
+from ..steps import Carry, epoch_plan
 from .base import Trace, resume, save
 
-__all__ = ["asynchronous", "epoch_batches", "stochastic"]
+__all__ = ["EVALUATE", "as_generator", "asynchronous", "run_epochs", "stochastic"]
+
+EVALUATE = ("pass", "running")
 
 
 def as_generator(random_state):
@@ -38,122 +58,72 @@ def as_generator(random_state):
     return np.random.default_rng(random_state)
 
 
-def epoch_batches(row_chunks, batch_size, rng):
-    """``[(chunk, local rows)]`` of one epoch: every row once, in random batches."""
-    batches = []
-    for index, n in enumerate(row_chunks):
-        order = rng.permutation(n)
-        batches += [(index, np.sort(order[s:s + batch_size])) for s in range(0, n, batch_size)]
-    return [batches[k] for k in rng.permutation(len(batches))]
+class Epoch(NamedTuple):
+    """What an epoch (or a round) returns: the new parameters and rule state, and its
+    running objective, mean step gradient and first-step estimate (``None`` when it
+    has none)."""
 
-
-class L1State(NamedTuple):
-    """A rule's state plus the cumulative L1 penalty of Tsuruoka, Tsujii & Ananiadou
-    (2009): ``total`` is the shrinkage ``sum_k t_k lambda`` each parameter could have
-    had so far, ``applied`` the shrinkage it got."""
-
-    rule: Any
-    total: np.ndarray
-    applied: np.ndarray
-
-    @property
-    def count(self):
-        return self.rule.count
-
-
-def _apply(objective, rule, g_batch, state, x):
-    """One step of ``rule``; with an L1 part in the penalty, then the cumulative L1
-    shrinkage (:class:`L1State`): a parameter ``z`` after the step becomes
-    ``max(0, z - (total + applied))`` if positive, ``min(0, z + (total - applied))``
-    if negative -- the L1 penalty's proximal step, made up for the steps in which noise
-    kept the parameter away from zero, so that SGD gives exact zeros."""
-    if objective.penalty.smooth:
-        step, state = rule.update(g_batch, state, x)
-        return x + step, state
-    step, inner = rule.update(g_batch, state.rule, x)
-    z = x + step
-    total = state.total + rule.scale(inner) * objective.penalty.l1_weights
-    x = np.where(z > 0, np.maximum(0.0, z - (total + state.applied)),
-                 np.where(z < 0, np.minimum(0.0, z + (total - state.applied)), z))
-    return x, L1State(inner, total, state.applied + (x - z))
-
-
-def _sync_epoch(objective, x, state, rule, batches):
-    """One epoch of synchronous steps: each gradient at the current parameters."""
-    for index, rows in batches:
-        _, g_batch = objective.batch_value_and_grad(x, index, rows)
-        x, state = _apply(objective, rule, g_batch, state, x)
-    return x, state
-
-
-def _async_epoch(objective, x, state, rule, batches, in_flight):
-    """One epoch of Downpour steps: up to ``in_flight`` batches computed at once, each
-    on the parameters it was sent; the client applies each gradient as it arrives and
-    sends the current parameters with the next batch."""
-    pending, sent = iter(batches), {}
-    done = objective.engine.completed()
-
-    def send(x):
-        for index, rows in pending:
-            handle = objective.submit_batch(x, index, rows)
-            sent[handle] = (x, len(rows))
-            done.add(handle)
-            return
-
-    for _ in range(in_flight):
-        send(x)
-    for handle, sums in done:
-        x_sent, n_rows = sent.pop(handle)
-        _, g_batch = objective.batch_result(sums, x_sent, n_rows)
-        x, state = _apply(objective, rule, g_batch, state, x)
-        send(x)
-    return x, state
+    x: np.ndarray
+    state: Any
+    f: float | None = None
+    g: np.ndarray | None = None
+    first: float | None = None
 
 
 def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd",
                batch_size=200, random_state=None, n_iter_no_change=5, max_staleness=None,
-               state=None, checkpoint=None, **rule_options):
-    """Minimize by mini-batch steps of ``rule``; see the module docstring. With
-    ``max_staleness`` (an integer >= 0) the steps are asynchronous: see
-    :func:`asynchronous`.
+               data_parallel=False, dtype="float64", evaluate="pass", state=None,
+               checkpoint=None, **rule_options):
+    """Minimize by mini-batch steps of ``rule``; see the module docstring.
 
     ``state`` (default ``rule.init(x0)``) continues from the rule state of an earlier
     run, which the result returns as ``state`` (``partial_fit``: its moments and step
-    count, hence its place in the learning-rate schedule). ``checkpoint`` saves and
+    count, hence its place in the learning-rate schedule). ``dtype`` (``"float64"`` or
+    ``"float32"``) is that of the forward and backward passes. ``checkpoint`` saves and
     resumes everything an epoch depends on, the random generator included
     (asynchronous steps resume, but arrive in another order than they would have)."""
     check_number(batch_size, "batch_size", low=1, integer=True)
     if max_staleness is not None:
         check_number(max_staleness, "max_staleness", low=0, integer=True)
+        if data_parallel:
+            raise ValueError("max_staleness (asynchronous steps) and data_parallel "
+                             "(synchronous steps across workers) exclude each other")
+    if evaluate not in EVALUATE:
+        raise ValueError(f"evaluate must be one of {EVALUATE}; got {evaluate!r}")
+    plateau = rule_options.get("learning_rate")
+    plateau = plateau if isinstance(plateau, Plateau) else None
     rule = get_rule(rule, **rule_options)
     if not objective.penalty.smooth and rule.scale is None:
         raise ValueError(f"an L1 penalty needs a rule that reports its step size (scale); "
                          f"got {objective.penalty!r}")
+    stepper = objective.stepper(rule, batch_size=batch_size, dtype=dtype)
     rng = as_generator(random_state)
-    in_flight = None if max_staleness is None else max_staleness + 1
 
     def advance(x, state):
-        batches = epoch_batches(objective.engine.row_chunks, batch_size, rng)
-        if in_flight is None:
-            return _sync_epoch(objective, x, state, rule, batches)
-        return _async_epoch(objective, x, state, rule, batches, in_flight)
+        carry = Carry(x, state)
+        if data_parallel:
+            carry = objective.parallel_epoch(stepper, carry, rng)
+        elif max_staleness is not None:
+            carry = objective.async_epoch(stepper, carry, epoch_plan(objective.engine.n_chunks,
+                                                                     rng), max_staleness)
+        else:
+            carry = objective.epoch(stepper, carry, epoch_plan(objective.engine.n_chunks, rng))
+        return Epoch(carry.x, carry.state, *stepper.objective(carry), carry.first)
 
     if state is None:
-        state = rule.init(np.asarray(x0, dtype=float))
-        if not objective.penalty.smooth:
-            zeros = np.zeros(objective.n_params)
-            state = L1State(state, zeros, zeros)
+        state = init_state(rule, objective.penalty, x0)
     return run_epochs(objective, x0, advance, state, tol=tol, max_iter=max_iter,
                       callback=callback, n_iter_no_change=n_iter_no_change, rng=rng,
-                      checkpoint=checkpoint)
+                      checkpoint=checkpoint, evaluate=evaluate, plateau=plateau)
 
 
 class Start(NamedTuple):
-    """Where a run began (what a diverged run returns to)."""
+    """Where a run began (what a diverged run returns to); ``f`` and ``g`` may be
+    ``None`` (a running-objective run without a checkpoint takes no pass at ``x``)."""
 
     x: np.ndarray
-    f: float
-    g: np.ndarray
+    f: Any
+    g: Any
     state: Any
 
 
@@ -165,57 +135,94 @@ GROWTH = 100.0
 as diverged (a too-large step that overflows slowly never gets back)."""
 
 
+def _start(checkpoint, value_and_grad, x0, trace, state, exact):
+    """``(saved state or None, Start)``. With ``exact`` (objective by passes) the start
+    is evaluated (at the saved point on resuming, which must give the saved bits);
+    otherwise only with a checkpoint, at ``x0``, whose saved values a resumed run must
+    reproduce."""
+    if exact:
+        saved, x, (f, g) = resume(checkpoint, value_and_grad, x0, trace, STATES)
+        return saved, Start(x, f, g, state)
+    saved = checkpoint.load(STATES) if checkpoint is not None else None
+    x0 = np.asarray(x0, dtype=float)
+    f = g = None
+    if checkpoint is not None:  # the point where a resumed run checks its data
+        f, g = value_and_grad(x0)
+    if saved is not None:
+        checkpoint.verify((saved["start"].f, saved["start"].g), (f, g))
+        trace.history = [float(v) for v in saved["history"]]
+    return saved, Start(x0, f, g, state)
+
+
 def run_epochs(objective, x0, advance, state, *, tol, max_iter, callback, n_iter_no_change,
-               rng, checkpoint=None):
-    """The loop of the stochastic solvers: ``x, state = advance(x, state)`` (an epoch or
-    a round, which reads every row once), then a full pass for the objective; stop when
-    it has not improved on the best by ``tol`` for ``n_iter_no_change`` epochs, or at
-    the first non-finite objective (status 4, the last finite parameters). A run that
-    stops that way with every epoch's objective above ``GROWTH (|f(x0)| + 1)`` diverged
-    too (status 4, the starting parameters). The result carries the final ``state``.
+               rng, checkpoint=None, evaluate="pass", plateau=None):
+    """The loop of the stochastic solvers: ``advance(x, state)`` (an epoch or a round,
+    which reads every row once, returning an :class:`Epoch`), then the objective
+    (``evaluate``: a full pass, or the epoch's running objective); stop when it has not
+    improved on the best by ``tol`` for ``n_iter_no_change`` epochs, or at the first
+    non-finite objective (status 4, the last finite parameters). A run that stops that
+    way with every epoch's objective above ``GROWTH (|f(x0)| + 1)`` diverged too
+    (status 4, the starting parameters). The result carries the final ``state``.
     ``checkpoint`` saves and resumes the loop with ``rng``, the generator ``advance``
-    draws from."""
+    draws from. With a :class:`~gdd_dask.schedules.Plateau` learning rate, a plateau
+    divides the rate instead of stopping, until it is too small; the result's
+    ``learning_rate_scale`` is the factor reached."""
     trace = Trace(objective, callback)
-    saved, x, (f, g) = resume(checkpoint, objective.value_and_grad, x0, trace, STATES)
-    start = (x, f, g, state)
+    value_and_grad = trace.counted(objective.value_and_grad)
+    exact = evaluate == "pass"
+    saved, start = _start(checkpoint, value_and_grad, x0, trace, state, exact)
+    x, f, g = start.x, start.f, start.g
     best, stale, status, nit = np.inf, 0, 1, 0  # the first epoch always counts
     if saved is not None:
         state, start, nit = saved["state"], saved["start"], saved["nit"]
         best, stale = saved["best"], saved["stale"]
         rng.bit_generator.state = saved["rng"]
+        if plateau is not None:
+            plateau.scale = float(saved["learning_rate_scale"])
+        if not exact:
+            x, f, g = saved["x"], saved["f"], saved["g"]
     while nit < max_iter:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is status 4
-            x_new, state_new = advance(x, state)
+            epoch = advance(x, state)
             objective.n_passes += 1  # the epoch read every row once
-            f_new, g_new = trace.counted(objective.value_and_grad)(x_new)
+            f_new, g_new = value_and_grad(epoch.x) if exact else (epoch.f, epoch.g)
+        if start.f is None:  # the first step's estimate stands in for f(x0)
+            start = start._replace(f=epoch.first)
         if not np.isfinite(f_new):  # too large a learning rate: keep the last finite
             status = 4
             break
-        x, f, g, state = x_new, f_new, g_new, state_new
+        x, f, g, state = epoch.x, f_new, g_new, epoch.state
         nit += 1
         if trace.record(nit, x, f, g):
             status = 3
             break
         stale = stale + 1 if f > best - tol else 0
         best = min(best, f)
-        save(checkpoint, nit, trace, x=x, f=f, g=g, state=state, start=Start(*start),
-             best=best, stale=stale, rng=rng.bit_generator.state)
+        if stale >= n_iter_no_change and plateau is not None and plateau.reduce(state.count):
+            stale = 0
+        save(checkpoint, nit, trace, x=x, f=f, g=g, state=state, start=start,
+             best=best, stale=stale, rng=rng.bit_generator.state,
+             learning_rate_scale=1.0 if plateau is None else plateau.scale)
         if stale >= n_iter_no_change:
             status = 0
-            if best > GROWTH * (abs(start[1]) + 1.0):  # blew up and never came back
+            if best > GROWTH * (abs(start.f) + 1.0):  # blew up and never came back
                 status, (x, f, g, state) = 4, start
             break
+    if f is None or g is None:  # no epoch, or back at an unevaluated start
+        f, g = value_and_grad(x)
     result = trace.result(x, f, g, nit, status)
     result.state = state
+    if plateau is not None:
+        result.learning_rate_scale = plateau.scale
     return result
 
 
 def asynchronous(objective, x0, *, max_staleness=None, **options):
-    """Asynchronous (Downpour) SGD: :func:`stochastic` with ``max_staleness + 1``
-    mini-batches in flight (default: one per worker), each gradient computed on the
-    parameters its task was sent and applied when it arrives, so it is at most
-    ``max_staleness`` updates old. With ``max_staleness=0`` it is synchronous SGD, bit
-    for bit."""
+    """Asynchronous (Downpour) SGD: :func:`stochastic` with each worker stepping
+    through its own chunks and a parameter server applying every gradient at most
+    ``max_staleness`` updates after the parameters it was computed on (default: the
+    number of workers less one, so that no worker waits). With ``max_staleness=0`` it
+    is synchronous SGD in chunk order, bit for bit."""
     if max_staleness is None:
         max_staleness = max(0, getattr(objective.engine, "n_workers", 1) - 1)
     return stochastic(objective, x0, max_staleness=max_staleness, **options)
