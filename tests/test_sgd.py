@@ -41,10 +41,14 @@ def _quiet(fit):
 
 @pytest.mark.parametrize("loss", sorted(CLASSIFICATION_LOSSES))
 def test_each_classification_loss_is_as_accurate_as_scikit_learn(cancer, loss):
+    """The median held-out accuracy over five seeds (one seed's last step can land
+    anywhere in the noise of SGD, ours as scikit-learn's)."""
     X, X_test, y, y_test = cancer
-    ref = SkSGDClassifier(loss=loss, random_state=0).fit(X, y).score(X_test, y_test)
-    ours = SGDClassifier(loss=loss, random_state=0).fit(X, y)
-    assert ours.score(X_test, y_test) >= ref - 0.02
+    ref = np.median([SkSGDClassifier(loss=loss, random_state=seed).fit(X, y)
+                     .score(X_test, y_test) for seed in range(5)])
+    fits = [SGDClassifier(loss=loss, random_state=seed).fit(X, y) for seed in range(5)]
+    assert np.median([m.score(X_test, y_test) for m in fits]) >= ref - 0.02
+    ours = fits[0]
     assert hasattr(ours, "predict_proba") == (loss in ("log_loss", "modified_huber"))
 
 

@@ -34,16 +34,15 @@ from sklearn.utils.validation import check_is_fitted
 from ..losses import LogisticLoss, MultinomialLoss, PoissonLoss, SquaredLoss
 from ..losses.mlp import ACTIVATIONS, MLPLoss
 from ..solvers import STOCHASTIC
+from ..steps import DTYPES
 from .base import LinearModel
 from .inputs import map_rows, validate_fit_inputs, validate_X
 from .labels import pick_labels
 from .metrics import LazyScoreMixin, accuracy, r2
 from .stochastic import (
-    EarlyStopping,
     LabelsMixin,
     StochasticMixin,
     learning_rate_schedule,
-    split_validation,
 )
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -90,7 +89,7 @@ class _BaseMLP(StochasticMixin, LinearModel):
         "solver": [StrOptions(FIRST_ORDER)],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [StrOptions({"constant", "invscaling"})],
+        "learning_rate": [StrOptions({"constant", "invscaling", "adaptive"})],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "momentum": [Interval(Real, 0, 1, closed="both")],
@@ -102,6 +101,7 @@ class _BaseMLP(StochasticMixin, LinearModel):
         "epsilon": [Interval(Real, 0, None, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "solver_options": [dict, None],
+        "dtype": [StrOptions(set(DTYPES))],
     }
     fit_intercept = True  # every layer has biases
 
@@ -111,8 +111,8 @@ class _BaseMLP(StochasticMixin, LinearModel):
                  tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 solver_options=None, client=None, split_every=8, cache="auto",
-                 checkpoint=None, checkpoint_every=1):
+                 solver_options=None, dtype="float64", client=None, split_every=8,
+                 cache="auto", checkpoint=None, checkpoint_every=1):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.solver = solver
@@ -135,6 +135,7 @@ class _BaseMLP(StochasticMixin, LinearModel):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.solver_options = solver_options
+        self.dtype = dtype
         self.client = client
         self.split_every = split_every
         self.cache = cache
@@ -153,17 +154,24 @@ class _BaseMLP(StochasticMixin, LinearModel):
         return tuple(int(s) for s in sizes)
 
     def _rule_options(self, loss):
-        eta = learning_rate_schedule(self.learning_rate, eta0=self.learning_rate_init,
-                                     power_t=self.power_t)
+        """scikit-learn's: ``learning_rate`` schedules the steps of ``"sgd"`` (and its
+        asynchronous form) only; the others step from ``learning_rate_init``."""
         if self.solver in ("sgd", "async"):
+            eta = learning_rate_schedule(self.learning_rate, eta0=self.learning_rate_init,
+                                         power_t=self.power_t,
+                                         scale=getattr(self, "_lr_scale", None) or 1.0)
             return {"learning_rate": eta, "momentum": self.momentum,
                     "nesterov": self.nesterovs_momentum}
+        eta = float(self.learning_rate_init)
         if self.solver == "adam":
             return {"learning_rate": eta, "b1": self.beta_1, "b2": self.beta_2,
                     "eps": self.epsilon}
-        if self.solver == "adagrad":
-            return {"learning_rate": eta}
-        return {"learning_rate": float(self.learning_rate_init)}  # local
+        return {"learning_rate": eta}  # adagrad, local
+
+    def _patience(self):
+        """scikit-learn's MLP stops once *more* than ``n_iter_no_change`` epochs in a
+        row have not improved by ``tol``."""
+        return self.n_iter_no_change + 1
 
     def _glorot(self, loss, n_features):
         """scikit-learn's start: ``U(-b, b)``, ``b = sqrt(f / (fan_in + fan_out))``
@@ -192,18 +200,15 @@ class _BaseMLP(StochasticMixin, LinearModel):
         x0, fresh = self._start(loss, incremental=incremental)
         if fresh or not incremental:
             self._reset_stochastic()
-        stopper = None
         options = self._stochastic_options(loss, partial=incremental, n_samples=X.shape[0])
-        if self.early_stopping and not incremental:
-            (X, y, sample_weight), held = split_validation(
-                X, y, sample_weight, fraction=self.validation_fraction,
-                random_state=self.random_state, stratify=isinstance(self, ClassifierMixin))
-            stopper = EarlyStopping(partial(self._held_out_score, loss, *held), tol=self.tol,
-                                    n_iter_no_change=self.n_iter_no_change)
+        (X, y, sample_weight), stopper = self._early_stopping(
+            X, y, sample_weight, options, partial(self._held_out_score, loss),
+            incremental=incremental)
         result = self._solve(loss, X, y, sample_weight, x0=x0, fit_intercept=True,
                              callback=stopper, options=options, incremental=incremental)
         self._keep_state(result)
         params = result.x
+        self.validation_scores_ = self.best_validation_score_ = None
         if stopper is not None:
             self.validation_scores_ = stopper.scores
             self.best_validation_score_ = stopper.best_score
@@ -251,15 +256,24 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
         L2 strength, as in scikit-learn (module docstring).
     batch_size : int or "auto", default="auto"
         Rows per mini-batch (``"auto"``: 200); a batch never spans two chunks.
-    learning_rate : {"constant", "invscaling"}, default="constant"
-        ``learning_rate_init``, or ``learning_rate_init / (1 + t)^power_t`` at step ``t``.
+    learning_rate : {"constant", "invscaling", "adaptive"}, default="constant"
+        For ``solver="sgd"`` (and ``"async"``): ``learning_rate_init``,
+        ``learning_rate_init / (1 + t)^power_t`` at step ``t``, or
+        ``learning_rate_init`` divided by 5 each time the stopping test below fires,
+        until it is down to 1e-6. The other solvers step from ``learning_rate_init``.
     learning_rate_init, power_t, momentum, nesterovs_momentum, beta_1, beta_2, epsilon
         As in scikit-learn (``sgd``: momentum; ``adam``: the moments' decays).
     max_iter : int, default=200
         Epochs for the mini-batch solvers, iterations for ``"lbfgs"``.
     tol, n_iter_no_change : float, int
-        Stop when the objective (or, with early stopping, the held-out score) has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs.
+        As scikit-learn: stop when the epoch's loss (or, with early stopping, the
+        held-out score) has failed to improve on the best by ``tol`` for more than
+        ``n_iter_no_change`` epochs in a row. The epoch's loss is the mean loss of its
+        rows, each at the parameters of its step, plus the penalty: no extra pass.
+    dtype : {"float64", "float32"}, default="float64"
+        Precision of the forward and backward passes of the mini-batch steps
+        (``"float32"``: half the memory traffic, as PyTorch trains by default); the
+        parameters, the update rule and the sums across chunks stay float64.
     early_stopping, validation_fraction
         Hold out a fraction of the rows and keep the network of the best held-out
         score (:math:`R^2` here, accuracy for the classifier).
@@ -276,11 +290,13 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
     coefs_, intercepts_ : lists of ndarray
         The weight matrices ``(fan_in, fan_out)`` and bias vectors of each layer.
     loss_, best_loss_, loss_curve_ : float, float, ndarray
-        The objective at the end, its lowest value, and its value after each epoch.
+        The objective at the end, its lowest value, and its value after each epoch
+        (for the mini-batch solvers, the epoch's loss as under ``tol``).
     n_iter_, n_passes_, t_, n_layers_, n_outputs_, n_features_in_
         Epochs (or iterations), passes over X, update steps, layers, outputs, features.
     validation_scores_, best_validation_score_
-        With early stopping: the held-out score after each epoch and the best.
+        With early stopping: the held-out score after each epoch and the best (else
+        ``None``).
     """
 
     _parameter_constraints: dict = {
@@ -294,8 +310,8 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
                  tol=1e-4, verbose=0, warm_start=False, momentum=0.9,
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
-                 solver_options=None, client=None, split_every=8, cache="auto",
-                 checkpoint=None, checkpoint_every=1):
+                 solver_options=None, dtype="float64", client=None, split_every=8,
+                 cache="auto", checkpoint=None, checkpoint_every=1):
         self.loss = loss
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -305,8 +321,9 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
             momentum=momentum, nesterovs_momentum=nesterovs_momentum,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
-            solver_options=solver_options, client=client, split_every=split_every,
-            cache=cache, checkpoint=checkpoint, checkpoint_every=checkpoint_every)
+            solver_options=solver_options, dtype=dtype, client=client,
+            split_every=split_every, cache=cache, checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every)
 
     def _network(self):
         output = PoissonLoss() if self.loss == "poisson" else SquaredLoss()

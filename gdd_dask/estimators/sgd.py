@@ -34,16 +34,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..losses.margin import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
 from ..solvers import STOCHASTIC
+from ..steps import DTYPES
 from .base import LinearModel, linear_raw
 from .inputs import map_rows, validate_fit_inputs, validate_X
 from .labels import pick_labels
 from .metrics import LazyScoreMixin, accuracy, r2
 from .stochastic import (
-    EarlyStopping,
     LabelsMixin,
     StochasticMixin,
     learning_rate_schedule,
-    split_validation,
 )
 
 __all__ = ["SGDClassifier", "SGDRegressor"]
@@ -88,7 +87,7 @@ class _BaseSGD(StochasticMixin, LinearModel):
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions(set(STOCHASTIC))],
-        "learning_rate": [StrOptions({"constant", "optimal", "invscaling"})],
+        "learning_rate": [StrOptions({"constant", "optimal", "invscaling", "adaptive"})],
         "eta0": [Interval(Real, 0, None, closed="neither")],
         "power_t": [Interval(Real, 0, None, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="left")],
@@ -97,6 +96,7 @@ class _BaseSGD(StochasticMixin, LinearModel):
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "solver_options": [dict, None],
+        "dtype": [StrOptions(set(DTYPES))],
     }
 
     def _penalty_of(self, objective):
@@ -119,7 +119,8 @@ class _BaseSGD(StochasticMixin, LinearModel):
             return binary.gradient(np.ones(1), np.full(1, raw), np)[0]
 
         eta = learning_rate_schedule(self.learning_rate, eta0=self.eta0,
-                                     power_t=self.power_t, alpha=alpha, slope=slope)
+                                     power_t=self.power_t, alpha=alpha, slope=slope,
+                                     scale=getattr(self, "_lr_scale", None) or 1.0)
         if self.solver == "local":
             return {"learning_rate": float(eta(0))}
         return {"learning_rate": eta}
@@ -132,14 +133,10 @@ class _BaseSGD(StochasticMixin, LinearModel):
         x0 = None if fresh else self._warm_start_params(n_params)
         if x0 is None or not incremental:
             self._reset_stochastic()
-        stopper = None
         options = self._stochastic_options(loss, partial=incremental, n_samples=X.shape[0])
-        if self.early_stopping and not incremental:
-            (X, y, sample_weight), held = split_validation(
-                X, y, sample_weight, fraction=self.validation_fraction,
-                random_state=self.random_state, stratify=isinstance(self, ClassifierMixin))
-            stopper = EarlyStopping(partial(self._held_out_score, n_outputs, *held),
-                                    tol=self.tol, n_iter_no_change=self.n_iter_no_change)
+        (X, y, sample_weight), stopper = self._early_stopping(
+            X, y, sample_weight, options, partial(self._held_out_score, n_outputs),
+            incremental=incremental)
         result = self._solve(loss, X, y, sample_weight, x0=x0,
                              fit_intercept=self.fit_intercept, callback=stopper,
                              options=options, incremental=incremental)
@@ -184,7 +181,7 @@ class _BaseSGD(StochasticMixin, LinearModel):
 
 def _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
           random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
-          n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
+          n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
           split_every, cache, verbose, checkpoint, checkpoint_every):
     """Set the shared parameters (scikit-learn's estimators store them as given)."""
     for name, value in locals().items():
@@ -210,11 +207,15 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
     max_iter : int, default=1000
         Most epochs.
     tol : float, default=1e-3
-        Stop when the objective has not improved on the best by ``tol`` for
+        Stop when the epoch's loss has not improved on the best by ``tol`` for
         ``n_iter_no_change`` epochs (with ``early_stopping``, the held-out :math:`R^2`).
+        The epoch's loss is the mean loss of its rows, each at the parameters of its
+        step, plus the penalty, as scikit-learn's: no extra pass over the data.
     epsilon : float, default=0.1
         Width of the Huber and epsilon-insensitive losses.
-    learning_rate : {"invscaling", "optimal", "constant"}, default="invscaling"
+    learning_rate : {"invscaling", "optimal", "constant", "adaptive"}, default="invscaling"
+        ``"adaptive"``: ``eta0``, divided by 5 each time the stopping test fires,
+        until it is down to 1e-6 (scikit-learn's).
     eta0, power_t : float
         ``eta0 / (1 + t)^power_t`` (defaults 0.01 and 0.25, as scikit-learn).
     early_stopping, validation_fraction, n_iter_no_change
@@ -225,7 +226,11 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
         ``min(200, max(1, n_samples // 16))``, so that small data still gets 16 steps
         an epoch.
     solver_options : dict, optional
-        More options for the solver (``momentum``, ``max_staleness``, ``local_steps``...).
+        More options for the solver (``momentum``, ``max_staleness``, ``local_steps``,
+        ``data_parallel``...).
+    dtype : {"float64", "float32"}, default="float64"
+        Precision of the steps' arithmetic on the data (the parameters and sums stay
+        float64).
     random_state, warm_start, client, split_every, cache, verbose, checkpoint,
     checkpoint_every
         As in :class:`~gdd_dask.estimators.LinearRegression`.
@@ -248,11 +253,12 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
                  max_iter=1000, tol=1e-3, epsilon=0.1, random_state=None,
                  learning_rate="invscaling", eta0=0.01, power_t=0.25, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, warm_start=False, solver="sgd",
-                 batch_size="auto", solver_options=None, client=None, split_every=8,
-                 cache="auto", verbose=0, checkpoint=None, checkpoint_every=1):
+                 batch_size="auto", solver_options=None, dtype="float64", client=None,
+                 split_every=8, cache="auto", verbose=0, checkpoint=None,
+                 checkpoint_every=1):
         _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
               random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
-              n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
+              n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
               split_every, cache, verbose, checkpoint, checkpoint_every)
 
     def fit(self, X, y, sample_weight=None):
@@ -340,11 +346,11 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
                  learning_rate="optimal", eta0=0.01, power_t=0.5, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=5, class_weight=None,
                  warm_start=False, solver="sgd", batch_size="auto", solver_options=None,
-                 client=None, split_every=8, cache="auto", verbose=0, checkpoint=None,
-                 checkpoint_every=1):
+                 dtype="float64", client=None, split_every=8, cache="auto", verbose=0,
+                 checkpoint=None, checkpoint_every=1):
         _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
               random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
-              n_iter_no_change, warm_start, solver, batch_size, solver_options, client,
+              n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
               split_every, cache, verbose, checkpoint, checkpoint_every)
         self.class_weight = class_weight
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
+from sklearn.base import ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from ..data import is_dask
-from ..schedules import as_schedule, inverse_scaling
+from ..schedules import Plateau, as_schedule, inverse_scaling
 from ..solvers import STOCHASTIC
 from .inputs import validate_fit_inputs
 from .labels import apply_class_weight, class_weights, encode_labels
@@ -35,14 +36,18 @@ RULE_SOLVERS = {"sgd", "adam", "adagrad", "async"}
 """Solvers driven by an update rule, whose state ``partial_fit`` carries over."""
 
 
-def learning_rate_schedule(kind, *, eta0, power_t=0.5, alpha=None, slope=None):
-    """``"constant"``: ``eta0``; ``"invscaling"``: ``eta0 / (1 + t)^power_t``;
+def learning_rate_schedule(kind, *, eta0, power_t=0.5, alpha=None, slope=None, scale=1.0):
+    """``"constant"``: ``eta0``; ``"adaptive"``: ``eta0`` times ``scale``, divided by 5
+    on each plateau (:class:`~gdd_dask.schedules.Plateau`); ``"invscaling"``:
+    ``eta0 / (1 + t)^power_t``;
     ``"optimal"``: ``1 / (alpha (t0 + t))``, ``t`` counting mini-batch steps, with
     Bottou's ``t0 = 1 / (eta_typ alpha)``: ``eta_typ = u / max(1, |slope(-u)|)`` at the
     typical weight ``u = alpha^(-1/4)``, where ``slope(r)`` is the loss's derivative at
     raw prediction ``r`` for a positive label (so a loss that grows fast starts slower)."""
     if kind == "invscaling":
         return inverse_scaling(eta0, power_t)
+    if kind == "adaptive":
+        return Plateau(eta0, scale=scale)
     if kind == "optimal":
         if not alpha or alpha <= 0:
             raise ValueError("alpha must be > 0 since learning_rate is 'optimal'; "
@@ -97,13 +102,14 @@ def split_validation(X, y, sample_weight, *, fraction, random_state, stratify):
 
 class EarlyStopping:
     """Callback: ``score(params)`` on held-out rows after each epoch; stop when it has
-    not exceeded the best by ``tol`` for ``n_iter_no_change`` epochs. ``best_params``
-    and ``scores`` are what it saw."""
+    not exceeded the best by ``tol`` for ``n_iter_no_change`` epochs (with a
+    :class:`~gdd_dask.schedules.Plateau` ``plateau``, divide the learning rate instead
+    while it can). ``best_params`` and ``scores`` are what it saw."""
 
-    def __init__(self, score, *, tol, n_iter_no_change):
+    def __init__(self, score, *, tol, n_iter_no_change, plateau=None):
         self.score, self.tol, self.n_iter_no_change = score, tol, n_iter_no_change
         self.scores, self.best_score, self.best_params = [], -np.inf, None
-        self._stale = 0
+        self.plateau, self._stale = plateau, 0
 
     def __call__(self, info):
         score = float(self.score(info.x))
@@ -112,15 +118,18 @@ class EarlyStopping:
         if score > self.best_score:
             self.best_score, self.best_params = score, np.array(info.x)
         if self._stale >= self.n_iter_no_change:
-            raise StopIteration
+            if self.plateau is None or not self.plateau.reduce():
+                raise StopIteration
+            self._stale = 0
 
 
 class StochasticMixin:
     """``partial_fit``'s state and the options of the mini-batch solvers.
 
     Subclasses have ``solver``, ``batch_size``, ``n_iter_no_change``,
-    ``early_stopping``, ``validation_fraction``, ``random_state`` and
-    ``solver_options``, and define :meth:`_rule_options`.
+    ``early_stopping``, ``validation_fraction``, ``random_state``, ``dtype`` and
+    ``solver_options``, and define :meth:`_rule_options`. The rule solvers report the
+    epochs' running objective (no pass over the data for it), as scikit-learn does.
     """
 
     def _rule_options(self, loss):
@@ -140,10 +149,15 @@ class StochasticMixin:
         if self.early_stopping and self.checkpoint is not None and not partial:
             raise ValueError("checkpoint does not cover early stopping's held-out scores; "
                              "use early_stopping=False with a checkpoint")
+        if self.dtype != "float64" and self.solver not in RULE_SOLVERS:
+            raise ValueError(f"dtype={self.dtype!r} needs one of the solvers "
+                             f"{sorted(RULE_SOLVERS)}; got solver={self.solver!r}")
         if self.solver not in STOCHASTIC:
             return dict(self.solver_options or {})
         options = {"batch_size": self._batch(n_samples),
-                   "n_iter_no_change": self.n_iter_no_change}
+                   "n_iter_no_change": self._patience()}
+        if self.solver in RULE_SOLVERS:
+            options.update(evaluate="running", dtype=self.dtype)
         if self.early_stopping and not partial:  # only the held-out score stops
             options["n_iter_no_change"] = self.max_iter + 1
         options.update(self._rule_options(loss))
@@ -152,6 +166,25 @@ class StochasticMixin:
             if self.solver in RULE_SOLVERS and getattr(self, "_state", None) is not None:
                 options["state"] = self._state
         return {**options, **(self.solver_options or {})}
+
+    def _patience(self):
+        """Epochs without improvement that stop a fit: scikit-learn's SGD stops at
+        ``n_iter_no_change`` of them (its MLP, one later)."""
+        return self.n_iter_no_change
+
+    def _early_stopping(self, X, y, sample_weight, options, score, *, incremental):
+        """``((X, y, sample_weight) to train on, stopper or None)``: with
+        ``early_stopping`` (not in ``partial_fit``) a held-out fraction of the rows,
+        scored by ``score(*held_out, params)`` after each epoch."""
+        if not self.early_stopping or incremental:
+            return (X, y, sample_weight), None
+        train, held = split_validation(
+            X, y, sample_weight, fraction=self.validation_fraction,
+            random_state=self.random_state, stratify=isinstance(self, ClassifierMixin))
+        plateau = options.get("learning_rate")
+        return train, EarlyStopping(partial(score, *held), tol=self.tol,
+                                    n_iter_no_change=self._patience(),
+                                    plateau=plateau if isinstance(plateau, Plateau) else None)
 
     def _generator(self):
         """The random generator ``partial_fit`` calls share (seeded from
@@ -164,11 +197,12 @@ class StochasticMixin:
     def _keep_state(self, result):
         """After a fit or partial fit: the rule state and the count of steps."""
         self._state = getattr(result, "state", None)
+        self._lr_scale = getattr(result, "learning_rate_scale", None)
         count = getattr(self._state, "count", None)
         self.t_ = int(count) if count is not None else getattr(self, "t_", 0)
 
     def _reset_stochastic(self):
-        self._state, self._rng = None, None
+        self._state, self._rng, self._lr_scale = None, None, None
 
 
 class LabelsMixin:
