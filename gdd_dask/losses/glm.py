@@ -47,14 +47,14 @@ class LogisticLoss(LinearModelLoss):
         return (y != 0) & (y != 1)
 
     def loss(self, y, raw, xp):
-        return xp.log1p(xp.exp(-xp.abs(raw))) + xp.clip(raw, min=0) - y * raw
+        return xp.log1p(xp.exp(-xp.abs(raw))) + xp.maximum(raw, 0.0) - y * raw
 
     def gradient(self, y, raw, xp):
         return sigmoid(raw, xp) - y
 
     def loss_gradient(self, y, raw, xp):
         e = xp.exp(-xp.abs(raw))
-        loss = xp.log1p(e) + xp.clip(raw, min=0) - y * raw
+        loss = xp.log1p(e) + xp.maximum(raw, 0.0) - y * raw
         p = xp.where(raw >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
         return loss, p - y
 

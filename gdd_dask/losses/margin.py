@@ -52,7 +52,7 @@ class HingeLoss(_MarginLoss):
         self.threshold = float(threshold)
 
     def value(self, z, xp):
-        return xp.clip(self.threshold - z, min=0.0)
+        return xp.maximum(self.threshold - z, 0.0)
 
     def slope(self, z, xp):
         return -xp.astype(z <= self.threshold, z.dtype)
@@ -67,10 +67,10 @@ class SquaredHingeLoss(_MarginLoss):
     name = "squared_hinge"
 
     def value(self, z, xp):
-        return xp.clip(1.0 - z, min=0.0) ** 2
+        return xp.maximum(1.0 - z, 0.0) ** 2
 
     def slope(self, z, xp):
-        return -2.0 * xp.clip(1.0 - z, min=0.0)
+        return -2.0 * xp.maximum(1.0 - z, 0.0)
 
 
 class ModifiedHuberLoss(_MarginLoss):
@@ -80,10 +80,10 @@ class ModifiedHuberLoss(_MarginLoss):
     name = "modified_huber"
 
     def value(self, z, xp):
-        return xp.where(z >= -1.0, xp.clip(1.0 - z, min=0.0) ** 2, -4.0 * z)
+        return xp.where(z >= -1.0, xp.maximum(1.0 - z, 0.0) ** 2, -4.0 * z)
 
     def slope(self, z, xp):
-        return xp.where(z >= -1.0, -2.0 * xp.clip(1.0 - z, min=0.0), -4.0 + 0.0 * z)
+        return xp.where(z >= -1.0, -2.0 * xp.maximum(1.0 - z, 0.0), -4.0 + 0.0 * z)
 
 
 class _ResidualLoss(LinearModelLoss):
@@ -112,7 +112,7 @@ class HuberLoss(_ResidualLoss):
         return xp.where(a <= e, 0.5 * u * u, e * (a - 0.5 * e))
 
     def slope(self, u, xp):
-        return xp.clip(u, min=-self.epsilon, max=self.epsilon)
+        return xp.minimum(xp.maximum(u, -self.epsilon), self.epsilon)
 
 
 class EpsilonInsensitiveLoss(_ResidualLoss):
@@ -125,10 +125,10 @@ class EpsilonInsensitiveLoss(_ResidualLoss):
         self.power = int(power)
 
     def value(self, u, xp):
-        return xp.clip(xp.abs(u) - self.epsilon, min=0.0) ** self.power
+        return xp.maximum(xp.abs(u) - self.epsilon, 0.0) ** self.power
 
     def slope(self, u, xp):
-        excess = xp.clip(xp.abs(u) - self.epsilon, min=0.0)
+        excess = xp.maximum(xp.abs(u) - self.epsilon, 0.0)
         scale = 2.0 * excess if self.power == 2 else xp.astype(excess > 0, u.dtype)
         return xp.sign(u) * scale
 

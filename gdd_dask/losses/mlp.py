@@ -33,7 +33,7 @@ ACTIVATIONS = ("identity", "logistic", "relu", "tanh")
 def activate(name, z, xp):
     """``phi(z)`` for an activation name of :data:`ACTIVATIONS`."""
     if name == "relu":
-        return xp.clip(z, min=0.0)
+        return xp.maximum(z, 0.0)
     if name == "tanh":
         return xp.tanh(z)
     if name == "logistic":
