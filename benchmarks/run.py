@@ -3,6 +3,7 @@
     python benchmarks/run.py --suite quick          # 200,000 x 50, a few minutes
     python benchmarks/run.py --suite full           # 2,000,000 x 100 (1.6 GB), ~20+ min
     python benchmarks/run.py --suite smoke          # a few thousand rows (the test)
+    python benchmarks/run.py --suite minibatch      # mini-batch training: benchmarks/minibatch.py
 
 For a logistic and a regression problem written to Zarr by ``gdd_dask.datasets`` (in
 ``--data-dir``, reused when the store's attributes match), on a loopback LocalCluster of
@@ -59,7 +60,7 @@ BASE = {"logistic": ("scikit-learn", "lbfgs"), "regression": ("scikit-learn", "a
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", choices=sorted(SUITES), default="quick")
+    parser.add_argument("--suite", choices=sorted([*SUITES, "minibatch"]), default="quick")
     parser.add_argument("--repeat", type=int, help="runs of each tool (default: the suite's)")
     parser.add_argument("--data-dir", default=str(HERE.parent / "datasets"),
                         help="where the Zarr stores go (default: the repository's datasets/, "
@@ -224,6 +225,11 @@ def _relative(path, start):
 
 def main(argv=None):
     args = parse_args(argv)
+    if args.suite == "minibatch":  # its own script: the MLP and SGD peers, PyTorch
+        import minibatch
+
+        return minibatch.main(["--size", "full", "--out-dir", args.out_dir,
+                               *(["--repeat", str(args.repeat)] if args.repeat else [])])
     suite = SUITES[args.suite]
     if args.repeat:
         suite = replace(suite, repeat=args.repeat)

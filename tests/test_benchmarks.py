@@ -49,3 +49,21 @@ def test_smoke_suite_writes_every_output(tmp_path):
     else:
         assert not (out / "smoke.png").exists()
         assert "matplotlib is not installed" in done.stderr
+
+
+def test_minibatch_benchmark_runs_every_mode(tmp_path):
+    """``benchmarks/minibatch.py`` at a tiny size: every gdd-dask mode and the peers
+    that are installed (PyTorch is optional: its rows are skipped with a note)."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "minibatch.py"), "--size", "smoke",
+               "--repeat", "1", "--out-dir", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-4000:]
+    rows = [json.loads(line) for line in
+            (tmp_path / "minibatch-smoke.jsonl").read_text().splitlines()]
+    modes = {(r["measure"], r["tool"], r["mode"].split(",")[0]) for r in rows}
+    assert {("mlp", "gdd-dask", "cluster"), ("mlp", "gdd-dask", "in-process"),
+            ("mlp", "scikit-learn", "MLPClassifier adam"), ("sgd", "scikit-learn",
+            "SGDClassifier"), ("async", "gdd-dask", "asynchronous")} <= modes
+    assert all(0.5 < r["accuracy"] <= 1 for r in rows if "accuracy" in r)
+    assert ("pytorch" in {r["tool"] for r in rows}) == installed("torch")
+    assert "## Ratios" in (tmp_path / "minibatch-smoke.md").read_text()
