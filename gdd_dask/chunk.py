@@ -99,9 +99,14 @@ def _first_bad_row(bad, xp):
     return int(to_numpy(rows[0])) if rows.shape[0] else None
 
 
+def _rows(bad, xp):
+    """A per-row mark from a per-value one (a matrix target: any of the row)."""
+    return xp.any(bad, axis=1) if bad.ndim == 2 else bad
+
+
 def _raise_nonfinite(X, y, sample_weight, offset, index, xp):
     """Raise ``ValueError`` at the first non-finite value of X, y or sample_weight."""
-    checks = [("X", ~xp.all(xp.isfinite(X), axis=1)), ("y", ~xp.isfinite(y))]
+    checks = [("X", ~xp.all(xp.isfinite(X), axis=1)), ("y", _rows(~xp.isfinite(y), xp))]
     if sample_weight is not None:
         checks.append(("sample_weight", ~xp.isfinite(sample_weight)))
     for name, bad in checks:
@@ -268,20 +273,24 @@ def chunk_line_sums(loss, offset, index, y, sample_weight, kept_a, kept_b, steps
 
 
 def chunk_check(loss, offset, index, y, sample_weight):
-    """Validate one chunk's target and weights; return ``(rows, sum s_i, sum s_i y_i)``."""
+    """Validate one chunk's target and weights; return ``(rows, sum s_i, sum s_i y_i)``
+    (the last one per column for a matrix target)."""
     xp = array_namespace(y)
     y, sample_weight = as_float64(y, xp), as_float64(sample_weight, xp)
-    rules = [("y", ~xp.isfinite(y), "y must be finite"),
-             ("y", loss.invalid_target(y, xp), getattr(loss, "target_rule", "invalid y"))]
+    rules = [("y", _rows(~xp.isfinite(y), xp), "y must be finite"),
+             ("y", _rows(loss.invalid_target(y, xp), xp),
+              getattr(loss, "target_rule", "invalid y"))]
     if sample_weight is not None:
         rules += [("sample_weight", ~xp.isfinite(sample_weight), "sample_weight must be finite"),
                   ("sample_weight", sample_weight < 0, "sample_weight must be >= 0")]
     for name, bad, rule in rules:
         row = _first_bad_row(bad, xp)
         if row is not None:
-            value = to_numpy((y if name == "y" else sample_weight)[row])
-            raise ValueError(f"{rule}; {name}[{offset + row}] = {float(value)!r} (chunk {index})")
+            value = to_numpy((y if name == "y" else sample_weight)[row, ...])
+            shown = float(value) if value.ndim == 0 else value.tolist()
+            raise ValueError(f"{rule}; {name}[{offset + row}] = {shown!r} (chunk {index})")
+    n = to_numpy(y.shape[0])
     if sample_weight is None:
-        return to_numpy(y.shape[0]), to_numpy(y.shape[0]), to_numpy(xp.sum(y))
-    return to_numpy(y.shape[0]), to_numpy(xp.sum(sample_weight)), to_numpy(
-        xp.sum(sample_weight * y))
+        return n, n, to_numpy(xp.sum(y, axis=0))
+    weights = sample_weight[:, None] if y.ndim == 2 else sample_weight
+    return n, to_numpy(xp.sum(sample_weight)), to_numpy(xp.sum(weights * y, axis=0))

@@ -166,6 +166,18 @@ def known_chunks(*arrays, client=None):
     return tuple(out)
 
 
+def _as_target(y, n_samples, columns):
+    """``y`` as a vector (``columns == 1``) or a matrix of ``columns`` columns."""
+    if columns == 1:
+        return _as_1d(y, "y", n_samples)
+    if y.ndim != 2 or y.shape[1] != columns:
+        raise ValueError(f"y must be 2-D with {columns} columns (one per output) and one row "
+                         f"per row of X; got shape {y.shape}")
+    if y.shape[0] != n_samples:
+        raise ValueError(f"X has {n_samples} rows but y has {y.shape[0]}")
+    return y
+
+
 def _as_1d(a, name, n_samples):
     if a.ndim == 2 and a.shape[1] == 1:
         a = a[:, 0]
@@ -176,8 +188,10 @@ def _as_1d(a, name, n_samples):
     return a
 
 
-def as_data(X, y, sample_weight=None, *, dask=None, chunk_rows=None, client=None):
-    """Validate ``(X, y, sample_weight)`` and chunk them alike.
+def as_data(X, y, sample_weight=None, *, dask=None, chunk_rows=None, client=None,
+            y_columns=1):
+    """Validate ``(X, y, sample_weight)`` and chunk them alike; ``y`` is a vector, or a
+    matrix of ``y_columns`` columns (one per output) when that is more than 1.
 
     ``dask=True`` turns in-memory input into Dask arrays of ``chunk_rows`` rows
     (automatic by default); ``dask=None`` keeps each input as it came unless any input
@@ -193,8 +207,8 @@ def as_data(X, y, sample_weight=None, *, dask=None, chunk_rows=None, client=None
     if dask is None:
         dask = any(is_dask(a) for a in (X, y, sw) if a is not None)
     if not dask:
-        return _in_memory(X, y, sw, chunk_rows)
-    return _dask(X, y, sw, chunk_rows, client)
+        return _in_memory(X, y, sw, chunk_rows, y_columns)
+    return _dask(X, y, sw, chunk_rows, client, y_columns)
 
 
 def _check_sizes(X):
@@ -204,16 +218,16 @@ def _check_sizes(X):
         raise ValueError("X has no columns (0 features); at least one is required")
 
 
-def _in_memory(X, y, sw, chunk_rows):
+def _in_memory(X, y, sw, chunk_rows, y_columns):
     _check_sizes(X)
-    y = _as_1d(y, "y", X.shape[0])
+    y = _as_target(y, X.shape[0], y_columns)
     sw = None if sw is None else _as_1d(sw, "sample_weight", X.shape[0])
     rows = chunk_rows or auto_chunk_rows(*X.shape, itemsize(X.dtype))
     chunks = tuple(min(rows, X.shape[0] - i) for i in range(0, X.shape[0], rows))
     return Data(X, y, sw, chunks)
 
 
-def _dask(X, y, sw, chunk_rows, client):
+def _dask(X, y, sw, chunk_rows, client, y_columns):
     import dask.array as da
 
     if not is_dask(X):
@@ -230,7 +244,8 @@ def _dask(X, y, sw, chunk_rows, client):
         if a is None:
             out.append(None)
             continue
-        a = _as_1d(a, name, X.shape[0])
-        a = da.from_array(a, chunks=(row_chunks,)) if not is_dask(a) else a
-        out.append(a.rechunk((row_chunks,)) if a.chunks[0] != row_chunks else a)
+        a = _as_target(a, X.shape[0], y_columns) if name == "y" else _as_1d(a, name, X.shape[0])
+        chunks = (row_chunks, *((a.shape[1],) if a.ndim == 2 else ()))
+        a = da.from_array(a, chunks=chunks) if not is_dask(a) else a
+        out.append(a.rechunk(chunks) if a.chunks != chunks else a)
     return Data(X, out[0], out[1], row_chunks)

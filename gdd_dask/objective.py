@@ -63,7 +63,8 @@ class Objective:
         self.n_samples, self.weight_sum = int(n_rows), float(weight)
         if not self.weight_sum > 0:
             raise ValueError("sample_weight sums to zero; at least one row must have weight > 0")
-        self.target_mean = float(weighted_y) / self.weight_sum  # sum s_i y_i / sum s_i
+        mean = np.asarray(weighted_y, dtype=np.float64) / self.weight_sum  # sum s_i y_i / sum s_i
+        self.target_mean = float(mean) if mean.ndim == 0 else mean  # per column of a matrix y
 
     def keep_margins(self, enabled=True):
         """Keep each pass's margins on the workers from now on (for :meth:`line_values`;
@@ -212,12 +213,14 @@ def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalt
     if not isinstance(fit_intercept, (bool, np.bool_)):
         raise TypeError(f"fit_intercept must be True or False; got {fit_intercept!r}")
     client = resolve_client(client)
+    by_labels = isinstance(loss, str) and loss == "multinomial"  # K from the labels
+    loss = loss if by_labels else get_loss(loss)
     data = as_data(X, y, sample_weight, dask=True if client is not None else None,
-                   chunk_rows=chunk_rows, client=client)
-    if isinstance(loss, str) and loss == "multinomial":
+                   chunk_rows=chunk_rows, client=client,
+                   y_columns=1 if by_labels else getattr(loss, "y_columns", 1))
+    if by_labels:
         top = compute(data.y.max(), client=client)[0] if data.is_dask else np.max(data.y)
         loss = get_loss(loss, n_classes=_n_classes(float(top)))
-    loss = get_loss(loss)
     if data.is_dask:
         kept = KEPT_POINTS * 8 * getattr(loss, "n_outputs", 1)
         engine = Engine(data, client=client, split_every=split_every, cache=cache,

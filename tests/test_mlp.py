@@ -8,11 +8,17 @@ import array_api_strict as xps
 import dask.array as da
 import numpy as np
 import pytest
-from sklearn.datasets import load_digits, make_friedman1
+from sklearn.datasets import (
+    load_digits,
+    make_friedman1,
+    make_multilabel_classification,
+    make_regression,
+)
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.neural_network import MLPClassifier as SkMLPClassifier
 from sklearn.neural_network import MLPRegressor as SkMLPRegressor
+from sklearn.preprocessing import StandardScaler
 
 from gdd_dask import MLPClassifier, MLPRegressor
 from gdd_dask.chunk import chunk_sums
@@ -20,6 +26,8 @@ from gdd_dask.losses import LogisticLoss, MultinomialLoss, PoissonLoss, SquaredL
 from gdd_dask.losses.mlp import ACTIVATIONS, MLPLoss
 
 OUTPUTS = {"squared": (SquaredLoss(), lambda rng, n: rng.normal(size=n)),
+           "multi-output": (SquaredLoss(3), lambda rng, n: rng.normal(size=(n, 3))),
+           "multilabel": (LogisticLoss(2), lambda rng, n: rng.integers(0, 2, (n, 2)) * 1.0),
            "logistic": (LogisticLoss(), lambda rng, n: rng.integers(0, 2, n).astype(float)),
            "multinomial": (MultinomialLoss(3), lambda rng, n: rng.integers(0, 3, n).astype(float)),
            "poisson": (PoissonLoss(), lambda rng, n: rng.poisson(1.0, n).astype(float))}
@@ -168,3 +176,41 @@ def test_bad_parameters_are_named():
         MLPClassifier(solver="newton").fit(X, y)
     with pytest.raises(ValueError, match="activation"):
         MLPLoss((3,), "softplus", SquaredLoss())
+
+
+def test_multi_output_regressor_matches_scikit_learn(client):
+    """Three targets, one output each: R^2 within a point of scikit-learn's; the same
+    model scores NumPy and Dask input alike."""
+    X, Y = make_regression(n_samples=2000, n_features=10, n_targets=3, noise=5.0,
+                           random_state=0)
+    X, Y = StandardScaler().fit_transform(X), Y / Y.std(axis=0)
+    kw = {"hidden_layer_sizes": (32,), "max_iter": 40, "random_state": 0}
+    theirs = _quiet(lambda: SkMLPRegressor(**kw).fit(X[:1500], Y[:1500]))
+    ours = _quiet(lambda: MLPRegressor(**kw).fit(X[:1500], Y[:1500]))
+    assert ours.n_outputs_ == 3 and ours.predict(X[:4]).shape == (4, 3)
+    assert ours.score(X[1500:], Y[1500:]) >= theirs.score(X[1500:], Y[1500:]) - 0.01
+    Xd, Yd = da.from_array(X[1500:], chunks=200), da.from_array(Y[1500:], chunks=(200, 3))
+    assert ours.score(Xd, Yd) == pytest.approx(ours.score(X[1500:], Y[1500:]), rel=1e-12)
+    remote = _quiet(lambda: MLPRegressor(client=client, **kw).fit(
+        da.from_array(X[:1500], chunks=500), da.from_array(Y[:1500], chunks=(500, 3))))
+    assert remote.predict(Xd).shape == (500, 3) and remote.score(Xd, Yd) > 0.9
+
+
+def test_multilabel_classifier_matches_scikit_learn(client):
+    """A 0/1 column per label: one logistic output each, the indicator matrix from
+    ``predict``, subset accuracy within two points of scikit-learn's."""
+    X, Y = make_multilabel_classification(n_samples=2000, n_features=20, n_classes=5,
+                                          random_state=0)
+    X = StandardScaler().fit_transform(X)
+    kw = {"hidden_layer_sizes": (32,), "max_iter": 40, "random_state": 0}
+    theirs = _quiet(lambda: SkMLPClassifier(**kw).fit(X[:1500], Y[:1500]))
+    ours = _quiet(lambda: MLPClassifier(**kw).fit(X[:1500], Y[:1500]))
+    assert np.array_equal(ours.classes_, np.arange(5))
+    labels = ours.predict(X[1500:])
+    assert labels.shape == (500, 5) and set(np.unique(labels)) <= {0, 1}
+    assert ours.predict_proba(X[:3]).shape == (3, 5)
+    assert ours.score(X[1500:], Y[1500:]) >= theirs.score(X[1500:], Y[1500:]) - 0.02
+    Xd, Yd = da.from_array(X[1500:], chunks=200), da.from_array(Y[1500:], chunks=(200, 5))
+    assert ours.score(Xd, Yd) == ours.score(X[1500:], Y[1500:])
+    with pytest.raises(ValueError, match="0 or 1"):
+        MLPClassifier(max_iter=1).fit(X[:100], Y[:100] * 2)

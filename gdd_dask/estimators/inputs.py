@@ -110,10 +110,12 @@ def _check_1d(y, name):
     return y
 
 
-def validate_fit_inputs(estimator, X, y, sample_weight, *, y_numeric, reset=True):
+def validate_fit_inputs(estimator, X, y, sample_weight, *, y_numeric, reset=True,
+                        multi_output=False):
     """Validate ``fit``'s inputs; the in-memory case entirely by scikit-learn. With
     ``reset=False`` (``partial_fit`` after the first call) X must have the features
-    seen before.
+    seen before; with ``multi_output`` y may be a matrix of several columns (one
+    column is a vector).
 
     Returns ``(X, y, sample_weight)``: each NumPy or Dask as it came (Zarr and Dask
     DataFrames become Dask arrays); row counts and values are checked by the core.
@@ -126,11 +128,20 @@ def validate_fit_inputs(estimator, X, y, sample_weight, *, y_numeric, reset=True
     client = _client(estimator)
     if not is_lazy(X) and not is_lazy(y):
         X, y = validate_data(estimator, X, y, dtype=FLOAT_DTYPES, y_numeric=y_numeric,
-                             reset=reset)
+                             reset=reset, multi_output=multi_output)
+        y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     else:
         X = validate_X(estimator, X, reset=reset)
-        y = _check_1d(as_dask(y, "y", client=client) if is_lazy(y) else np.asarray(y), "y")
+        y = as_dask(y, "y", client=client) if is_lazy(y) else np.asarray(y)
+        y = _check_target(y) if multi_output else _check_1d(y, "y")
     return X, y, _sample_weight(sample_weight, X.shape[0], client)
+
+
+def _check_target(y):
+    """A vector, or a matrix of several columns (in one column chunk)."""
+    if y.ndim != 2 or y.shape[1] == 1:
+        return _check_1d(y, "y")
+    return y.rechunk({1: -1}) if is_dask(y) and len(y.chunks[1]) > 1 else y
 
 
 def _sample_weight(sample_weight, n_samples, client):
@@ -152,14 +163,15 @@ def _sample_weight(sample_weight, n_samples, client):
 
 
 def rows_like(a, row_chunks, name, *, client=None):
-    """``a`` (1-D, any input kind) as a Dask array with the given row chunks."""
+    """``a`` (1-D, any input kind; y may be a matrix) as a Dask array with the given row
+    chunks."""
     import dask.array as da
 
     a = as_dask(a, name, client=client) if is_lazy(a) else da.from_array(np.asarray(a), chunks=-1)
-    a = _check_1d(a, name)
+    a = _check_target(a) if name == "y" else _check_1d(a, name)
     if a.shape[0] != sum(row_chunks):
         raise ValueError(f"X has {sum(row_chunks)} rows but {name} has {a.shape[0]}")
-    return a if a.chunks[0] == tuple(row_chunks) else a.rechunk((row_chunks,))
+    return a if a.chunks[0] == tuple(row_chunks) else a.rechunk({0: row_chunks})
 
 
 def validate_score_inputs(estimator, X, y, sample_weight):
@@ -174,7 +186,8 @@ def validate_score_inputs(estimator, X, y, sample_weight):
         if is_lazy(a):
             a = compute(as_dask(a, name, client=client), client=client)[0]
         if a is not None:
-            a = _check_1d(np.asarray(a.to_numpy() if hasattr(a, "to_numpy") else a), name)
+            a = np.asarray(a.to_numpy() if hasattr(a, "to_numpy") else a)
+            a = _check_target(a) if name == "y" else _check_1d(a, name)
             if a.shape[0] != X.shape[0]:
                 raise ValueError(f"X has {X.shape[0]} rows but {name} has {a.shape[0]}")
         out.append(a)

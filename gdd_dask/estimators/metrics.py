@@ -17,10 +17,11 @@ __all__ = ["accuracy", "poisson_d2", "r2"]
 
 
 def _weights(y, sample_weight):
-    """``(s, sum_i s_i)`` terms: ``s = 1`` stands for no weights."""
+    """``(s, sum_i s_i)`` terms: ``s = 1`` stands for no weights; a column for a matrix
+    y."""
     if sample_weight is None:
         return 1.0, y.shape[0]
-    return sample_weight, sample_weight.sum()
+    return (sample_weight[:, None] if y.ndim == 2 else sample_weight), sample_weight.sum()
 
 
 def _weighted_mean(y, sample_weight, client):
@@ -38,14 +39,25 @@ def r2(y, y_pred, sample_weight=None, *, client=None):
     .. math:: R^2 = 1 - \\frac{\\sum_i s_i (y_i - \\hat y_i)^2}{\\sum_i s_i (y_i - \\bar y)^2}
 
     with the weighted mean :math:`\\bar y`; 1.0 (perfect fit) or 0.0 when y is constant,
-    as ``sklearn.metrics.r2_score``.
+    as ``sklearn.metrics.r2_score``; for a matrix y, the mean of the columns' scores
+    (its ``multioutput="uniform_average"``).
     """
-    y_mean, _ = _weighted_mean(y, sample_weight, client)
-    s, _ = _weights(y, sample_weight)
-    ss_res, ss_tot = _evaluate(client, (s * (y - y_pred) ** 2).sum(), (s * (y - y_mean) ** 2).sum())
-    if ss_tot == 0:
-        return 1.0 if ss_res == 0 else 0.0
-    return 1.0 - ss_res / ss_tot
+    s, total = _weights(y, sample_weight)
+    weight, *sums = _evaluate(client, total, *_column_sums(s * y))
+    if not weight > 0:
+        raise ValueError("sample_weight sums to zero; the score is undefined")
+    y_mean = np.asarray(sums) / weight
+    ss = _evaluate(client, *_column_sums(s * (y - y_pred) ** 2),
+                   *_column_sums(s * (y - y_mean) ** 2))
+    ss_res, ss_tot = np.asarray(ss[:len(sums)]), np.asarray(ss[len(sums):])
+    scores = np.where(ss_tot == 0, (ss_res == 0).astype(float),
+                      1.0 - ss_res / np.where(ss_tot == 0, 1.0, ss_tot))
+    return float(np.mean(scores))
+
+
+def _column_sums(a):
+    """The sum of a vector, or of each column of a matrix, as separate scalars."""
+    return [a.sum()] if a.ndim == 1 else [a[:, j].sum() for j in range(a.shape[1])]
 
 
 def poisson_d2(y, raw, sample_weight=None, *, client=None):
@@ -72,9 +84,11 @@ def poisson_d2(y, raw, sample_weight=None, *, client=None):
 
 
 def accuracy(y, y_pred, sample_weight=None, *, client=None):
-    """Weighted fraction of correct labels, :math:`\\sum_i s_i [y_i = \\hat y_i] / \\sum_i s_i`."""
-    s, total = _weights(y, sample_weight)
-    hits, weight = _evaluate(client, (s * (y == y_pred)).sum(), total)
+    """Weighted fraction of correct labels, :math:`\\sum_i s_i [y_i = \\hat y_i] / \\sum_i s_i`
+    (for a matrix of labels, of the rows with every label right: subset accuracy)."""
+    right = (y == y_pred) if y.ndim == 1 else (y == y_pred).all(axis=1)
+    s, total = _weights(right, sample_weight)
+    hits, weight = _evaluate(client, (s * right).sum(), total)
     return hits / weight
 
 

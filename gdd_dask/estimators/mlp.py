@@ -59,15 +59,28 @@ def _raw_block(loss, params, X):
 
 
 def _output_block(loss, params, X):
-    """``inverse_link(raw)``: the mean (regression) or the class probabilities."""
+    """``inverse_link(raw)``: the mean (regression), the class probabilities, or each
+    label's probability (multilabel)."""
     xp = array_namespace(X)
     p = loss.output.inverse_link(_raw_block(loss, params, X), xp)
-    binary = isinstance(loss.output, LogisticLoss)
+    binary = isinstance(loss.output, LogisticLoss) and loss.n_outputs == 1
     return xp.stack([1.0 - p, p], axis=1) if binary else p
 
 
 def _label_block(loss, params, classes, X):
-    return pick_labels(classes, _raw_block(loss, params, X))
+    """The labels of one block; for multilabel, the indicator matrix ``raw > 0``."""
+    raw = _raw_block(loss, params, X)
+    if loss.y_columns > 1:
+        xp = array_namespace(raw)
+        return xp.astype(raw > 0, xp.int64)
+    return pick_labels(classes, raw)
+
+
+def _is_matrix(y):
+    """True for a target of several columns (multi-output, multilabel)."""
+    shape = getattr(y, "shape", None)
+    shape = np.asarray(y).shape if shape is None else shape
+    return len(shape) == 2 and shape[1] != 1
 
 
 def _mini_batch(estimator):
@@ -325,8 +338,8 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
             split_every=split_every, cache=cache, checkpoint=checkpoint,
             checkpoint_every=checkpoint_every)
 
-    def _network(self):
-        output = PoissonLoss() if self.loss == "poisson" else SquaredLoss()
+    def _network(self, n_outputs):
+        output = (PoissonLoss if self.loss == "poisson" else SquaredLoss)(n_outputs)
         return MLPLoss(self._hidden(), self.activation, output)
 
     def fit(self, X, y, sample_weight=None):
@@ -355,26 +368,38 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
         self._validate_params()
         first = not (incremental and hasattr(self, "coefs_"))
         X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=True,
-                                                  reset=first)
-        return self._fit_network(X, y, sample_weight, self._network(), incremental=incremental)
+                                                  reset=first, multi_output=True)
+        n_outputs = y.shape[1] if y.ndim == 2 else 1
+        return self._fit_network(X, y, sample_weight, self._network(n_outputs),
+                                 incremental=incremental)
+
+    def _prediction(self, loss, params, X):
+        return map_rows(partial(_output_block, loss, params), X, dtype=np.float64,
+                        n_columns=loss.n_outputs if loss.y_columns > 1 else None)
 
     def _held_out_score(self, loss, X, y, sample_weight, params):
-        prediction = map_rows(partial(_output_block, loss, params), X, dtype=np.float64)
-        return r2(y, prediction, sample_weight, client=self.client)
+        return r2(y, self._prediction(loss, params, X), sample_weight, client=self.client)
 
     def predict(self, X):
-        """The network's prediction (the mean, for the Poisson loss): NumPy for
-        in-memory X, lazy Dask for Dask or Zarr X."""
+        """The network's prediction (the mean, for the Poisson loss), one column per
+        output of a multi-output fit: NumPy for in-memory X, lazy Dask for Dask or Zarr
+        X."""
         X = self._validated(X)
-        return map_rows(partial(_output_block, self._loss_, self._params()), X,
-                        dtype=np.float64)
+        return self._prediction(self._loss_, self._params(), X)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
 
 class MLPClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseMLP):
     """A multilayer perceptron classifier, as :class:`sklearn.neural_network.MLPClassifier`.
 
-    Two classes give one logistic output; more give a softmax over one output per class.
-    Parameters and attributes are those of :class:`MLPRegressor` (without ``loss``),
-    plus ``classes_``; ``partial_fit`` takes ``classes`` on its first call.
+    Two classes give one logistic output; more give a softmax over one output per class;
+    a matrix of 0/1 labels (multilabel, one column per label) gives one logistic output
+    per column, ``classes_ = [0, .., K-1]``, and ``predict`` returns the indicator
+    matrix. Parameters and attributes are those of :class:`MLPRegressor` (without
+    ``loss``), plus ``classes_``; ``partial_fit`` takes ``classes`` on its first call.
     """
 
     def _network(self, n_classes):
@@ -392,14 +417,36 @@ class MLPClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseMLP):
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
     def _fit(self, X, y, sample_weight, *, classes, incremental):
+        if _is_matrix(y):
+            return self._fit_multilabel(X, y, sample_weight, incremental=incremental)
         X, codes, sample_weight = self._labelled_inputs(X, y, sample_weight, classes=classes,
                                                         incremental=incremental)
         return self._fit_network(X, codes, sample_weight, self._network(len(self.classes_)),
                                  incremental=incremental)
 
+    def _fit_multilabel(self, X, y, sample_weight, *, incremental):
+        """A column of 0/1 labels per output, each its own logistic output."""
+        self._validate_params()
+        first = not (incremental and hasattr(self, "classes_"))
+        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=False,
+                                                  reset=first, multi_output=True)
+        n_labels = y.shape[1]
+        if not first and self._loss_.y_columns != n_labels:
+            raise ValueError(f"y has {n_labels} label columns; the first call to "
+                             f"partial_fit had {self._loss_.y_columns}")
+        self.classes_ = np.arange(n_labels)
+        loss = MLPLoss(self._hidden(), self.activation, LogisticLoss(n_labels))
+        return self._fit_network(X, y.astype(np.float64), sample_weight, loss,
+                                 incremental=incremental)
+
+    def _labels(self, loss, params, classes, X, dtype):
+        multilabel = loss.y_columns > 1
+        return map_rows(partial(_label_block, loss, params, classes), X,
+                        dtype=np.int64 if multilabel else dtype,
+                        n_columns=loss.y_columns if multilabel else None)
+
     def _held_out_score(self, loss, X, y, sample_weight, params):
-        labels = map_rows(partial(_label_block, loss, params, np.arange(len(self.classes_))),
-                          X, dtype=np.int64)
+        labels = self._labels(loss, params, np.arange(len(self.classes_)), X, np.int64)
         return accuracy(y, labels, sample_weight, client=self.client)
 
     def predict_proba(self, X):
@@ -415,13 +462,15 @@ class MLPClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseMLP):
             return np.log(proba)
 
     def predict(self, X):
-        """Predicted labels (from ``classes_``)."""
+        """Predicted labels (from ``classes_``), or the 0/1 indicator matrix of a
+        multilabel fit."""
         X = self._validated(X)
-        return map_rows(partial(_label_block, self._loss_, self._params(), self.classes_), X,
-                        dtype=self.classes_.dtype)
+        return self._labels(self._loss_, self._params(), self.classes_, X,
+                            self.classes_.dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
-        tags.classifier_tags.multi_label = False
+        tags.classifier_tags.multi_label = True
+        tags.target_tags.multi_output = True
         return tags

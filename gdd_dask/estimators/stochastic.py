@@ -80,7 +80,7 @@ def split_validation(X, y, sample_weight, *, fraction, random_state, stratify):
     if not is_dask(X):
         rows = np.arange(X.shape[0])
         train, held = train_test_split(rows, test_size=fraction, random_state=rng,
-                                       stratify=y if stratify else None)
+                                       stratify=y if stratify and y.ndim == 1 else None)
         train, held = np.sort(train), np.sort(held)
         return ((X[train], y[train], _take(sample_weight, train)),
                 (X[held], y[held], _take(sample_weight, held)))

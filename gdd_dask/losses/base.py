@@ -30,7 +30,8 @@ class Loss(Protocol):
 
     Optional, for free line-search steps: ``raw_prediction(X, params, fit_intercept=)``
     (the margins), ``value_from_raw(y, sample_weight, raw, xp)``, and a ``raw=``
-    keyword on the chunk methods to reuse margins already computed.
+    keyword on the chunk methods to reuse margins already computed; ``y_columns``
+    (default 1): the columns of a matrix target (one per output) when it is not 1.
     """
 
     def n_params(self, n_features: int, *, fit_intercept: bool) -> int:
@@ -69,10 +70,20 @@ class LinearModelLoss:
     for Newton, :meth:`hessian` (``d2l/draw2``, elementwise); each takes ``(y, raw, xp)``.
     Losses whose outputs are coupled (softmax) override :meth:`hessian_sum` and
     :meth:`hessp_sum`.
+
+    ``n_outputs > 1`` makes ``K`` independent outputs of a pointwise loss, scored
+    against a target of ``K`` columns (multi-output regression, multilabel
+    classification): ``y_columns`` is then ``K``.
     """
 
     n_outputs: int = 1
+    y_columns: int = 1
     name: str = "custom"
+
+    def __init__(self, n_outputs=1):
+        if isinstance(n_outputs, bool) or not isinstance(n_outputs, int) or n_outputs < 1:
+            raise ValueError(f"n_outputs must be an integer >= 1; got {n_outputs!r}")
+        self.n_outputs = self.y_columns = n_outputs
 
     # -- pointwise functions of the raw prediction --------------------------------
     def loss(self, y, raw, xp):  # pragma: no cover - abstract
@@ -199,4 +210,5 @@ class LinearModelLoss:
         return self._join(X.T @ q, xp.sum(q) if fit_intercept else None, xp)
 
     def __repr__(self):
-        return f"{type(self).__name__}()"
+        outputs = f"n_outputs={self.n_outputs}" if self.y_columns > 1 else ""
+        return f"{type(self).__name__}({outputs})"

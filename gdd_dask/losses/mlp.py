@@ -72,6 +72,7 @@ class MLPLoss:
             raise ValueError(f"activation must be one of {ACTIVATIONS}; got {activation!r}")
         self.activation, self.output = activation, output
         self.n_outputs = output.n_outputs
+        self.y_columns = getattr(output, "y_columns", 1)
         self.target_rule = output.target_rule
         self.name = f"mlp-{getattr(output, 'name', 'custom')}"
 
