@@ -141,12 +141,17 @@ def connect_lanes(rank, n_lanes, name):
     return links
 
 
-def _chunks(groups):
-    """``[(offset, index, (X, y, sample_weight))]`` of a lane's groups, read now."""
-    return [(offset, index, tuple(loaded(a) for a in chunk))
-            for _, offsets, indices, parts in groups
-            for offset, index, chunk in zip(offsets, indices,
-                                            [c for part in parts for c in part])]
+def _close(links):
+    """Close what :func:`connect_lanes` gave (a hub's dict, or another lane's link)."""
+    for link in links.values() if isinstance(links, dict) else [links]:
+        link.close()
+
+
+def _refs(groups):
+    """``{chunk index: (X, y, sample_weight) references}`` of a lane's groups, in chunk
+    order (each a value or an ``Inline`` read)."""
+    return {index: chunk for _, _, indices, parts in groups
+            for index, chunk in zip(indices, [c for part in parts for c in part])}
 
 
 def part_sizes(n, n_parts):
@@ -172,9 +177,9 @@ def parallel_lane(stepper, split_every, row_chunks, seeds, carry, lane_of, rank,
     n_steps = -(-sum(row_chunks) // stepper.batch_size)
     sizes = np.sum([part_sizes(n, n_steps) for n in row_chunks], axis=0)
     links = connect_lanes(rank, n_lanes, name) if n_lanes > 1 else {}
-    chunks = _chunks(groups)
+    chunks = {index: tuple(loaded(a) for a in refs) for index, refs in _refs(groups).items()}
     parts = {index: _parts(data[0].shape[0], n_steps, seeds[index])
-             for _, index, data in chunks}
+             for index, data in chunks.items()}
     spans = [len(indices) for _, _, indices, _ in groups]
     zeros = (0.0, np.zeros(carry.x.size))
     x = carry.x
@@ -182,7 +187,7 @@ def parallel_lane(stepper, split_every, row_chunks, seeds, carry, lane_of, rank,
         with steady_heap(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for t in range(n_steps):
                 sums = [stepper.batch_sums(x, *_rows(data, parts[index][t]))
-                        if parts[index][t].size else zeros for _, index, data in chunks]
+                        if parts[index][t].size else zeros for index, data in chunks.items()]
                 mine, start = [], 0
                 for (g, *_), span in zip(groups, spans):
                     mine.append((g, tree_reduce(sums[start:start + span], split_every)))
@@ -196,8 +201,7 @@ def parallel_lane(stepper, split_every, row_chunks, seeds, carry, lane_of, rank,
                                        int(sizes[t]))
                 x = carry.x
     finally:
-        for link in (links.values() if rank == 0 else [links] if links else []):
-            link.close()
+        _close(links)
     return carry if rank == 0 else None
 
 
@@ -230,10 +234,7 @@ def async_lane(stepper, max_staleness, plan, row_chunks, carry, lane_of, rank, n
         streams[lane_of[index]].append((k, index, seed))
         k += -(-row_chunks[index] // b)
     links = connect_lanes(rank, n_lanes, name) if n_lanes > 1 else {}
-    batches = _batches(streams[rank], {i: (o, refs) for _, offsets, indices, parts in groups
-                                       for o, i, refs in zip(offsets, indices,
-                                                             [c for p in parts for c in p])},
-                       b)
+    batches = _batches(streams[rank], _refs(groups), b)
     try:
         with steady_heap(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             if rank > 0:
@@ -248,8 +249,7 @@ def async_lane(stepper, max_staleness, plan, row_chunks, carry, lane_of, rank, n
             heads = [[k for k, _, _ in _expand(stream, row_chunks, b)] for stream in streams]
             return _serve(stepper, max_staleness, carry, heads, batches, links)
     finally:
-        for link in (links.values() if rank == 0 else [links] if links else []):
-            link.close()
+        _close(links)
 
 
 def _expand(stream, row_chunks, b):
@@ -263,7 +263,7 @@ def _batches(stream, refs, b):
     """``(batch number, (X_b, y_b, sample_weight_b))`` of a lane's stream, each chunk
     read when its first batch is due."""
     for k, index, seed in stream:
-        data = tuple(loaded(a) for a in refs[index][1])
+        data = tuple(loaded(a) for a in refs[index])
         for j, rows in enumerate(batch_rows(data[0].shape[0], b, seed)):
             yield k + j, _rows(data, rows)
         del data
