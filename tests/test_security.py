@@ -79,12 +79,23 @@ def data(seed=0, rows=600, *, lazy=True):
 
 
 def fits(client):
-    """``minimize`` (Dask input) and an estimator (NumPy input, which a client turns into
-    Dask arrays) on ``client``: their parameters."""
+    """``minimize`` (Dask input), an estimator (NumPy input, which a client turns into
+    Dask arrays) and mini-batch epochs whose workers talk directly (data parallel,
+    asynchronous) on ``client``: their parameters."""
     X, y = data()
     result = gdd_dask.minimize("logistic", X, y, client=client, alpha=1e-2, solver="lbfgs")
     model = gdd_dask.LogisticRegression(client=client, C=10.0).fit(*data(1, rows=300, lazy=False))
-    return result.x, np.append(model.coef_, model.intercept_)
+    lanes = [gdd_dask.minimize("logistic", X, y, client=client, solver="sgd", cache="memory",
+                               max_iter=2, options={"batch_size": 50, "random_state": 0,
+                                                    "learning_rate": 0.1, **mode}).x
+             for mode in ({"data_parallel": True}, {"max_staleness": 0})]
+    return result.x, np.append(model.coef_, model.intercept_), *lanes
+
+
+def _lane_contexts(dask_worker):
+    from gdd_dask.lanes import _contexts
+
+    return all(context is not None for context in _contexts(dask_worker))
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +116,8 @@ def test_a_tls_client_runs_fits_with_the_results_of_a_plain_one(tls, client):
     assert cluster.scheduler_address.startswith("tls://")
     with Client(cluster.scheduler_address, security=security, set_as_default=False) as secure:
         assert all(w.startswith("tls://") for w in secure.scheduler_info()["workers"])
+        # the lanes' own sockets take the workers' TLS contexts
+        assert all(secure.run(_lane_contexts).values())
         over_tls = fits(secure)
     for secure_x, plain_x in zip(over_tls, fits(client)):
         np.testing.assert_array_equal(secure_x, plain_x)
