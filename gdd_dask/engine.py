@@ -146,6 +146,17 @@ def _with_homes(graph, homes, strict=False):
     return HighLevelGraph({"homed": homed, "rest": rest}, {"homed": set(), "rest": {"homed"}})
 
 
+LANE_ATTEMPTS = 2
+"""Tries of a lanes epoch whose lane was lost (its worker died): the first, and one on
+the workers left (a data-parallel epoch gives the same bits again)."""
+LANE_GRACE = 2.0
+"""Seconds the other lanes of a failed epoch have to report an error of their own."""
+
+
+class _LaneLost(Exception):
+    """A lane of an epoch went away without an error of its own."""
+
+
 def _is_future(value):
     from distributed import Future
 
@@ -370,7 +381,10 @@ class Engine:
 
         A lane is a worker that holds cached groups (where they are now); streamed
         groups are dealt out to the live workers in turn. Without a cluster there is
-        one lane. ``cached`` refuses data that is not all in the workers' memory.
+        one lane. ``cached`` refuses data that is not all in the workers' memory. When a
+        lane's worker dies during the epoch, the epoch runs once more on the workers
+        left (:data:`LANE_ATTEMPTS`); a lane's own error is raised, not the broken
+        links its peers then see.
         """
         if self._units is None:
             raise RuntimeError("this engine is closed")
@@ -380,6 +394,17 @@ class Engine:
                 f"{self.n_cached} of the {self.n_chunks} chunks fit in the workers' memory; "
                 "use cache='memory' with more memory, or steps in chunk order "
                 "(data_parallel=False)")
+        for attempt in range(LANE_ATTEMPTS):
+            try:
+                return self._run_lanes(prefix, func, shared)
+            except _LaneLost as lost:
+                if attempt == LANE_ATTEMPTS - 1:
+                    raise RuntimeError(f"the epoch's lanes failed {LANE_ATTEMPTS} times: "
+                                       f"{lost}") from None
+
+    def _run_lanes(self, prefix, func, shared):
+        """One try of :meth:`lanes`: ``_LaneLost`` when a lane's worker went away (or
+        its link broke) without an error of the lane's own."""
         workers, order = self._lane_workers(), []
         for worker in workers:
             if worker not in order:
@@ -401,14 +426,32 @@ class Engine:
         if self.client is None:
             return self._execute(graph, keys[:1])[0]
         futures = self._submit(graph, keys, dict(zip(keys, order)), strict=True)
+        hub, others = futures[0], futures[1:]
+
+        def check():  # a lane pinned to a worker that is gone would never run
+            live = set(self.client.scheduler_info(n_workers=-1)["workers"])
+            if not set(order) <= live:
+                raise _LaneLost("a worker of the epoch's lanes left the cluster")
+
         try:
-            self._wait(futures)
-            errors = [f.exception() for f in futures]
-            if any(e is not None for e in errors):  # a lane's own error, not the others'
-                first = next((e for e in errors if e is not None
-                              and not isinstance(e, ConnectionError)), None)
-                raise first or next(e for e in errors if e is not None)
-            return futures[0].result()
+            self._wait([hub], check=check)
+            if hub.status != "error":
+                return hub.result()
+            if others:  # a moment for the other lanes to report an error of their own
+                from distributed import wait
+
+                try:
+                    wait(others, timeout=LANE_GRACE)
+                except TimeoutError:
+                    pass
+            own = [f.exception() for f in others if f.status == "error"]
+            own = [e for e in own if not isinstance(e, ConnectionError)]
+            if own:
+                raise own[0]
+            error = hub.exception()
+            if isinstance(error, ConnectionError):
+                raise _LaneLost(str(error)) from None
+            raise error
         finally:
             for future in futures:
                 future.release()
@@ -467,11 +510,12 @@ class Engine:
         values = get(graph, keys)
         return (None, list(values)) if keep_all else (values[0], list(values[1:]))
 
-    def _wait(self, futures):
+    def _wait(self, futures, check=None):
         """Wait for ``futures`` to finish (or fail); raise ``RuntimeError`` when every
         worker stays paused for :data:`PAUSED_TIMEOUT` seconds meanwhile (their memory
         above Dask's pause threshold: no task would ever run, and a fit would wait
-        forever)."""
+        forever). ``check()``, called every :data:`WATCH_INTERVAL` meanwhile, may raise
+        too."""
         paused_since = None
         for future in futures:
             while True:
@@ -479,6 +523,8 @@ class Engine:
                     future.exception(timeout=WATCH_INTERVAL)
                     break
                 except TimeoutError:
+                    if check is not None:
+                        check()
                     if not self._all_paused():
                         paused_since = None
                         continue

@@ -52,22 +52,22 @@ def _fit(client, store, cache, callback=None):
                     client=client, cache=cache, callback=callback)
 
 
-def _kill_during_a_pass(client, killed):
-    """From iteration 3 on: watch the scheduler until a worker is running a
-    ``gdd-grad`` task, and SIGKILL that worker while it does."""
+def _kill_during_a_pass(client, killed, prefix="gdd-grad", nit=3):
+    """From iteration ``nit`` on: watch the scheduler until a worker is running a
+    ``prefix`` task, and SIGKILL that worker while it does."""
 
     def watch():
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             for address, keys in client.processing().items():
-                if any("gdd-grad" in str(key) for key in keys):
+                if any(prefix in str(key) for key in keys):
                     os.kill(_pids(client)[address], signal.SIGKILL)
                     killed.append(address)
                     return
             time.sleep(0.001)
 
     def callback(info):
-        if info.nit == 3 and not killed:
+        if info.nit == nit and not killed:
             threading.Thread(target=watch, daemon=True).start()
 
     return callback
@@ -89,6 +89,25 @@ def test_killed_worker_mid_fit_gives_the_same_bits(cluster_client, store, cache,
     assert killed, "no worker was killed"
     np.testing.assert_array_equal(disturbed.x, undisturbed.x)
     assert disturbed.fun == undisturbed.fun and disturbed.nit == undisturbed.nit
+
+
+def test_killed_worker_during_a_data_parallel_epoch_gives_the_same_bits(cluster_client,
+                                                                        store):
+    """A lane's worker SIGKILLed while the lanes step: the epoch runs again on the
+    workers left, its chunks read again from the store, to the same bits."""
+    X, y = open_zarr(store)
+
+    def fit(callback=None):
+        return minimize("logistic", X, y, solver="sgd", max_iter=3, tol=0, client=cluster_client,
+                        cache="memory", callback=callback,
+                        options={"batch_size": 5000, "random_state": 0, "learning_rate": 0.1,
+                                 "data_parallel": True, "n_iter_no_change": 100})
+
+    undisturbed, killed = fit(), []
+    disturbed = fit(_kill_during_a_pass(cluster_client, killed, "gdd-parallel", nit=1))
+    assert killed, "no worker was killed"
+    np.testing.assert_array_equal(disturbed.x, undisturbed.x)
+    assert disturbed.history == undisturbed.history
 
 
 def test_worker_gone_before_the_fit(cluster_client, store):
