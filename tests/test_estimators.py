@@ -399,20 +399,19 @@ def test_random_state_reaches_solvers_that_take_it():
 def test_prediction_blocks_run_on_any_array_namespace():
     """What the Dask tasks do to a block, on array_api_strict (the stand-in for CuPy)."""
     xps = pytest.importorskip("array_api_strict")
-    from gdd_dask.estimators.logistic import _label_block, _log_proba_block, _proba_block
-    from gdd_dask.estimators.regression import _predict_block
+    from gdd_dask.blocks import linear_labels, linear_log_proba, linear_proba, mean_prediction
     from gdd_dask.losses import PoissonLoss
 
     X, y = wine()
     Xs = xps.asarray(X)
     model = LogisticRegression().fit(X, y)
     parts = model._parts()
-    assert_allclose(np.from_dlpack(_proba_block(*parts, Xs)), model.predict_proba(X))
-    assert_allclose(np.from_dlpack(_log_proba_block(*parts, Xs)), model.predict_log_proba(X))
-    assert_array_equal(_label_block(*parts, model.classes_, Xs), model.predict(X))
+    assert_allclose(np.from_dlpack(linear_proba(*parts, Xs)), model.predict_proba(X))
+    assert_allclose(np.from_dlpack(linear_log_proba(*parts, Xs)), model.predict_log_proba(X))
+    assert_array_equal(linear_labels(*parts, model.classes_, Xs), model.predict(X))
     poisson = PoissonRegressor().fit(*poisson_data())
     Xp = poisson_data()[0]
-    out = _predict_block(PoissonLoss(), poisson.coef_, poisson.intercept_, xps.asarray(Xp))
+    out = mean_prediction(PoissonLoss(), poisson.coef_, poisson.intercept_, xps.asarray(Xp))
     assert_allclose(np.from_dlpack(out), poisson.predict(Xp))
 
 

@@ -25,6 +25,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ..blocks import linear_raw
+
 __all__ = ["FORMAT", "MODELS", "FittedModel", "load_model"]
 
 FORMAT = "gdd-dask-linear-model"
@@ -37,16 +39,6 @@ MODELS = {"linear": "squared", "ridge": "squared", "logistic": "logistic",
 CLASSIFIERS = ("logistic", "multinomial")
 
 
-def raw_block(X, coef_t, intercept):
-    """``X @ coef_t + intercept`` of one block, float64, in the block's namespace."""
-    from array_api_compat import array_namespace, device
-
-    xp = array_namespace(X)
-    if X.dtype != xp.float64:
-        X = xp.astype(X, xp.float64)
-    where = device(X)
-    return X @ xp.asarray(coef_t, device=where) + xp.asarray(intercept, device=where)
-
 
 def output_block(X, model, classes, coef_t, intercept, output="predict"):
     """One block's ``output``: ``"predict"`` (labels or means, see the module note),
@@ -54,7 +46,7 @@ def output_block(X, model, classes, coef_t, intercept, output="predict"):
     from array_api_compat import array_namespace
 
     xp = array_namespace(X)
-    raw = raw_block(X, coef_t, intercept)
+    raw = linear_raw(X, coef_t, intercept)
     if output == "raw" or (output == "predict" and model not in (*CLASSIFIERS, "poisson")):
         return raw[:, 0] if raw.shape[1] == 1 else raw
     if model == "poisson":

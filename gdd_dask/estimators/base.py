@@ -23,7 +23,6 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-from array_api_compat import array_namespace, device
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -34,7 +33,7 @@ from ..optimize import fit_span, solve
 from ..progress import ProgressBar
 from ..solvers import SOLVERS, STOCHASTIC, get_solver
 
-__all__ = ["LinearModel", "linear_raw"]
+__all__ = ["LinearModel"]
 
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -60,18 +59,6 @@ def _chain(*callbacks):
 
     return chained
 
-
-def linear_raw(X, coef, intercept):
-    """``X @ coef + intercept`` for one block of rows, in the block's array namespace.
-
-    ``coef`` is ``(n_features,)`` or ``(n_features, n_outputs)`` (NumPy, moved to the
-    block's device); the result is float64.
-    """
-    xp = array_namespace(X)
-    if X.dtype != xp.float64:
-        X = xp.astype(X, xp.float64)
-    where = device(X)
-    return X @ xp.asarray(coef, device=where) + xp.asarray(intercept, device=where)
 
 
 class LinearModel(BaseEstimator):

@@ -13,38 +13,21 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from array_api_compat import array_namespace, device
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.multiclass import check_classification_targets
 
+from ..blocks import class_totals, label_codes, take_weights, unique_labels
 from ..chunk import host
 from ..data import is_dask
 from ..engine import compute
 
-__all__ = ["apply_class_weight", "class_weights", "encode_labels", "pick_labels"]
-
-
-def _unique_block(y):
-    """The distinct labels of one block, as NumPy."""
-    if isinstance(y, np.ndarray):
-        return np.unique(y)
-    return np.unique(host(array_namespace(y).unique_values(y)))
-
-
-def _codes_block(classes, y):
-    """Codes of one block of labels: ``searchsorted(classes, y)`` as float64, in the
-    block's namespace and on its device."""
-    if isinstance(y, np.ndarray):
-        return np.searchsorted(classes, y).astype(np.float64)
-    xp = array_namespace(y)
-    codes = xp.searchsorted(xp.asarray(classes, device=device(y)), y)
-    return xp.astype(codes, xp.float64)
+__all__ = ["apply_class_weight", "class_weights", "encode_labels"]
 
 
 def _distinct(y, client):
     """The sorted distinct labels of a Dask y (NumPy), one small result per block."""
     dtype = _host_dtype(y)
-    parts = y.map_blocks(_unique_block, chunks=((np.nan,) * y.numblocks[0],), dtype=dtype,
+    parts = y.map_blocks(unique_labels, chunks=((np.nan,) * y.numblocks[0],), dtype=dtype,
                          meta=np.empty(0, dtype=dtype))
     (values,) = compute(parts, client=client)
     return np.unique(np.asarray(values))
@@ -80,8 +63,8 @@ def encode_labels(y, *, client=None, classes=None):
         found = np.asarray(classes)
     if not is_dask(y):
         return found, np.searchsorted(found, np.asarray(y).reshape(-1)).astype(np.float64)
-    meta = _codes_block(found, y._meta)
-    return found, y.map_blocks(partial(_codes_block, found), dtype=meta.dtype, meta=meta)
+    meta = label_codes(found, y._meta)
+    return found, y.map_blocks(partial(label_codes, found), dtype=meta.dtype, meta=meta)
 
 
 def class_weights(class_weight, classes, codes, sample_weight=None, *, client=None):
@@ -98,21 +81,15 @@ def class_weights(class_weight, classes, codes, sample_weight=None, *, client=No
     n_classes = len(classes)
     if is_dask(codes):
         parts = [codes] if sample_weight is None else [codes, sample_weight]
-        blocks = _per_block(partial(_class_totals, n_classes), *parts, n_classes=n_classes)
+        blocks = _per_block(partial(class_totals, n_classes), *parts, n_classes=n_classes)
         (totals,) = compute(blocks, client=client)
         counts = np.asarray(totals, dtype=np.float64).reshape(-1, n_classes).sum(axis=0)
     else:
-        counts = _class_totals(n_classes, codes, sample_weight)
+        counts = class_totals(n_classes, codes, sample_weight)
     # a class whose rows all weigh 0 gets weight 0 (it does not affect the fit)
     return np.divide(counts.sum(), n_classes * counts, out=np.zeros(n_classes),
                      where=counts > 0)
 
-
-def _class_totals(n_classes, codes, sample_weight=None):
-    """``[sum of s_i over the rows of class k]`` of one block, as NumPy float64."""
-    codes = host(codes).astype(np.intp)
-    weights = None if sample_weight is None else host(sample_weight)
-    return np.bincount(codes, weights=weights, minlength=n_classes).astype(np.float64)
 
 
 def _per_block(func, *arrays, n_classes):
@@ -123,31 +100,14 @@ def _per_block(func, *arrays, n_classes):
                                 meta=np.empty(0, np.float64))
 
 
-def _take_block(weights, codes):
-    """Each row's class weight, in the codes' namespace."""
-    if isinstance(codes, np.ndarray):
-        return weights[codes.astype(np.intp)]
-    xp = array_namespace(codes)
-    return xp.take(xp.asarray(weights, device=device(codes)), xp.astype(codes, xp.int64))
-
 
 def apply_class_weight(weights, codes, sample_weight):
     """``s_i * c_{y_i}``: sample weights times the weight of each row's class."""
     if weights is None:
         return sample_weight
     if is_dask(codes):
-        meta = _take_block(weights, codes._meta)
-        per_row = codes.map_blocks(partial(_take_block, weights), dtype=meta.dtype, meta=meta)
+        meta = take_weights(weights, codes._meta)
+        per_row = codes.map_blocks(partial(take_weights, weights), dtype=meta.dtype, meta=meta)
     else:
-        per_row = _take_block(weights, codes)
+        per_row = take_weights(weights, codes)
     return per_row if sample_weight is None else per_row * sample_weight
-
-
-def pick_labels(classes, raw):
-    """``classes[raw > 0]`` (one output) or ``classes[argmax raw]``: in ``raw``'s
-    namespace and on its device for numeric classes, NumPy otherwise."""
-    xp = array_namespace(raw)
-    index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
-    if isinstance(raw, np.ndarray) or classes.dtype.kind not in "biuf":
-        return classes[host(index).astype(np.intp)]
-    return xp.take(xp.asarray(classes, device=device(raw)), index)

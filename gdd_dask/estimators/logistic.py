@@ -19,15 +19,14 @@ from functools import partial
 from numbers import Real
 
 import numpy as np
-from array_api_compat import array_namespace
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..blocks import linear_labels, linear_log_proba, linear_proba, linear_raw
 from ..data import is_dask
-from ..losses import LogisticLoss, MultinomialLoss
-from ..losses.multinomial import softmax
-from .base import LinearModel, linear_raw
+from ..losses import MultinomialLoss
+from .base import LinearModel
 from .inputs import (
     as_dask,
     is_lazy,
@@ -36,36 +35,13 @@ from .inputs import (
     validate_fit_inputs,
     validate_X,
 )
-from .labels import apply_class_weight, class_weights, encode_labels, pick_labels
+from .labels import apply_class_weight, class_weights, encode_labels
 from .metrics import LazyScoreMixin
 
 __all__ = ["LogisticRegression"]
 
 
-def _proba_block(coef, intercept, X):
-    """Class probabilities of one block: ``[1 - p, p]`` (binary) or the softmax."""
-    xp = array_namespace(X)
-    raw = linear_raw(X, coef, intercept)
-    if raw.ndim == 1:
-        p = LogisticLoss().inverse_link(raw, xp)
-        return xp.stack([1.0 - p, p], axis=1)
-    return MultinomialLoss(raw.shape[1]).inverse_link(raw, xp)
 
-
-def _log_proba_block(coef, intercept, X):
-    """Log-probabilities of one block without ``log(0)``: ``-log(1 + e^{-r})`` and
-    ``-log(1 + e^{r})`` (binary), ``r_k - logsumexp(r)`` (multinomial)."""
-    xp = array_namespace(X)
-    raw = linear_raw(X, coef, intercept)
-    if raw.ndim == 1:
-        soft = xp.log1p(xp.exp(-xp.abs(raw)))
-        return xp.stack([-(soft + xp.clip(raw, min=0)), -(soft + xp.clip(-raw, min=0))], axis=1)
-    return raw - xp.reshape(softmax(raw, xp)[1], (-1, 1))
-
-
-def _label_block(coef, intercept, classes, X):
-    """Predicted labels of one block: ``classes[raw > 0]`` or ``classes[argmax raw]``."""
-    return pick_labels(classes, linear_raw(X, coef, intercept))
 
 
 class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
@@ -216,14 +192,14 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
     def predict_proba(self, X):
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
         X = self._validated(X)
-        func = partial(_proba_block, *self._parts())
+        func = partial(linear_proba, *self._parts())
         return map_rows(func, X, dtype=np.float64, n_columns=len(self.classes_),
                         token="gdd-proba")
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably."""
         X = self._validated(X)
-        func = partial(_log_proba_block, *self._parts())
+        func = partial(linear_log_proba, *self._parts())
         return map_rows(func, X, dtype=np.float64, n_columns=len(self.classes_),
                         token="gdd-log-proba")
 
@@ -232,7 +208,7 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
         return self._predict(self._validated(X))
 
     def _predict(self, X):
-        func = partial(_label_block, *self._parts(), self.classes_)
+        func = partial(linear_labels, *self._parts(), self.classes_)
         return map_rows(func, X, dtype=self.classes_.dtype)
 
     def __sklearn_tags__(self):

@@ -9,11 +9,16 @@ Python ``float`` -- never a lazy array. The definitions are scikit-learn's.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import xlogy
 
 from .inputs import evaluate as _evaluate
 
 __all__ = ["accuracy", "poisson_d2", "r2"]
+
+
+def _xlogy(x, y):
+    """``x log y``, 0 where ``x = 0`` (SciPy's ``xlogy``), with NumPy functions that
+    Dask arrays take too: SciPy's own would make every worker import SciPy."""
+    return np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y)))
 
 
 def _weights(y, sample_weight):
@@ -72,11 +77,11 @@ def poisson_d2(y, raw, sample_weight=None, *, client=None):
     if y_min < 0:
         raise ValueError(f"y must be non-negative for the Poisson score; min(y) = {y_min!r}")
     s, _ = _weights(y, sample_weight)
-    constant = xlogy(y, y) - y
+    constant = _xlogy(y, y) - y
     dev, dev_null = _evaluate(
         client,
         (s * (constant + np.exp(raw) - y * raw)).sum(),
-        (s * (constant + y_mean - xlogy(y, y_mean))).sum(),
+        (s * (constant + y_mean - _xlogy(y, y_mean))).sum(),
     )
     if dev_null == 0:
         return 1.0 if dev == 0 else 0.0

@@ -24,20 +24,19 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from array_api_compat import array_namespace, device
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..blocks import network_labels, network_output
 from ..losses import LogisticLoss, MultinomialLoss, PoissonLoss, SquaredLoss
 from ..losses.mlp import ACTIVATIONS, MLPLoss
 from ..solvers import STOCHASTIC
 from ..steps import DTYPES
 from .base import LinearModel
 from .inputs import map_rows, validate_fit_inputs, validate_X
-from .labels import pick_labels
 from .metrics import LazyScoreMixin, accuracy, r2
 from .stochastic import (
     LabelsMixin,
@@ -50,30 +49,7 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 FIRST_ORDER = {"adam", "sgd", "adagrad", "async", "local", "lbfgs", "gd"}
 
 
-def _raw_block(loss, params, X):
-    """The network's raw output for one block of rows, in the block's namespace."""
-    xp = array_namespace(X)
-    if X.dtype != xp.float64:
-        X = xp.astype(X, xp.float64)
-    return loss.predict_raw(X, xp.asarray(params, device=device(X)))
 
-
-def _output_block(loss, params, X):
-    """``inverse_link(raw)``: the mean (regression), the class probabilities, or each
-    label's probability (multilabel)."""
-    xp = array_namespace(X)
-    p = loss.output.inverse_link(_raw_block(loss, params, X), xp)
-    binary = isinstance(loss.output, LogisticLoss) and loss.n_outputs == 1
-    return xp.stack([1.0 - p, p], axis=1) if binary else p
-
-
-def _label_block(loss, params, classes, X):
-    """The labels of one block; for multilabel, the indicator matrix ``raw > 0``."""
-    raw = _raw_block(loss, params, X)
-    if loss.y_columns > 1:
-        xp = array_namespace(raw)
-        return xp.astype(raw > 0, xp.int64)
-    return pick_labels(classes, raw)
 
 
 def _is_matrix(y):
@@ -374,7 +350,7 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
                                  incremental=incremental)
 
     def _prediction(self, loss, params, X):
-        return map_rows(partial(_output_block, loss, params), X, dtype=np.float64,
+        return map_rows(partial(network_output, loss, params), X, dtype=np.float64,
                         n_columns=loss.n_outputs if loss.y_columns > 1 else None)
 
     def _held_out_score(self, loss, X, y, sample_weight, params):
@@ -441,7 +417,7 @@ class MLPClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseMLP):
 
     def _labels(self, loss, params, classes, X, dtype):
         multilabel = loss.y_columns > 1
-        return map_rows(partial(_label_block, loss, params, classes), X,
+        return map_rows(partial(network_labels, loss, params, classes), X,
                         dtype=np.int64 if multilabel else dtype,
                         n_columns=loss.y_columns if multilabel else None)
 
@@ -452,7 +428,7 @@ class MLPClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseMLP):
     def predict_proba(self, X):
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
         X = self._validated(X)
-        return map_rows(partial(_output_block, self._loss_, self._params()), X,
+        return map_rows(partial(network_output, self._loss_, self._params()), X,
                         dtype=np.float64, n_columns=len(self.classes_), token="gdd-proba")
 
     def predict_log_proba(self, X):

@@ -21,13 +21,13 @@ from functools import partial
 from numbers import Real
 
 import numpy as np
-from array_api_compat import array_namespace
 from sklearn.base import RegressorMixin
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
+from ..blocks import linear_raw, mean_prediction
 from ..losses import get_loss
-from .base import LinearModel, linear_raw
+from .base import LinearModel
 from .inputs import (
     map_rows,
     validate_fit_inputs,
@@ -38,10 +38,6 @@ from .metrics import LazyScoreMixin, poisson_d2
 
 __all__ = ["ElasticNet", "Lasso", "LinearRegression", "PoissonRegressor", "Ridge"]
 
-
-def _predict_block(loss, coef, intercept, X):
-    """``inverse_link(X @ coef + intercept)`` for one block of rows."""
-    return loss.inverse_link(linear_raw(X, coef, intercept), array_namespace(X))
 
 
 def _link(loss, mean):
@@ -94,7 +90,7 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
 
     def _mean(self, X):
         """The predicted mean, ``inverse_link(X @ coef_ + intercept_)``."""
-        func = partial(_predict_block, get_loss(self._loss), self.coef_, self.intercept_)
+        func = partial(mean_prediction, get_loss(self._loss), self.coef_, self.intercept_)
         return map_rows(func, X, dtype=np.float64)
 
     def predict(self, X):

@@ -26,18 +26,17 @@ from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
-from array_api_compat import array_namespace
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from ..blocks import linear_labels, linear_raw, ovr_proba
 from ..losses.margin import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
 from ..solvers import STOCHASTIC
 from ..steps import DTYPES
-from .base import LinearModel, linear_raw
+from .base import LinearModel
 from .inputs import map_rows, validate_fit_inputs, validate_X
-from .labels import pick_labels
 from .metrics import LazyScoreMixin, accuracy, r2
 from .stochastic import (
     LabelsMixin,
@@ -48,26 +47,6 @@ from .stochastic import (
 __all__ = ["SGDClassifier", "SGDRegressor"]
 
 
-def _labels_block(coef, intercept, labels, X):
-    """``labels[raw > 0]`` (one output) or ``labels[argmax raw]``."""
-    return pick_labels(labels, linear_raw(X, coef, intercept))
-
-
-def _proba_block(loss, coef, intercept, X):
-    """Probabilities: the sigmoid (``log_loss``) or ``(clip(r, -1, 1) + 1) / 2``
-    (``modified_huber``) of each output; one-versus-rest outputs normalized to sum to 1
-    (uniform where they are all 0)."""
-    xp = array_namespace(X)
-    raw = linear_raw(X, coef, intercept)
-    if loss == "log_loss":
-        p = 1.0 / (1.0 + xp.exp(-raw))
-    else:
-        p = (xp.clip(raw, min=-1.0, max=1.0) + 1.0) / 2.0
-    if raw.ndim == 1:
-        return xp.stack([1.0 - p, p], axis=1)
-    total = xp.sum(p, axis=1, keepdims=True)
-    uniform = xp.ones_like(p) / p.shape[1]
-    return xp.where(total > 0, p / xp.where(total > 0, total, 1.0), uniform)
 
 
 def _has_proba(estimator):
@@ -371,7 +350,7 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
 
     def _held_out_score(self, n_outputs, X, y, sample_weight, params):
         labels = np.arange(len(self.classes_))
-        func = partial(_labels_block, *self._split(params, n_outputs), labels)
+        func = partial(linear_labels, *self._split(params, n_outputs), labels)
         return accuracy(y, map_rows(func, X, dtype=np.int64), sample_weight,
                         client=self.client)
 
@@ -386,7 +365,7 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
     def predict(self, X):
         """Predicted labels (from ``classes_``)."""
         X = self._validated(X)
-        return map_rows(partial(_labels_block, *self._parts(), self.classes_), X,
+        return map_rows(partial(linear_labels, *self._parts(), self.classes_), X,
                         dtype=self.classes_.dtype)
 
     @available_if(_has_proba)
@@ -394,7 +373,7 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
         """Class probabilities (``log_loss`` and ``modified_huber`` only), columns in
         the order of ``classes_``."""
         X = self._validated(X)
-        return map_rows(partial(_proba_block, self.loss, *self._parts()), X, dtype=np.float64,
+        return map_rows(partial(ovr_proba, self.loss, *self._parts()), X, dtype=np.float64,
                         n_columns=len(self.classes_), token="gdd-proba")
 
     @available_if(_has_proba)

@@ -22,6 +22,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
+from ..blocks import row_mask, split_rows
 from ..data import is_dask
 from ..schedules import Plateau, as_schedule, inverse_scaling
 from ..solvers import STOCHASTIC
@@ -63,15 +64,6 @@ def _take(a, rows):
     return None if a is None else a[rows]
 
 
-def _block_rows(seeds, fraction, held_out, block, block_info=None):
-    """The rows of one block on one side of the split (its mask drawn from its seed)."""
-    index = block_info[0]["chunk-location"][0]
-    mask = _mask(seeds[index], block.shape[0], fraction)
-    return block[mask if held_out else ~mask]
-
-
-def _mask(seed, n, fraction):
-    return np.random.default_rng(int(seed)).random(n) < fraction
 
 
 def split_validation(X, y, sample_weight, *, fraction, random_state, stratify):
@@ -85,14 +77,14 @@ def split_validation(X, y, sample_weight, *, fraction, random_state, stratify):
         return ((X[train], y[train], _take(sample_weight, train)),
                 (X[held], y[held], _take(sample_weight, held)))
     seeds = rng.randint(2**31, size=len(X.chunks[0]))
-    counts = np.array([_mask(s, n, fraction).sum() for s, n in zip(seeds, X.chunks[0])])
+    counts = np.array([row_mask(s, n, fraction).sum() for s, n in zip(seeds, X.chunks[0])])
     if counts.sum() == 0 or counts.sum() == X.shape[0]:
         raise ValueError(f"validation_fraction={fraction} leaves no rows on one side of "
                          f"the split of {X.shape[0]} rows")
     sides = []
     for held_out in (False, True):
         rows = tuple(int(c) for c in (counts if held_out else np.array(X.chunks[0]) - counts))
-        func = partial(_block_rows, seeds, fraction, held_out)
+        func = partial(split_rows, seeds, fraction, held_out)
         sides.append(tuple(
             None if a is None else a.map_blocks(func, chunks=(rows, *a.chunks[1:]),
                                                 dtype=a.dtype, meta=a._meta)

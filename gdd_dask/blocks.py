@@ -1,0 +1,171 @@
+"""The row-block functions of the estimators' lazy work, as their tasks run them.
+
+Label coding (distinct labels, codes, class totals, class weights per row), the
+held-out split of early stopping, and predictions (raw, probabilities, labels) of
+linear models and networks: each a function of one row block, in the block's array
+namespace and on its device. Workers unpickle these functions by reference, so this
+module imports the chunk math only (NumPy, ``array_api_compat``, ``gdd_dask.chunk``,
+``gdd_dask.losses``) -- never scikit-learn, SciPy or the estimators, which would cost
+each worker about 130 MB.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from array_api_compat import array_namespace, device
+
+from .chunk import host
+from .losses import LogisticLoss, MultinomialLoss
+from .losses.multinomial import softmax
+
+__all__ = ["class_totals", "label_codes", "linear_labels", "linear_log_proba",
+           "linear_proba", "linear_raw", "mean_prediction", "network_labels",
+           "network_output", "network_raw", "ovr_proba", "pick_labels", "row_mask",
+           "split_rows", "take_weights", "unique_labels"]
+
+
+# -- labels --------------------------------------------------------------------------
+def unique_labels(y):
+    """The distinct labels of one block, as NumPy."""
+    if isinstance(y, np.ndarray):
+        return np.unique(y)
+    return np.unique(host(array_namespace(y).unique_values(y)))
+
+
+def label_codes(classes, y):
+    """Codes of one block of labels: ``searchsorted(classes, y)`` as float64, in the
+    block's namespace and on its device."""
+    if isinstance(y, np.ndarray):
+        return np.searchsorted(classes, y).astype(np.float64)
+    xp = array_namespace(y)
+    codes = xp.searchsorted(xp.asarray(classes, device=device(y)), y)
+    return xp.astype(codes, xp.float64)
+
+
+def class_totals(n_classes, codes, sample_weight=None):
+    """``[sum of s_i over the rows of class k]`` of one block, as NumPy float64."""
+    codes = host(codes).astype(np.intp)
+    weights = None if sample_weight is None else host(sample_weight)
+    return np.bincount(codes, weights=weights, minlength=n_classes).astype(np.float64)
+
+
+def take_weights(weights, codes):
+    """Each row's class weight ``weights[code]``, in the codes' namespace."""
+    if isinstance(codes, np.ndarray):
+        return weights[codes.astype(np.intp)]
+    xp = array_namespace(codes)
+    return xp.take(xp.asarray(weights, device=device(codes)), xp.astype(codes, xp.int64))
+
+
+def pick_labels(classes, raw):
+    """``classes[raw > 0]`` (one output) or ``classes[argmax raw]``: in ``raw``'s
+    namespace and on its device for numeric classes, NumPy otherwise."""
+    xp = array_namespace(raw)
+    index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
+    if isinstance(raw, np.ndarray) or classes.dtype.kind not in "biuf":
+        return classes[host(index).astype(np.intp)]
+    return xp.take(xp.asarray(classes, device=device(raw)), index)
+
+
+# -- the held-out split --------------------------------------------------------------
+def row_mask(seed, n, fraction):
+    """The rows of a block of ``n`` held out: a uniform draw of ``seed`` below
+    ``fraction``."""
+    return np.random.default_rng(int(seed)).random(n) < fraction
+
+
+def split_rows(seeds, fraction, held_out, block, block_info=None):
+    """The rows of one block on one side of the split (its mask drawn from its seed)."""
+    index = block_info[0]["chunk-location"][0]
+    mask = row_mask(seeds[index], block.shape[0], fraction)
+    return block[mask if held_out else ~mask]
+
+
+# -- linear models -------------------------------------------------------------------
+def linear_raw(X, coef, intercept):
+    """``X @ coef + intercept`` for one block of rows, in the block's array namespace.
+
+    ``coef`` is ``(n_features,)`` or ``(n_features, n_outputs)`` (NumPy, moved to the
+    block's device); the result is float64.
+    """
+    xp = array_namespace(X)
+    if X.dtype != xp.float64:
+        X = xp.astype(X, xp.float64)
+    where = device(X)
+    return X @ xp.asarray(coef, device=where) + xp.asarray(intercept, device=where)
+
+
+def linear_labels(coef, intercept, classes, X):
+    """Predicted labels of one block: ``classes[raw > 0]`` or ``classes[argmax raw]``."""
+    return pick_labels(classes, linear_raw(X, coef, intercept))
+
+
+def mean_prediction(loss, coef, intercept, X):
+    """``inverse_link(X @ coef + intercept)`` for one block of rows."""
+    return loss.inverse_link(linear_raw(X, coef, intercept), array_namespace(X))
+
+
+def linear_proba(coef, intercept, X):
+    """Class probabilities of one block: ``[1 - p, p]`` (binary) or the softmax."""
+    xp = array_namespace(X)
+    raw = linear_raw(X, coef, intercept)
+    if raw.ndim == 1:
+        p = LogisticLoss().inverse_link(raw, xp)
+        return xp.stack([1.0 - p, p], axis=1)
+    return MultinomialLoss(raw.shape[1]).inverse_link(raw, xp)
+
+
+def linear_log_proba(coef, intercept, X):
+    """Log-probabilities of one block without ``log(0)``: ``-log(1 + e^{-r})`` and
+    ``-log(1 + e^{r})`` (binary), ``r_k - logsumexp(r)`` (multinomial)."""
+    xp = array_namespace(X)
+    raw = linear_raw(X, coef, intercept)
+    if raw.ndim == 1:
+        soft = xp.log1p(xp.exp(-xp.abs(raw)))
+        return xp.stack([-(soft + xp.maximum(raw, 0.0)), -(soft + xp.maximum(-raw, 0.0))],
+                        axis=1)
+    return raw - xp.reshape(softmax(raw, xp)[1], (-1, 1))
+
+
+def ovr_proba(loss, coef, intercept, X):
+    """SGD's probabilities: the sigmoid (``log_loss``) or ``(clip(r, -1, 1) + 1) / 2``
+    (``modified_huber``) of each output; one-versus-rest outputs normalized to sum to 1
+    (uniform where they are all 0)."""
+    xp = array_namespace(X)
+    raw = linear_raw(X, coef, intercept)
+    if loss == "log_loss":
+        p = 1.0 / (1.0 + xp.exp(-raw))
+    else:
+        p = (xp.clip(raw, min=-1.0, max=1.0) + 1.0) / 2.0
+    if raw.ndim == 1:
+        return xp.stack([1.0 - p, p], axis=1)
+    total = xp.sum(p, axis=1, keepdims=True)
+    uniform = xp.ones_like(p) / p.shape[1]
+    return xp.where(total > 0, p / xp.where(total > 0, total, 1.0), uniform)
+
+
+# -- networks ------------------------------------------------------------------------
+def network_raw(loss, params, X):
+    """The network's raw output for one block of rows, in the block's namespace."""
+    xp = array_namespace(X)
+    if X.dtype != xp.float64:
+        X = xp.astype(X, xp.float64)
+    return loss.predict_raw(X, xp.asarray(params, device=device(X)))
+
+
+def network_output(loss, params, X):
+    """``inverse_link(raw)``: the mean (regression), the class probabilities, or each
+    label's probability (multilabel)."""
+    xp = array_namespace(X)
+    p = loss.output.inverse_link(network_raw(loss, params, X), xp)
+    binary = isinstance(loss.output, LogisticLoss) and loss.n_outputs == 1
+    return xp.stack([1.0 - p, p], axis=1) if binary else p
+
+
+def network_labels(loss, params, classes, X):
+    """The labels of one block; for multilabel, the indicator matrix ``raw > 0``."""
+    raw = network_raw(loss, params, X)
+    if loss.y_columns > 1:
+        xp = array_namespace(raw)
+        return xp.astype(raw > 0, xp.int64)
+    return pick_labels(classes, raw)
