@@ -49,7 +49,7 @@ from pathlib import Path
 import dask.array as da
 import numpy as np
 from dask.utils import key_split
-from distributed import Client, LocalCluster, get_task_stream
+from distributed import Client, LocalCluster, futures_of, get_task_stream
 from report import machine
 
 import gdd_dask
@@ -86,6 +86,13 @@ def linear_problem(client, n, d, chunk_rows, seed):
     u = da.random.RandomState(seed + 1).random_sample(n, chunks=chunk_rows)
     y = (u < 1 / (1 + da.exp(-(X @ w)))).astype(float)
     return client.persist([X, y])
+
+
+def gathered(client, a):
+    """A persisted Dask array as one NumPy array, its chunks gathered straight from
+    their workers (``compute`` would first copy them all onto one worker, to join them
+    there, and leave it busy freeing 2 GB during the next measurement)."""
+    return np.concatenate(client.gather(futures_of(a)))
 
 
 def glorot(d, seed=0):
@@ -307,7 +314,7 @@ def mlp_rows(client, size, torch_ok, repeat):
     chunk_rows, epochs = SIZES[size]["chunk_rows"], SIZES[size]["epochs"]
     X, y = teacher_problem(client, n + n_test, d, chunk_rows, seed=11)
     Xd, yd = X[:n], y[:n]
-    X_np, y_np = (np.asarray(a) for a in client.compute([X, y], sync=True))
+    X_np, y_np = gathered(client, X), gathered(client, y)
     test = (X_np[n:], y_np[n:])
     X_np, y_np = X_np[:n], y_np[:n]
     init = glorot(d)
@@ -337,7 +344,7 @@ def sgd_rows(client, size, repeat):
 
     n, d = SIZES[size]["sgd"]
     X, y = linear_problem(client, int(n * 1.05), d, SIZES[size]["chunk_rows"] * 2, seed=21)
-    X_np, y_np = (np.asarray(a) for a in client.compute([X, y], sync=True))
+    X_np, y_np = gathered(client, X), gathered(client, y)
     test = (X_np[n:], y_np[n:])
     Xd, yd, X_np, y_np = X[:n], y[:n], X_np[:n], y_np[:n]
     warnings.simplefilter("ignore")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from conftest import make_cluster
 from dask.utils import key_split
-from distributed import Client, get_task_stream
+from distributed import Client, futures_of, get_task_stream
 from references import breast_cancer_logistic, diabetes_poisson, wine_multinomial
 
 from gdd_dask import engine, make_objective, minimize
@@ -137,6 +137,27 @@ def test_persisted_input(logistic, client, monkeypatch, in_place):
     n_tasks = X.numblocks[0] if in_place else 4  # groups of 8 chunks
     assert counts["gdd-data"] == n_tasks
     assert counts["gdd-grad"] == result.nfev * n_tasks
+
+
+def test_chunks_still_computing_are_used_where_they_land(client, monkeypatch):
+    """Input persisted a moment before (as a fit persists a slice of persisted data)
+    has no holder yet: the engine waits for it, so each chunk is cached on the worker
+    that computed it instead of one picked without it (an X chunk moved)."""
+    monkeypatch.setattr(engine, "IN_PLACE_MIN_CHUNK_BYTES", 1)
+    rng = np.random.default_rng(1)
+    X = da.from_array(rng.normal(size=(4000, 5)), chunks=(500, -1))
+    y = da.from_array((rng.random(4000) > 0.5).astype(float), chunks=500)
+    Xp, yp = client.persist([(X * 2.0)[:3500], y[:3500]])  # still running below
+    with get_task_stream(client=client) as stream, \
+            make_objective("logistic", Xp, yp, client=client, cache="memory") as objective:
+        homes = objective.engine._homes
+        holders = client.who_has(futures_of(Xp))
+    assert len(homes) == Xp.numblocks[0] == 7
+    assert [homes[g] for g in range(7)] == [holders[f.key][0] for f in futures_of(Xp)]
+    moved = [t for t in stream.data if key_split(t["key"]) == "gdd-data"
+             and any(s["action"] == "transfer" and s.get("total_nbytes", 0) > 10_000
+                     for s in t["startstops"])]
+    assert not moved
 
 
 def test_numpy_input_with_a_client_is_chunked_on_the_cluster(logistic, client):

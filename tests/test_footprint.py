@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import importlib
 
+import dask.array as da
 import numpy as np
 import pytest
 from distributed import Client, LocalCluster
 
-import dask.array as da
 import gdd_dask
 
 WORKER_LIMIT = "250MiB"
