@@ -72,8 +72,24 @@ def check_cache(cache):
         raise ValueError(f"cache must be one of {CACHE_POLICIES}; got {cache!r}")
 
 
+def in_task():
+    """True inside a task running on a Dask worker."""
+    try:
+        from distributed import get_worker
+
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
 def resolve_client(client=None):
-    """The caller's client, else the default client, else ``None`` (local scheduler)."""
+    """The caller's client, else the default client, else ``None`` (local scheduler).
+
+    Inside a task on a worker (a fit under ``client.submit``, joblib's Dask backend,
+    dask-ml's ``Incremental``) there is no default client: the worker's own would
+    take tasks from the thread that waits for them, and a worker whose threads all
+    wait hangs. Such a fit runs in the task's own thread (:func:`local_get`)."""
     if client is not None:
         from distributed import Client
 
@@ -83,6 +99,8 @@ def resolve_client(client=None):
             raise ValueError(f"client is {client.status}: pass a running distributed.Client "
                              "(or none, for the default client or the local scheduler)")
         return client
+    if in_task():
+        return None
     try:
         from distributed import default_client
 
@@ -91,13 +109,21 @@ def resolve_client(client=None):
         return None
 
 
+def local_get():
+    """The scheduler of a fit without a client: Dask's active one (threads by
+    default), or, inside a task on a worker, the synchronous one in the task's thread."""
+    if in_task():
+        return dask.get
+    return dask.base.get_scheduler() or dask.threaded.get
+
+
 def compute(*collections, client=None):
     """Compute Dask collections together with ``client``, the default client, or the
     local scheduler (the engine's choice); returns a tuple of results."""
     client = resolve_client(client)
     if client is not None:
         return tuple(client.compute(list(collections), sync=True))
-    return dask.compute(*collections)
+    return dask.compute(*collections, scheduler=local_get())
 
 
 def memory_budget(client):
@@ -524,7 +550,7 @@ class Engine:
                 for future in futures:
                     future.release()
                 raise
-        get = dask.base.get_scheduler() or dask.threaded.get
+        get = local_get()
         values = get(graph, keys)
         return (None, list(values)) if keep_all else (values[0], list(values[1:]))
 

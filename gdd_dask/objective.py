@@ -38,6 +38,8 @@ __all__ = ["Objective", "make_objective"]
 
 TASK_PREFIX = {"value": "gdd-loss", "grad": "gdd-grad", "hess": "gdd-hess", "hessp": "gdd-hessp"}
 KEPT_POINTS = 2
+IN_PROCESS_MAX_BYTES = 64 * 2**20
+"""In-memory input up to this size runs in-process even when a default client exists."""
 """Points whose margins stay on the workers (a line search needs its start and a trial)."""
 
 
@@ -206,18 +208,24 @@ def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalt
                    chunk_rows=None):
     """Validate the data, pick the engine and build the :class:`Objective`.
 
-    Dask input, or any input when a client is given or a default client exists, runs
-    on Dask; other in-memory input runs in-process.
+    Dask input runs on Dask (the client's cluster, else the local scheduler). In-memory
+    input runs in-process, unless ``client`` is given, or a default client exists and
+    the input holds more than :data:`IN_PROCESS_MAX_BYTES`: then it is shipped to the
+    cluster in chunks. (Shipping a small problem costs more than solving it.)
     """
     check_cache(cache)
     if not isinstance(fit_intercept, (bool, np.bool_)):
         raise TypeError(f"fit_intercept must be True or False; got {fit_intercept!r}")
-    client = resolve_client(client)
+    given, client = client is not None, resolve_client(client)
     by_labels = isinstance(loss, str) and loss == "multinomial"  # K from the labels
     loss = loss if by_labels else get_loss(loss)
-    data = as_data(X, y, sample_weight, dask=True if client is not None else None,
-                   chunk_rows=chunk_rows, client=client,
-                   y_columns=1 if by_labels else getattr(loss, "y_columns", 1))
+    y_columns = 1 if by_labels else getattr(loss, "y_columns", 1)
+    data = as_data(X, y, sample_weight, chunk_rows=chunk_rows, client=client,
+                   y_columns=y_columns)
+    if not data.is_dask and client is not None \
+            and (given or data.nbytes > IN_PROCESS_MAX_BYTES):
+        data = as_data(data.X, data.y, data.sample_weight, dask=True, chunk_rows=chunk_rows,
+                       client=client, y_columns=y_columns)
     if by_labels:
         top = compute(data.y.max(), client=client)[0] if data.is_dask else np.max(data.y)
         loss = get_loss(loss, n_classes=_n_classes(float(top)))

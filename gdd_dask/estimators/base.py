@@ -86,6 +86,14 @@ class LinearModel(BaseEstimator):
         """``(penalty, alpha)`` of the core objective, given ``sum_i s_i``."""
         raise NotImplementedError
 
+    def __getstate__(self):
+        """The pickled state, without the ``client``: a connection belongs to its
+        process (joblib's process workers, a saved model, a Dask task unpickle the
+        estimator elsewhere), so an unpickled estimator has ``client=None`` and uses
+        the default client of where it lands, if any."""
+        state = super().__getstate__()
+        return {**state, "client": None} if state.get("client") is not None else state
+
     # -- solver -------------------------------------------------------------------
     def _check_solver(self):
         """Fail fast on an unknown solver name (before touching the data)."""
@@ -189,9 +197,11 @@ class LinearModel(BaseEstimator):
         return params if params.shape == (n_params,) else None
 
     def _record(self, result, *, incremental=False):
-        """Store ``n_iter_``, ``loss_curve_``, ``n_passes_`` (added to the previous ones
-        when ``incremental``); warn when a fit did not converge."""
+        """Store ``solver_`` (the solver that ran: what ``"auto"`` chose), ``n_iter_``,
+        ``loss_curve_``, ``n_passes_`` (added to the previous ones when
+        ``incremental``); warn when a fit did not converge."""
         name = type(self).__name__
+        self.solver_ = result["solver"]
         curve = np.asarray(result.history, dtype=np.float64)
         if incremental and hasattr(self, "loss_curve_"):
             self.n_iter_ += int(result.nit)
