@@ -39,6 +39,12 @@ class Data(NamedTuple):
     def is_dask(self):
         return is_dask(self.X)
 
+    @property
+    def nbytes(self):
+        """Bytes of X, y and sample_weight."""
+        return sum(a.size * itemsize(a.dtype) for a in (self.X, self.y, self.sample_weight)
+                   if a is not None)
+
 
 def is_dask(a):
     """True for a Dask Array or DataFrame/Series."""
@@ -55,12 +61,33 @@ def row_offsets(row_chunks):
     return tuple(int(v) for v in np.concatenate([[0], np.cumsum(row_chunks)[:-1]]))
 
 
+def frame_as_float(frame, name):
+    """A (pandas or Dask) DataFrame of number and boolean columns as float64 columns
+    (per partition, lazily); a ``TypeError`` naming the other columns (categorical,
+    strings, objects, dates), which need encoding first."""
+    from pandas.api.types import is_bool_dtype, is_numeric_dtype
+
+    dtypes = frame.dtypes
+    bad = {str(c): str(t) for c, t in dtypes.items()
+           if not (is_numeric_dtype(t) or is_bool_dtype(t)) or str(t) == "category"}
+    if bad:
+        raise TypeError(
+            f"{name} has columns that are not numbers: {bad}. Encode them first, e.g. "
+            "with dask_ml.preprocessing.Categorizer and DummyEncoder (Dask) or "
+            "sklearn.preprocessing.OneHotEncoder")
+    if all(str(t) == "float64" for t in dtypes):
+        return frame
+    return frame.astype("float64")
+
+
 def _to_array(a, name):
     """Dask stays Dask (DataFrames become arrays), Zarr becomes lazy Dask, else NumPy."""
     if a is None:
         raise TypeError(f"{name} is required; got None")
     if is_dask(a):
         if hasattr(a, "to_dask_array"):
+            if a.ndim == 2:
+                a = frame_as_float(a, name)
             a = a.to_dask_array(lengths=True)
         return a
     if type(a).__module__.startswith("zarr"):
@@ -68,7 +95,7 @@ def _to_array(a, name):
 
         return da.from_zarr(a)
     if hasattr(a, "to_numpy"):  # pandas
-        a = a.to_numpy()
+        a = (frame_as_float(a, name) if a.ndim == 2 else a).to_numpy()
     try:
         return np.asarray(a)
     except (TypeError, ValueError) as exc:

@@ -4,6 +4,7 @@ Dask (local scheduler and a real LocalCluster), Dask DataFrames and Zarr input."
 from __future__ import annotations
 
 import pickle
+import warnings
 from functools import cache
 
 import dask.array as da
@@ -21,9 +22,15 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
-from gdd_dask import SOLVERS, register_solver
+from gdd_dask import SOLVERS, minimize, register_solver
 from gdd_dask.data import is_dask
-from gdd_dask.estimators import LinearRegression, LogisticRegression, PoissonRegressor, Ridge
+from gdd_dask.estimators import (
+    Lasso,
+    LinearRegression,
+    LogisticRegression,
+    PoissonRegressor,
+    Ridge,
+)
 from gdd_dask.estimators.labels import class_weights, encode_labels
 from gdd_dask.solvers import STOCHASTIC, lbfgs
 
@@ -295,6 +302,50 @@ def test_dask_dataframe_with_string_labels_and_unknown_partitions(client):
     assert isinstance(labels, da.Array)
     assert_array_equal(client.compute(labels, sync=True), df["cultivar"].to_numpy())
     assert model.score(features, ddf["cultivar"]) == 1.0
+
+
+def test_dask_dataframe_of_float_int_and_bool_columns(client):
+    """Mixed numeric columns (what dask-ml's DummyEncoder gives) become float per
+    partition: the fit equals the pandas one, and score warns of nothing."""
+    dd = pytest.importorskip("dask.dataframe")
+    X, y = breast_cancer()
+    df = pd.DataFrame(X[:, :6], columns=[f"f{i}" for i in range(6)])
+    df["count"] = (X[:, 6] * 3).round().astype(np.int64)
+    df["flag"] = X[:, 7] > np.median(X[:, 7])
+    df["small"] = (X[:, 8] * 10).astype(np.int8)
+    ddf = dd.from_pandas(df, npartitions=4)
+    model = LogisticRegression(client=client, C=0.5, **TIGHT).fit(ddf, y)
+    local = LogisticRegression(C=0.5, **TIGHT).fit(df, y)
+    reference = sk.LogisticRegression(C=0.5, tol=1e-10, max_iter=10_000).fit(df, y)
+    assert_allclose(local.coef_, reference.coef_, rtol=1e-5, atol=1e-7)
+    assert_same_model(model, local, rtol=1e-8)
+    assert_array_equal(model.feature_names_in_, df.columns)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert model.score(ddf, y) == pytest.approx(local.score(df, y), abs=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["pandas", "dask"])
+def test_dataframe_with_category_or_string_columns_names_them(kind):
+    X, y = breast_cancer()
+    df = pd.DataFrame(X[:, :3], columns=["a", "b", "c"])
+    df["colour"] = pd.Categorical(np.where(y > 0, "red", "blue"))
+    df["name"] = np.where(y > 0, "x", "y").astype(object)
+    if kind == "dask":
+        df = pytest.importorskip("dask.dataframe").from_pandas(df, npartitions=2)
+    with pytest.raises(TypeError, match=r"not numbers: \{'colour': 'category', 'name'.*"
+                                        r"DummyEncoder"):
+        minimize("logistic", df, y)
+    if kind == "dask":
+        with pytest.raises(TypeError, match="'colour': 'category'.*OneHotEncoder"):
+            LogisticRegression().fit(df, y)
+
+
+def test_solver_records_what_auto_chose():
+    X, y = diabetes()
+    assert Lasso(alpha=0.1).fit(X, y).solver_ == "proximal"
+    assert LinearRegression(solver="lbfgs").fit(X, y).solver_ == "lbfgs"
+    assert LogisticRegression().fit(*breast_cancer()).solver_ in SOLVERS
 
 
 def test_zarr_input(tmp_path):

@@ -14,7 +14,7 @@ import numpy as np
 from array_api_compat import array_namespace
 from sklearn.utils.validation import validate_data
 
-from ..data import dtype_kind, is_dask, known_chunks
+from ..data import dtype_kind, frame_as_float, is_dask, known_chunks
 from ..engine import compute, resolve_client
 
 __all__ = [
@@ -63,7 +63,7 @@ def as_dask(a, name, *, lengths=True, client=None):
             )
         if a.ndim == 1 and not isinstance(a.dtype, np.dtype):
             a = a.astype(object)  # pandas extension dtypes (strings, categoricals)
-        a = a.to_dask_array()
+        a = (frame_as_float(a, name) if a.ndim == 2 else a).to_dask_array()
     # on the client itself, not through Dask's configuration (which all threads share)
     return known_chunks(a, client=client)[0] if lengths else a
 

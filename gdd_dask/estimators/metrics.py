@@ -8,6 +8,8 @@ Python ``float`` -- never a lazy array. The definitions are scikit-learn's.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from .inputs import evaluate as _evaluate
@@ -117,6 +119,9 @@ class LazyScoreMixin:
     def _lazy_score(self, X, y, sample_weight):
         from sklearn.base import is_classifier
 
+        with warnings.catch_warnings():  # X's feature names were checked, as a frame
+            warnings.filterwarnings("ignore", "X does not have valid feature names")
+            y_pred = self.predict(X)
         if is_classifier(self):
-            return accuracy(y, self.predict(X), sample_weight, client=self.client)
-        return r2(y.astype(np.float64), self.predict(X), sample_weight, client=self.client)
+            return accuracy(y, y_pred, sample_weight, client=self.client)
+        return r2(y.astype(np.float64), y_pred, sample_weight, client=self.client)
