@@ -7,6 +7,10 @@ self-contained graph::
     (<prefix>-<t>, g)  for each group g   the group's chunk sums, folded by its subtree
     (gdd-reduce-<t>, level, j)            groups of ``split_every`` group results
 
+(Small parameters travel inside each group task instead of under a key, and small
+sums are fetched and folded above the groups on the client by the same tree: each
+saves a round trip through the scheduler per pass.)
+
 A group is ``split_every**k`` consecutive chunks (:func:`group_span`: as many as still
 leave two tasks per worker), so its task computes exactly a subtree of the fixed
 reduction tree over chunk indices: results are bit-identical whatever the number of
@@ -27,6 +31,7 @@ active local scheduler.
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import time
 import uuid
@@ -40,7 +45,8 @@ from dask.optimization import cull
 
 from .chunk import Inline, load_group, run_chain, run_group
 from .data import itemsize, row_offsets
-from .reduction import add_kept_sums, add_sums, tree_levels
+from .lanes import abandon
+from .reduction import add_kept_sums, add_sums, tree_levels, tree_reduce
 
 __all__ = ["Engine", "check_cache", "compute", "group_span", "resolve_client",
            "CACHE_POLICIES"]
@@ -153,6 +159,12 @@ def _chunk_refs(array, client):
     return [graph[k] if _is_future(graph[k]) else Inline(cull(graph, [k])[0], k) for k in keys]
 
 
+INLINE_PARAMS_BYTES = 16 * 2**10
+"""Parameters up to this size travel inside each task of a pass (a ``gdd-params`` key,
+sent once to each worker, costs one more task and a fetch before the pass starts)."""
+CLIENT_TREE_BYTES = 2**20
+"""A pass whose group sums together hold at most this many bytes folds the tree above
+the groups on the client (see :meth:`Engine.run`)."""
 HOLDER_WAIT = 60.0
 """Seconds the in-place plan waits for persisted chunks still being computed."""
 
@@ -347,7 +359,8 @@ class Engine:
         for future in list(self._futures):
             future.release()
 
-    def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False):
+    def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False,
+            sums_bytes=None):
         """``tree_reduce([func(offset, i, *chunk_i, *kept_i, *broadcast)])``.
 
         ``chunk_i`` is ``(X_i, y_i, sample_weight_i)`` (without ``X_i`` unless
@@ -358,12 +371,22 @@ class Engine:
         each group's whole output stays on its worker (when the sums are small);
         otherwise only the ``kept`` parts do, picked out by one small ``gdd-margins``
         task per group.
+
+        ``sums_bytes`` (the size of one group's sums, where the caller knows it): when
+        all the groups' sums together hold at most :data:`CLIENT_TREE_BYTES`, a pass
+        without ``keep`` fetches them and folds the tree above the groups here, with the
+        same :func:`~gdd_dask.reduction.tree_reduce`: the same bits, and one hop less
+        through the scheduler per level (each about a round trip of Dask's).
         """
         if self._units is None:
             raise RuntimeError("this engine is closed")
         token = uuid.uuid4().hex
         graph, shared = {}, []
+        inline = sum(getattr(v, "nbytes", 0) for v in broadcast) <= INLINE_PARAMS_BYTES
         for j, value in enumerate(broadcast):
+            if inline:  # in each task: no task of their own to wait for and fetch
+                shared.append(value)
+                continue
             key = f"gdd-params-{token}" if j == 0 else f"gdd-params-{token}-{j}"
             graph[key] = value
             shared.append(key)
@@ -375,10 +398,13 @@ class Engine:
                                 list(group), self._units[g], [h[g] for h in per_chunk],
                                 *shared)
             keys.append((name, g))
-        final = self._reduce_layer(graph, keys, f"gdd-reduce-{token}",
-                                   add_kept_sums if keep else add_sums)
         homes = {keys[g]: worker for g, worker in self._homes.items()}
         watch = keys if len(keys) >= self.watch_min_tasks else ()
+        if not keep and self.client is not None and sums_bytes is not None \
+                and sums_bytes * len(keys) <= CLIENT_TREE_BYTES:
+            return tree_reduce(self._gather(graph, keys, homes, watch), self.split_every)
+        final = self._reduce_layer(graph, keys, f"gdd-reduce-{token}",
+                                   add_kept_sums if keep else add_sums)
         if not keep:
             return self._execute(graph, [final], homes=homes, watch=watch)[0]
         if keep == "output":  # small sums: keep each group's whole output, no extra task
@@ -387,6 +413,15 @@ class Engine:
         for key, group_key in zip(kept, keys):
             graph[key] = (operator.getitem, group_key, 1)  # the group's output itself goes
         return self._execute(graph, [final, *kept], homes=homes, watch=watch)
+
+    def _gather(self, graph, keys, homes, watch):
+        """The values of ``keys`` (small), fetched together; their futures let go."""
+        futures = self._execute(graph, keys, keep_all=True, homes=homes, watch=watch)[1]
+        try:
+            return self.client.gather(futures)
+        finally:
+            for future in futures:
+                future.release()
 
     def chain(self, prefix, func, carry, plan):
         """``carry = func(offset_i, i, *chunk_i, carry, arg_i)`` for each ``(i, arg_i)``
@@ -477,10 +512,12 @@ class Engine:
             if not set(order) <= live:
                 raise _LaneLost("a worker of the epoch's lanes left the cluster")
 
+        finished = False
         try:
             self._wait([hub], check=check)
             if hub.status != "error":
-                return hub.result()
+                result, finished = hub.result(), True
+                return result
             if others:  # a moment for the other lanes to report an error of their own
                 from distributed import wait
 
@@ -497,6 +534,9 @@ class Engine:
                 raise _LaneLost(str(error)) from None
             raise error
         finally:
+            if not finished:  # lanes still waiting for a lost one must let go
+                with contextlib.suppress(Exception):  # (a closing client tells no one)
+                    abandon(f"gdd-lanes-{token}", self.client)
             for future in futures:
                 future.release()
 

@@ -69,7 +69,8 @@ class InProcessEngine:
         group = (0, list(self.offsets), indices, [[self._chunk(i) for i in indices]])
         return func(*shared, [0] * self.n_chunks, 0, 1, None, [group])
 
-    def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False):
+    def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False,
+            sums_bytes=None):
         """``tree_reduce([func(offset, i, *chunk_i, *per_chunk_i, *broadcast)])``; the
         same contract as :meth:`gdd_dask.engine.Engine.run`."""
         if self._data is None:

@@ -87,7 +87,10 @@ class Objective:
         func = partial(chunk_sums, kind, self.loss, self.fit_intercept, keep=keep)
         # a chunk's Hessian is big: keep only its margins; other sums are small
         keep = keep and ("margins" if kind == "hess" else "output")
-        sums = self.engine.run(TASK_PREFIX[kind], func, params, *vector, keep=keep)
+        p = self.n_params  # the sums: loss, gradient (or H @ v), the Hessian's p x p
+        sums_bytes = 8 * (p * p + p + 2 if kind == "hess" else p + 2)
+        sums = self.engine.run(TASK_PREFIX[kind], func, params, *vector, keep=keep,
+                               sums_bytes=sums_bytes)
         self.n_passes += 1
         if keep:
             sums, handles = sums

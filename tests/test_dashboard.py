@@ -51,7 +51,7 @@ def test_task_prefixes_and_span_name_the_algorithm(client, data, solver, prefix)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # 3 iterations
         model.fit(X, y)
-    assert {"gdd-check", "gdd-params", "gdd-reduce", prefix} <= _prefixes(client)
+    assert {"gdd-check", "gdd-reduce", prefix} <= _prefixes(client)
     assert ("gdd-fit", "LogisticRegression", solver) in _spans(client)
     result = gdd_dask.minimize("logistic", X, y, client=client, solver="gd", max_iter=2)
     assert ("gdd-fit", "minimize logistic", result.solver) in _spans(client)

@@ -50,10 +50,27 @@ def test_lbfgs_passes_equal_evaluations_and_grad_tasks(logistic, client):
     counts = Counter(key_split(task["key"]) for task in stream.data)
     assert result.n_passes == result.nfev
     assert counts["gdd-grad"] == result.nfev * X.numblocks[0]
+    # small parameters travel in the tasks, and small sums are folded here: no
+    # gdd-params keys, and one reduce node, the check pass's
+    assert counts["gdd-params"] == 0 and counts["gdd-reduce"] == 1
+    assert counts["gdd-check"] == X.numblocks[0]
+
+
+def test_big_parameters_and_sums_stay_on_the_workers(logistic, client, monkeypatch):
+    """Above INLINE_PARAMS_BYTES the parameters enter a pass once, as a key; above
+    CLIENT_TREE_BYTES the tree above the groups runs as tasks: the same bits."""
+    X, y = chunked(logistic, 100)  # 6 chunks
+    small = fit(logistic, X, y, client=client, solver="lbfgs")
+    monkeypatch.setattr(engine, "INLINE_PARAMS_BYTES", 0)
+    monkeypatch.setattr(engine, "CLIENT_TREE_BYTES", 0)
+    with get_task_stream(client=client) as stream:
+        result = fit(logistic, X, y, client=client, solver="lbfgs")
+    counts = Counter(key_split(task["key"]) for task in stream.data)
     assert counts["gdd-params"] == result.n_passes  # parameters enter each pass once
     # 6 chunks <= split_every: one reduce node per pass, and one for the check pass
     assert counts["gdd-reduce"] == result.n_passes + 1
-    assert counts["gdd-check"] == X.numblocks[0]
+    assert np.array_equal(result.x, small.x) and result.fun == small.fun
+    assert result.history == small.history
 
 
 def test_newton_uses_hessian_tasks(logistic, client):
