@@ -36,6 +36,7 @@ from __future__ import annotations
 import select
 import socket
 import struct
+import time
 from collections import deque
 
 import numpy as np
@@ -110,9 +111,10 @@ def connect_lanes(rank, n_lanes, name):
 
     worker = get_worker()
     server, client = _contexts(worker)
-    variable = Variable(name)
+    variable, abandoned = Variable(name), _Abandoned(name)
     if rank > 0:
-        host, port = str(variable.get(timeout=LANE_TIMEOUT)).rsplit(":", 1)
+        host, port = str(_until(lambda: variable.get(timeout=POLL), abandoned,
+                                "the hub of this epoch did not start")).rsplit(":", 1)
         sock = socket.create_connection((host, int(port)), timeout=LANE_TIMEOUT)
         if client is not None:
             sock = client.wrap_socket(sock, server_hostname=None)
@@ -120,17 +122,15 @@ def connect_lanes(rank, n_lanes, name):
         link.send(HELLO, rank)
         return link
     listener = socket.create_server((get_address_host(worker.address), 0))
-    listener.settimeout(LANE_TIMEOUT)
+    listener.settimeout(POLL)
     host, port = listener.getsockname()[:2]
     variable.set(f"{host}:{port}")
     links = {}
     try:
         while len(links) < n_lanes - 1:
-            try:
-                sock, _ = listener.accept()
-            except socket.timeout:
-                raise RuntimeError(f"the lanes of this epoch did not all start within "
-                                   f"{LANE_TIMEOUT:.0f} s") from None
+            sock, _ = _until(listener.accept, abandoned,
+                             "the lanes of this epoch did not all start")
+            sock.settimeout(LANE_TIMEOUT)
             if server is not None:
                 sock = server.wrap_socket(sock, server_side=True)
             link = Link(sock)
@@ -139,6 +139,50 @@ def connect_lanes(rank, n_lanes, name):
         listener.close()
         variable.delete()
     return links
+
+
+POLL = 1.0
+"""Seconds between a waiting lane's looks at whether its epoch was given up."""
+
+
+class _Abandoned:
+    """Whether the engine gave up on the epoch of ``name`` (a lane's worker died, and
+    the epoch runs again elsewhere): then a lane still waiting for the others must
+    quit, or it would hold its worker's thread while the new try's lane waits for it."""
+
+    def __init__(self, name):
+        from distributed import Variable
+
+        self.variable = Variable(f"{name}-abandoned")
+
+    def __call__(self):
+        try:
+            self.variable.get(timeout=0)
+        except TimeoutError:
+            return False
+        return True
+
+
+def _until(attempt, abandoned, what):
+    """``attempt()`` until it returns, for at most :data:`LANE_TIMEOUT` seconds;
+    ``attempt`` waits at most :data:`POLL` seconds (raising ``TimeoutError``), and
+    between tries ``abandoned()`` may end the wait with a ``ConnectionError``."""
+    deadline = time.monotonic() + LANE_TIMEOUT
+    while True:
+        try:
+            return attempt()
+        except TimeoutError:  # socket.timeout and distributed's are both TimeoutError
+            if abandoned():
+                raise ConnectionError(f"{what}: the epoch was given up") from None
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} within {LANE_TIMEOUT:.0f} s") from None
+
+
+def abandon(name, client):
+    """Tell the lanes of the epoch ``name`` that are still waiting to quit."""
+    from distributed import Variable
+
+    Variable(f"{name}-abandoned", client=client).set(True)
 
 
 def _close(links):
@@ -293,12 +337,13 @@ def _serve(stepper, max_staleness, carry, heads, own, links):
                 break  # apply it (when its turn has come) before granting again
             idle[lane] = False
             links[lane].send(GRANT, entry[0], 0, carry.x)
-        applied = False
-        while granted and granted[0][3] is not None:
+        if granted and granted[0][3] is not None:
+            # one update, then grant again: an idle lane gets its next batch before the
+            # hub applies the rest and computes its own, so the lanes compute together
             _, _, x_used, (value, grad_sum, n_rows) = granted.popleft()
             carry = stepper.apply(carry, value, grad_sum, n_rows, x_used=x_used)
-            applied = True
-        if applied or not granted:
+            continue
+        if not granted:
             continue
         lane = _wait_any({lane: links[lane] for lane in links if not idle[lane]})
         _, k, n_rows, floats = links[lane].recv(GRADIENT)

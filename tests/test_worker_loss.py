@@ -148,3 +148,26 @@ def test_paused_workers_stop_the_fit_with_an_error(monkeypatch):
         with pytest.raises(RuntimeError, match="paused"):
             minimize("logistic", X, y, client=client)
         assert time.monotonic() - started < 30
+
+
+@pytest.mark.parametrize("rank", [0, 1], ids=["hub", "lane"])
+def test_a_lane_waiting_for_a_lost_one_quits_when_the_epoch_is_given_up(client, rank):
+    """A lane whose peer died before it connected would wait LANE_TIMEOUT (300 s),
+    holding its worker's only thread while the epoch's next try waits for that
+    worker: once the engine gives up on the epoch, the lane quits within seconds."""
+    from gdd_dask.lanes import abandon
+
+    def wait_for_the_others(rank, name):
+        from gdd_dask.lanes import connect_lanes
+
+        return connect_lanes(rank, 2, name)
+
+    name = f"gdd-lanes-test-{rank}"
+    future = client.submit(wait_for_the_others, rank, name, pure=False)
+    time.sleep(1.5)
+    assert not future.done()
+    given_up = time.monotonic()
+    abandon(name, client)
+    with pytest.raises(ConnectionError, match="given up"):
+        future.result(timeout=30)
+    assert time.monotonic() - given_up < 10
