@@ -97,6 +97,12 @@ class Stepper:
     def batch_sums(self, x, X, y, sample_weight):
         """``(sum_B s_i l_i, sum_B s_i grad l_i)`` of one batch at ``x``, as a float
         and a NumPy float64 vector, computed in :attr:`dtype`."""
+        if isinstance(X, np.ndarray):  # NumPy chunks: no namespace wrappers, one step less
+            X, y, sample_weight = (None if a is None else np.require(a, self.dtype, "A")
+                                   for a in (X, y, sample_weight))
+            value, grad = self.loss.grad_sum(X, y, sample_weight, x.astype(self.dtype),
+                                             fit_intercept=self.fit_intercept)
+            return float(value), np.asarray(grad, dtype=np.float64)
         xp = array_namespace(X)
         dtype = getattr(xp, self.dtype)
         X, y, sample_weight = (None if a is None else _as_dtype(a, dtype, xp)

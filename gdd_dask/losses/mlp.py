@@ -159,7 +159,9 @@ class MLPLoss:
             gWs[layer] = a.T @ delta
             gbs[layer] = xp.sum(delta, axis=0)
             if layer:
-                delta = (delta @ Ws[layer].T) * derivative(self.activation, a, xp)
+                W = Ws[layer]  # one output: an outer product, cheaper without BLAS
+                back = delta * xp.reshape(W, (1, -1)) if W.shape[1] == 1 else delta @ W.T
+                delta = back * derivative(self.activation, a, xp)
         return value, self.pack(gWs, gbs if fit_intercept else [], xp)
 
     def __repr__(self):
