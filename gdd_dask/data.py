@@ -80,10 +80,29 @@ def frame_as_float(frame, name):
     return frame.astype("float64")
 
 
+def _sparse_kind(a):
+    """``"scipy.sparse.csr_matrix"``-like name of a sparse array (or chunk), else None."""
+    module = type(a).__module__
+    if module.startswith(("scipy.sparse", "sparse", "cupyx.scipy.sparse")):
+        return f"{module.split('.')[0]}.{type(a).__name__}"
+    return None
+
+
+def refuse_sparse(a, name):
+    """Sparse input is refused up front, with what it is (not deep in a loss)."""
+    kind = _sparse_kind(a._meta if is_dask(a) else a)
+    if kind is not None:
+        what = f"a Dask array of {kind} chunks" if is_dask(a) else f"a {kind}"
+        raise TypeError(f"{name} is {what}: sparse input is not supported yet; densify "
+                        "it where it fits in memory (X.toarray(), or for Dask "
+                        "X.map_blocks(lambda b: b.todense()))")
+
+
 def _to_array(a, name):
     """Dask stays Dask (DataFrames become arrays), Zarr becomes lazy Dask, else NumPy."""
     if a is None:
         raise TypeError(f"{name} is required; got None")
+    refuse_sparse(a, name)
     if is_dask(a):
         if hasattr(a, "to_dask_array"):
             if a.ndim == 2:

@@ -11,7 +11,9 @@ import numpy as np
 from .checkpoint import Checkpoint, fingerprint
 from .checks import check_number
 from .objective import make_objective
+from .result import STATUS, OptimizeResult
 from .solvers import get_solver
+from .solvers.base import grad_norm
 
 __all__ = ["fit_span", "minimize", "solve"]
 
@@ -120,6 +122,8 @@ def solve(objective, *, solver="auto", x0=None, tol=1e-4, max_iter=100, callback
     if not np.all(np.isfinite(x0)):
         bad = int(np.flatnonzero(~np.isfinite(x0))[0])
         raise ValueError(f"x0 must be finite; x0[{bad}] = {float(x0[bad])!r}")
+    if max_iter == 0:  # scikit-learn's meaning: the starting point, unchanged
+        return _start_only(objective, x0, tol, name)
     options = dict(options or {})
     if checkpoint is not None:
         options["checkpoint"] = _checkpoint(objective, solver_fn, name, checkpoint,
@@ -129,6 +133,17 @@ def solve(objective, *, solver="auto", x0=None, tol=1e-4, max_iter=100, callback
                            **options)
     result["solver"] = name
     return result
+
+
+def _start_only(objective, x0, tol, name):
+    """The result of no iteration: ``x0`` as given, its objective and gradient (one
+    pass), status 0 only where ``x0`` already meets the stopping test."""
+    f, g = objective.value_and_grad(x0)
+    status = 0 if grad_norm(g) <= tol else 1
+    return OptimizeResult(x=x0.copy(), fun=float(f), jac=np.asarray(g), nit=0, nfev=1,
+                          n_passes=objective.n_passes, success=status == 0, status=status,
+                          message=STATUS[status], history=[float(f)], elapsed=0.0,
+                          solver=name)
 
 
 @contextmanager

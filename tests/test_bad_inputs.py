@@ -358,7 +358,7 @@ CASES = [
          ValueError, r"local_steps must be >= 1"),
     # hyperparameters of the estimators (scikit-learn's InvalidParameterError is a ValueError)
     Case("LogisticRegression-C-0", "C", estimator(gdd_dask.LogisticRegression, C=0), ValueError,
-         r"The 'C' parameter of LogisticRegression must be a float in the range \(0\.0, inf\)"),
+         r"The 'C' parameter of LogisticRegression must be a float in the range \(0\.0, inf\]"),
     Case("LogisticRegression-C-negative", "C", estimator(gdd_dask.LogisticRegression, C=-1.0),
          ValueError, r"'C' parameter .* Got -1\.0 instead"),
     Case("LogisticRegression-penalty-unknown", "penalty",

@@ -14,7 +14,7 @@ import numpy as np
 from array_api_compat import array_namespace
 from sklearn.utils.validation import validate_data
 
-from ..data import dtype_kind, frame_as_float, is_dask, known_chunks
+from ..data import dtype_kind, frame_as_float, is_dask, known_chunks, refuse_sparse
 from ..engine import compute, resolve_client
 
 __all__ = [
@@ -56,6 +56,7 @@ def as_dask(a, name, *, lengths=True, client=None):
         return da.from_zarr(a)
     if not is_dask(a):
         return a
+    refuse_sparse(a, name)
     if not isinstance(a, da.Array):
         if not hasattr(a, "to_dask_array"):
             raise TypeError(

@@ -15,6 +15,7 @@ like scikit-learn it is reported in the symmetric form, centred over the classes
 
 from __future__ import annotations
 
+import warnings
 from functools import partial
 from numbers import Real
 
@@ -92,7 +93,7 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
     _parameter_constraints: dict = {
         **LinearModel._parameter_constraints,
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
-        "C": [Interval(Real, 0, None, closed="neither")],
+        "C": [Interval(Real, 0, None, closed="right")],  # np.inf: no penalty
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
         "class_weight": [dict, StrOptions({"balanced"}), None],
     }
@@ -119,14 +120,28 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
         self.checkpoint_every = checkpoint_every
 
     def _penalty(self, weight_sum):
-        """``l1_ratio`` alone chooses the mix, as in scikit-learn >= 1.8 (``0``: L2,
-        ``1``: L1); otherwise ``penalty`` does."""
-        if self.penalty is None:
+        """With the default ``penalty="l2"``, ``l1_ratio`` alone chooses the mix, as in
+        scikit-learn >= 1.8 (``0``: L2, ``1``: L1); ``"elasticnet"`` takes it; ``"l1"``
+        and ``None`` ignore it (:meth:`_check_penalty` warns). ``C=np.inf`` is no
+        penalty."""
+        if self.penalty is None or self.C == np.inf:
             return None, 0.0
         alpha = 1.0 / (float(self.C) * weight_sum)
-        if self.l1_ratio is not None:
+        if self.l1_ratio is not None and self.penalty in ("l2", "elasticnet"):
             return "elasticnet", alpha, float(self.l1_ratio)
         return self.penalty, alpha, None
+
+    def _check_penalty(self):
+        """scikit-learn's warnings for settings that another one overrides."""
+        if self.penalty in ("l1", None) and self.l1_ratio is not None \
+                and 0 < self.l1_ratio < 1:
+            warnings.warn("l1_ratio parameter is only used when penalty is 'elasticnet'. "
+                          f"Got (penalty={self.penalty})", UserWarning, stacklevel=3)
+        if self.penalty is None and self.C != 1.0:
+            warnings.warn("Setting penalty=None will ignore the C and l1_ratio parameters",
+                          UserWarning, stacklevel=3)
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be specified when penalty is elasticnet.")
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model on labels of any type; see the class docstring.
@@ -143,6 +158,7 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
         """
         self._validate_params()
         self._check_solver()
+        self._check_penalty()
         X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=False)
         classes, codes = encode_labels(y, client=self.client)
         if len(classes) < 2:

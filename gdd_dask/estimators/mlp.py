@@ -179,10 +179,20 @@ class _BaseMLP(StochasticMixin, LinearModel):
         """The parameters to start from: the fitted ones (warm start, ``partial_fit``)
         when they fit the network, else a fresh draw."""
         keep = incremental or self.warm_start
-        if keep and hasattr(self, "coefs_") and self._loss_.layer_units(self.n_features_in_) \
+        if keep and hasattr(self, "coefs_") and self._fitted_units() \
                 == loss.layer_units(self.n_features_in_):
-            return loss.pack(self.coefs_, self.intercepts_, np), False
+            return self._params(), False
         return self._glorot(loss, self.n_features_in_), True
+
+    def _fitted_units(self):
+        """The layer sizes of ``coefs_`` and ``intercepts_`` (fitted, or set by hand),
+        or ``None`` where they do not make a network."""
+        shapes = [np.shape(c) for c in self.coefs_]
+        if not shapes or any(len(sh) != 2 for sh in shapes) \
+                or len(getattr(self, "intercepts_", ())) != len(shapes) \
+                or any(a[1] != b[0] for a, b in zip(shapes[:-1], shapes[1:])):
+            return None
+        return [shapes[0][0], *(sh[1] for sh in shapes)]
 
     def _fit_network(self, X, y, sample_weight, loss, *, incremental=False):
         """Train ``loss``'s network on validated data and store the fitted attributes."""
@@ -217,8 +227,11 @@ class _BaseMLP(StochasticMixin, LinearModel):
         raise NotImplementedError
 
     def _params(self):
+        """The flat parameters of ``coefs_`` and ``intercepts_`` (weights, then biases:
+        the layout of :meth:`~gdd_dask.losses.mlp.MLPLoss.pack`)."""
         check_is_fitted(self)
-        return self._loss_.pack(self.coefs_, self.intercepts_, np)
+        return np.concatenate([np.ravel(np.asarray(a, dtype=np.float64))
+                               for a in [*self.coefs_, *self.intercepts_]])
 
     def _validated(self, X):
         check_is_fitted(self)
@@ -337,7 +350,9 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
     @available_if(_mini_batch)
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``(X, y)`` (a chunk, or a whole Dask array) from the current
-        weights, continuing the update rule's state. Mini-batch solvers only."""
+        weights, continuing the update rule's state. Mini-batch solvers only.
+        As in scikit-learn, ``early_stopping`` does not apply here (each call is one
+        epoch of what it is given)."""
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _fit(self, X, y, sample_weight, *, incremental):
@@ -389,7 +404,9 @@ class MLPClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseMLP):
     @available_if(_mini_batch)
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``(X, y)`` from the current weights. ``classes`` (every label
-        the calls will see) is required on the first call."""
+        the calls will see) is required on the first call.
+        As in scikit-learn, ``early_stopping`` does not apply here (each call is one
+        epoch of what it is given)."""
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
     def _fit(self, X, y, sample_weight, *, classes, incremental):

@@ -258,7 +258,9 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
 
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``(X, y)`` -- a chunk, or a whole Dask array -- from the
-        current model, continuing the update rule's state."""
+        current model, continuing the update rule's state.
+        As in scikit-learn, ``early_stopping`` does not apply here (each call is one
+        epoch of what it is given)."""
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _fit(self, X, y, sample_weight, *, incremental):
@@ -339,7 +341,10 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``(X, y)`` from the current model. ``classes`` (every label
-        the calls will see) is required on the first call."""
+        the calls will see) is required on the first call.
+        As in scikit-learn, ``early_stopping`` does not apply here (each call is one
+        epoch of what it is given), and ``class_weight="balanced"`` is refused: a
+        batch's class counts are not the data's."""
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
     def _fit(self, X, y, sample_weight, *, classes, incremental):

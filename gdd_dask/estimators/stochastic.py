@@ -66,10 +66,24 @@ def _take(a, rows):
 
 
 
+MIN_SIDE_ROWS = 2
+"""Rows each side of the early-stopping split needs at least."""
+
+
+def _check_sides(held, n, fraction):
+    if min(held, n - held) < MIN_SIDE_ROWS:
+        raise ValueError(
+            f"early stopping splits the {n} rows into {n - held} to train on and {held} "
+            f"to validate on (validation_fraction={fraction}); each side needs at least "
+            f"{MIN_SIDE_ROWS}: give more rows, change validation_fraction, or set "
+            "early_stopping=False")
+
+
 def split_validation(X, y, sample_weight, *, fraction, random_state, stratify):
     """``((X, y, sample_weight) to train on, (X, y, sample_weight) held out)``."""
     rng = check_random_state(random_state)
     if not is_dask(X):
+        _check_sides(int(np.ceil(fraction * X.shape[0])), X.shape[0], fraction)
         rows = np.arange(X.shape[0])
         train, held = train_test_split(rows, test_size=fraction, random_state=rng,
                                        stratify=y if stratify and y.ndim == 1 else None)
@@ -78,9 +92,7 @@ def split_validation(X, y, sample_weight, *, fraction, random_state, stratify):
                 (X[held], y[held], _take(sample_weight, held)))
     seeds = rng.randint(2**31, size=len(X.chunks[0]))
     counts = np.array([row_mask(s, n, fraction).sum() for s, n in zip(seeds, X.chunks[0])])
-    if counts.sum() == 0 or counts.sum() == X.shape[0]:
-        raise ValueError(f"validation_fraction={fraction} leaves no rows on one side of "
-                         f"the split of {X.shape[0]} rows")
+    _check_sides(int(counts.sum()), X.shape[0], fraction)
     sides = []
     for held_out in (False, True):
         rows = tuple(int(c) for c in (counts if held_out else np.array(X.chunks[0]) - counts))
@@ -215,6 +227,12 @@ class LabelsMixin:
     def _encode(self, y, sample_weight, *, classes, incremental):
         """``(codes, sample_weight)`` aligned, class weights applied; sets ``classes_``."""
         first = not (incremental and hasattr(self, "classes_"))
+        if incremental and getattr(self, "class_weight", None) == "balanced":
+            raise ValueError(
+                "class_weight 'balanced' is not supported for partial_fit (each call "
+                "sees one batch). Compute the weights once, with sklearn.utils."
+                "compute_class_weight('balanced', classes=classes, y=y) on a large enough "
+                "sample of y, and pass them as class_weight={class: weight}")
         if incremental and first and classes is None:
             raise ValueError("classes must be passed on the first call to partial_fit")
         if incremental and not first and classes is not None \

@@ -1,0 +1,131 @@
+"""Behaviours scikit-learn's users lean on, each checked against scikit-learn's own on
+the same input: overridden settings warn, ``C=np.inf``, ``max_iter=0``, sparse input
+refused by name, ``partial_fit`` from weights set by hand, and the limits of
+``partial_fit`` and early stopping."""
+
+from __future__ import annotations
+
+import warnings
+
+import dask.array as da
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn import linear_model as sk
+from sklearn.datasets import load_breast_cancer
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.preprocessing import StandardScaler
+
+import gdd_dask
+from gdd_dask import LogisticRegression, MLPClassifier, SGDClassifier, minimize
+
+
+@pytest.fixture(scope="module")
+def cancer():
+    X, y = load_breast_cancer(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def test_l1_ratio_is_ignored_unless_elasticnet(cancer):
+    X, y = cancer
+    plain = LogisticRegression(penalty="l1", C=0.5, solver="proximal", tol=1e-8).fit(X, y)
+    with pytest.warns(UserWarning, match="l1_ratio parameter is only used when penalty is "
+                                         "'elasticnet'"):
+        mixed = LogisticRegression(penalty="l1", C=0.5, l1_ratio=0.5, solver="proximal",
+                                   tol=1e-8).fit(X, y)
+    assert_array_equal(mixed.coef_, plain.coef_)
+    with pytest.warns(UserWarning, match="l1_ratio parameter is only used"):
+        sk.LogisticRegression(penalty="l1", l1_ratio=0.5, solver="saga", max_iter=5).fit(X, y)
+
+
+def test_penalty_none_warns_that_it_ignores_C(cancer):
+    X, y = cancer
+    with pytest.warns(UserWarning, match="Setting penalty=None will ignore the C"):
+        LogisticRegression(penalty=None, C=10.0, max_iter=5).fit(X[:, :3], y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        LogisticRegression(penalty=None, max_iter=50).fit(X[:, :3], y)
+
+
+def test_C_inf_is_no_penalty(cancer):
+    X, y = cancer
+    X = X[:, :5]  # separable on all 30 columns: no finite unpenalized optimum
+    inf = LogisticRegression(C=np.inf, tol=1e-10, max_iter=500).fit(X, y)
+    none = LogisticRegression(penalty=None, tol=1e-10, max_iter=500).fit(X, y)
+    reference = sk.LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
+    assert_array_equal(inf.coef_, none.coef_)
+    assert_allclose(inf.coef_, reference.coef_, rtol=1e-5)
+
+
+def test_sparse_input_is_refused_with_what_it_is(cancer):
+    X, y = cancer
+    csr = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0.0))
+    with pytest.raises(TypeError, match=r"X is a scipy\.csr_matrix: sparse input is not "
+                                        r"supported yet.*toarray"):
+        minimize("logistic", csr, y)
+    chunks = da.from_array(csr, chunks=(200, -1), asarray=False)
+    for fit in (lambda: minimize("logistic", chunks, y),
+                lambda: LogisticRegression().fit(chunks, da.from_array(y, chunks=200))):
+        with pytest.raises(TypeError, match=r"a Dask array of scipy\.csr_matrix chunks"):
+            fit()
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "newton", "gd", "sgd"])
+def test_max_iter_zero_returns_the_start(cancer, solver):
+    X, y = cancer
+    x0 = np.linspace(-0.1, 0.1, X.shape[1] + 1)
+    result = minimize("logistic", X, y, solver=solver, max_iter=0, x0=x0)
+    assert_array_equal(result.x, x0)
+    assert result.nit == 0 and result.status == 1 and not result.success
+    assert result.fun == minimize("logistic", X, y, solver=solver, max_iter=0, x0=x0).fun
+
+
+def test_estimator_with_max_iter_zero_keeps_zero_coefficients(cancer):
+    X, y = cancer
+    with pytest.warns(ConvergenceWarning):
+        model = LogisticRegression(max_iter=0).fit(X, y)
+    assert not model.coef_.any() and not model.intercept_.any()
+    assert_array_equal(model.n_iter_, [0])
+
+
+def _hand_set(model, seed, n_features, hidden=5):
+    rng = np.random.default_rng(seed)
+    model.coefs_ = [rng.normal(0, 0.3, (n_features, hidden)), rng.normal(0, 0.3, (hidden, 1))]
+    model.intercepts_ = [np.zeros(hidden), np.zeros(1)]
+    return model
+
+
+def test_mlp_partial_fit_starts_from_weights_set_by_hand(cancer):
+    X, y = cancer
+    options = {"hidden_layer_sizes": (5,), "random_state": 0}
+    one, same, other = (_hand_set(MLPClassifier(**options), seed, X.shape[1]).partial_fit(
+        X, y, classes=[0, 1]) for seed in (1, 1, 2))
+    drawn = MLPClassifier(**options).partial_fit(X, y, classes=[0, 1])
+    for a, b in zip(one.coefs_, same.coefs_):
+        assert_array_equal(a, b)
+    assert not np.array_equal(one.coefs_[0], other.coefs_[0])
+    assert not np.array_equal(one.coefs_[0], drawn.coefs_[0])
+    assert np.isfinite(one.loss_)
+
+
+def test_partial_fit_refuses_balanced_class_weights(cancer):
+    X, y = cancer
+    with pytest.raises(ValueError, match="class_weight 'balanced' is not supported for "
+                                         "partial_fit"):
+        SGDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="class_weight 'balanced' is not supported"):
+        sk.SGDClassifier(class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+    weights = {0: 2.0, 1: 0.5}
+    assert SGDClassifier(class_weight=weights, random_state=0).partial_fit(
+        X, y, classes=[0, 1]).score(X, y) > 0.8
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["numpy", "dask"])
+def test_early_stopping_refuses_a_split_too_small(lazy):
+    X = np.arange(6.0).reshape(3, 2)
+    y = np.array([0, 1, 0])
+    if lazy:
+        X, y = da.from_array(X, chunks=(3, 2)), da.from_array(y, chunks=3)
+    with pytest.raises(ValueError, match="each side needs at least 2"):
+        gdd_dask.SGDClassifier(early_stopping=True, validation_fraction=0.3).fit(X, y)
