@@ -67,3 +67,18 @@ def test_minibatch_benchmark_runs_every_mode(tmp_path):
     assert all(0.5 < r["accuracy"] <= 1 for r in rows if "accuracy" in r)
     assert ("pytorch" in {r["tool"] for r in rows}) == installed("torch")
     assert "## Ratios" in (tmp_path / "minibatch-smoke.md").read_text()
+
+
+def test_small_fits_benchmark_runs_every_part(tmp_path):
+    """``benchmarks/small_fits.py`` once each: the small fit, the grid search and the
+    pass rows, with their ratios to scikit-learn."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "small_fits.py"), "--repeat", "1",
+               "--out-dir", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-4000:]
+    rows = [json.loads(line) for line in (tmp_path / "small_fits.jsonl").read_text().splitlines()]
+    assert {r["measure"] for r in rows} == {"small", "grid", "pass"}
+    assert all(r["wall_s"] > 0 for r in rows)
+    assert ("dask-ml" in {r["tool"] for r in rows}) == installed("dask_ml")
+    markdown = (tmp_path / "small_fits.md").read_text()
+    assert "grid: gdd-dask (no client) / scikit-learn" in markdown
