@@ -18,6 +18,7 @@ from array_api_compat import (
     is_numpy_namespace,
 )
 
+from .penalties import clamp_l2_shrink
 from .reduction import add_sums, tree_reduce
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
@@ -254,7 +255,8 @@ def chunk_local_sgd(loss, fit_intercept, penalty, local_steps, batch_size, learn
             continue
         _, grad = loss.grad_sum(xp.take(X, rows, axis=0), xp.take(y, rows), sw,
                                 xp.asarray(w, device=device(X)), fit_intercept=fit_intercept)
-        w = w - learning_rate * (to_numpy(grad) / weight + penalty.grad(w))
+        step = to_numpy(grad) / weight + penalty.grad(w)
+        w = w - learning_rate * clamp_l2_shrink(penalty, learning_rate, w, step)
     m = float(n) if sample_weight is None else float(to_numpy(xp.sum(sample_weight)))
     return m * w, np.float64(m)
 

@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["ElasticNetPenalty", "L2Penalty", "NoPenalty", "PENALTIES", "make_penalty",
-           "soft_threshold"]
+__all__ = ["ElasticNetPenalty", "L2Penalty", "NoPenalty", "PENALTIES", "clamp_l2_shrink",
+           "make_penalty", "soft_threshold"]
 
 PENALTIES = ("l2", "l1", "elasticnet", None)
 
@@ -84,6 +84,11 @@ class ElasticNetPenalty(NoPenalty):
         """``alpha r`` on the penalized parameters, 0 elsewhere: the L1 part's weights."""
         return self._l1
 
+    @property
+    def l2_weights(self):
+        """``alpha (1 - r)`` on the penalized parameters, 0 elsewhere: the L2 part's."""
+        return self._l2
+
     def __repr__(self):
         if self.l1_ratio == 0:
             return f"L2Penalty(alpha={self.alpha})"
@@ -116,3 +121,21 @@ def make_penalty(penalty, alpha, mask, l1_ratio=None):
         return NoPenalty()
     ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
     return ElasticNetPenalty(alpha, mask, ratio)
+
+
+
+def clamp_l2_shrink(penalty, factor, params, grad):
+    """``grad``, a step's gradient that holds the L2 term ``lambda params``, with that
+    term limited to ``params / factor`` where ``factor`` is the step's multiplier of
+    its gradient (``eta`` for SGD): the shrink ``1 - factor lambda`` of the step is
+    then kept at 0 or above, as scikit-learn's SGD keeps it (``max(0, 1 - eta
+    alpha)``; below 0 it would flip the parameters and grow them at every step, and
+    with momentum the velocity would carry that on). ``grad`` itself wherever
+    ``factor lambda <= 1``: the usual steps are untouched."""
+    weights = getattr(penalty, "l2_weights", None)
+    if weights is None or not factor > 0:
+        return grad
+    over = weights - 1.0 / factor
+    if not np.any(over > 0):
+        return grad
+    return grad - np.maximum(over, 0.0) * params

@@ -30,6 +30,7 @@ from typing import Any, Callable, NamedTuple
 import numpy as np
 
 from .checks import check_number
+from .penalties import clamp_l2_shrink
 from .schedules import as_schedule
 
 __all__ = ["AdagradState", "AdamState", "L1State", "RULES", "Rule", "SGDState", "adagrad",
@@ -40,11 +41,17 @@ class Rule(NamedTuple):
     """An update rule: ``init(params) -> state``, ``update(grad, state, params) ->
     (step, state)``; ``scale(state)`` (optional) is the step size, a number or one per
     parameter, of the update that produced ``state``: ``step = -scale * direction``,
-    which a proximal step ``prox_{scale h}`` needs."""
+    which a proximal step ``prox_{scale h}`` needs. ``decay(state)`` (optional) is the
+    factor ``c`` of the next step's own gradient in that step, ``step = -c g + ...``:
+    an L2 term ``lambda w`` of ``g`` shrinks ``w`` by ``1 - c lambda``, which
+    :func:`apply_step` keeps at 0 or above, as scikit-learn's SGD does
+    (:func:`~gdd_dask.penalties.clamp_l2_shrink`). Rules whose steps are bounded
+    anyway (Adam, Adagrad: about ``eta`` per parameter) need none."""
 
     init: Callable
     update: Callable
     scale: Callable | None = None
+    decay: Callable | None = None
 
 
 class SGDState(NamedTuple):
@@ -82,7 +89,10 @@ def sgd(learning_rate=0.01, momentum=0.0, nesterov=False):
     def scale(state):
         return eta(state.count - 1)
 
-    return Rule(init, update, scale)
+    def decay(state):  # Nesterov's direction holds the new gradient 1 + mu times
+        return eta(state.count) * ((1.0 + mu) if nesterov else 1.0)
+
+    return Rule(init, update, scale, decay)
 
 
 def adam(learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-8):
@@ -171,12 +181,16 @@ def apply_step(rule, penalty, grad, state, params):
     ``max(0, z - (total + applied))`` if positive, ``min(0, z + (total - applied))``
     if negative -- the L1 penalty's proximal step, made up for the steps in which noise
     kept the parameter away from zero, so that SGD gives exact zeros."""
+    inner = state if penalty.smooth else state.rule
+    if rule.decay is not None:
+        grad = clamp_l2_shrink(penalty, rule.decay(inner), params, grad)
     if penalty.smooth:
         step, state = rule.update(grad, state, params)
         return params + step, state
-    step, inner = rule.update(grad, state.rule, params)
+    step, inner = rule.update(grad, inner, params)
     z = params + step
     total = state.total + rule.scale(inner) * penalty.l1_weights
     x = np.where(z > 0, np.maximum(0.0, z - (total + state.applied)),
                  np.where(z < 0, np.minimum(0.0, z + (total - state.applied)), z))
     return x, L1State(inner, total, state.applied + (x - z))
+

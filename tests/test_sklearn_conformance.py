@@ -129,3 +129,32 @@ def test_early_stopping_refuses_a_split_too_small(lazy):
         X, y = da.from_array(X, chunks=(3, 2)), da.from_array(y, chunks=3)
     with pytest.raises(ValueError, match="each side needs at least 2"):
         gdd_dask.SGDClassifier(early_stopping=True, validation_fraction=0.3).fit(X, y)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_l2_shrink_is_clamped_as_in_scikit_learn(cancer, momentum):
+    """eta * alpha = 1e4: the explicit shrink 1 - eta alpha would flip and grow the
+    coefficients every step (|coef| 3e131 before); clamped at 0 as scikit-learn's, each
+    step leaves only its own gradient step, and the coefficients stay small."""
+    X, y = cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = SGDClassifier(alpha=1e5, learning_rate="constant", eta0=0.1, max_iter=5,
+                             random_state=0, solver_options={"momentum": momentum}
+                             if momentum else None).fit(X, y)
+        theirs = sk.SGDClassifier(alpha=1e5, learning_rate="constant", eta0=0.1,
+                                  max_iter=5, random_state=0).fit(X, y)
+    assert np.all(np.isfinite(ours.coef_))
+    assert np.abs(ours.coef_).max() < 10 * np.abs(theirs.coef_).max() + 0.1
+
+
+def test_usual_sgd_steps_are_untouched_by_the_clamp():
+    from gdd_dask.penalties import L2Penalty, clamp_l2_shrink
+
+    params, grad = np.array([1.0, -2.0, 3.0]), np.array([0.6, -1.2, 0.1])
+    penalty = L2Penalty(0.5, np.array([True, True, False]))
+    assert clamp_l2_shrink(penalty, 1.0, params, grad) is grad  # 1 * 0.5 <= 1
+    clamped = clamp_l2_shrink(penalty, 4.0, params, grad)  # L2 term limited to w / 4
+    assert_allclose(clamped, grad - np.array([0.25, 0.25, 0.0]) * params)
+    assert_allclose(params - 4.0 * clamped, -4.0 * (grad - 0.5 * params * [1, 1, 0])
+                    + params * [0, 0, 1])  # the shrink max(0, 1 - 4 * 0.5) = 0
