@@ -4,6 +4,7 @@ and the dashboard's task-stream page rendered by a headless Chromium."""
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import threading
@@ -17,6 +18,7 @@ import pytest
 from sklearn.exceptions import ConvergenceWarning
 
 import gdd_dask
+from gdd_dask import progress
 from gdd_dask.callbacks import LivePlot, plot_history
 from gdd_dask.datasets import make_classification, open_zarr
 from gdd_dask.progress import ProgressBar
@@ -83,18 +85,42 @@ def test_fine_performance_metrics_split_read_and_compute(client, tmp_path):
     assert {"gdd-read", "gdd-compute"} <= labels
 
 
-def test_progress_bar_counts_iterations_and_tasks_within_passes(client, data, capsys):
+class Terminal(io.StringIO):
+    """A text file that says it is a terminal, as a user's shell is."""
+
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_counts_iterations_and_tasks_within_passes(client, data):
     X, y = data
-    bar = ProgressBar(label="test", total=50)
+    screen = Terminal()
+    bar = ProgressBar(label="test", total=50, file=screen)
     with gdd_dask.make_objective("logistic", X, y, client=client) as objective:
         bar.watch(objective, min_tasks=1)
         result = gdd_dask.solve(objective, solver="lbfgs", callback=bar, max_iter=50)
     bar.close()
-    err = capsys.readouterr().err
+    err = screen.getvalue()
     assert f"{result.nit}/50" in err and "loss=" in err and "passes=" in err
     assert "pass:" in err and "task" in err  # the bar within the passes
-    gdd_dask.LogisticRegression(verbose=1, client=client).fit(X, y)
-    assert "LogisticRegression lbfgs" in capsys.readouterr().err
+    assert "\r" in err  # redrawn in place
+
+
+def test_a_log_gets_plain_lines_at_an_interval(client, data, capsys, monkeypatch):
+    """Output to a file or a pipe (here pytest's capture): no carriage returns or
+    escape codes, no bar within the passes; the first iteration, a line per interval,
+    and the last."""
+    X, y = data
+    gdd_dask.LogisticRegression(verbose=1, client=client, tol=1e-8).fit(X, y)
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()
+    assert "\r" not in err and "\x1b" not in err and "pass:" not in err
+    assert lines[0].startswith("LogisticRegression lbfgs: iteration 1/100, loss=")
+    assert len(lines) == 2 and "passes=" in lines[-1]  # a fast fit: first and last
+    monkeypatch.setattr(progress, "LOG_INTERVAL", 0.0)
+    model = gdd_dask.LogisticRegression(verbose=1, client=client, tol=1e-8).fit(X, y)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == model.n_iter_[0]  # every iteration once: nothing left to close
 
 
 def test_live_plot_and_history(tmp_path, data):
