@@ -142,6 +142,19 @@ def test_fit_passes_solver_options(tmp_path, capsys, cluster):
     assert code == 2 and "KEY=VALUE" in err
 
 
+def test_a_wrong_option_is_refused_before_any_cluster(tmp_path, capsys):
+    """Checked before connecting (the scheduler named here does not exist), also for
+    --solver auto: against every solver it may choose."""
+    store = tmp_path / "d.zarr"
+    assert call(capsys, "data", "make", "tiny", "--out", store, "--quiet")[0] == 0
+    nowhere = ["fit", store, "--scheduler", "tcp://127.0.0.1:1", "--connect-timeout", 0.5]
+    code, _, err = call(capsys, *nowhere, "--option", "momentum=0.9")
+    assert code == 2 and err.count("\n") == 1
+    assert "--option momentum is not an option of solver 'auto'" in err and "history_size" in err
+    code, _, err = call(capsys, *nowhere, "--option", "history_size=5")
+    assert code == 2 and "cannot connect" in err  # a good option: on to the cluster
+
+
 def test_predict_writes_probabilities_of_a_classifier(tmp_path, capsys, cluster):
     store, model_file = tmp_path / "d.zarr", tmp_path / "m.json"
     assert call(capsys, "data", "make", "tiny", "--out", store, "--quiet")[0] == 0

@@ -87,13 +87,14 @@ def choose_model(args_model, attributes):
     return model
 
 
-def check_options(model, alpha, solver):
+def check_options(model, alpha, solver, options=()):
     """Reject option combinations that make no sense, before the cluster starts."""
     from .. import SOLVERS
 
     if solver != "auto" and solver not in SOLVERS:
         raise CommandError(
             f"unknown --solver {solver!r}; choose 'auto' or one of {sorted(SOLVERS)}")
+    _solver_options(solver, options)
     if model == "linear" and alpha:
         raise CommandError("--model linear has no penalty; use --model ridge with --alpha")
     if model == "ridge" and alpha == 0:
@@ -166,7 +167,7 @@ def summary_lines(fitted, result, metric=None):
 def run(args):
     path, X, y, attributes = open_store(args.store, x_name=args.x_name, y_name=args.y_name)
     model = choose_model(args.model, attributes)
-    check_options(model, args.alpha, args.solver)
+    check_options(model, args.alpha, args.solver, args.options)
     with open_client(args) as client:
         print(f"dashboard: {client.dashboard_link}", flush=True)
         print(data_line(X, path))
@@ -186,21 +187,32 @@ def run(args):
     return 0
 
 
+AUTO_CHOICES = ("newton", "lbfgs", "proximal")
+"""What ``--solver auto`` may choose (``gdd_dask.solvers.auto_solver``)."""
+
+
 def _solver_options(solver, options):
-    """``options`` as a dict, refused (one line) when the solver does not take one."""
+    """``options`` as a dict, refused (one line) when the solver does not take one --
+    for ``auto``, when none of the solvers it may choose takes it."""
     import inspect
 
     from ..solvers import get_solver
 
     options = dict(options or {})
-    if not options or solver == "auto":
+    if not options:
         return options
-    accepted = inspect.signature(get_solver(solver)).parameters
-    if any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
-        return options
-    unknown = sorted(set(options) - set(accepted))
+    names = AUTO_CHOICES if solver == "auto" else (solver,)
+    accepted = set()
+    for name in names:
+        parameters = inspect.signature(get_solver(name)).parameters
+        if any(p.kind is p.VAR_KEYWORD for p in parameters.values()):
+            return options
+        accepted |= set(parameters) - {"objective", "x0", "tol", "max_iter", "callback"}
+    unknown = sorted(set(options) - accepted)
     if unknown:
-        raise CommandError(f"--option {unknown[0]} is not an option of solver {solver!r}")
+        takes = ", ".join(sorted(accepted)) or "none"
+        raise CommandError(f"--option {unknown[0]} is not an option of solver {solver!r} "
+                           f"(it takes: {takes})")
     return options
 
 
