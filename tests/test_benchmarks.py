@@ -82,3 +82,14 @@ def test_small_fits_benchmark_runs_every_part(tmp_path):
     assert ("dask-ml" in {r["tool"] for r in rows}) == installed("dask_ml")
     markdown = (tmp_path / "small_fits.md").read_text()
     assert "grid: gdd-dask (no client) / scikit-learn" in markdown
+
+
+def test_narrow_l1_benchmark_compares_with_scikit_learn(tmp_path):
+    command = [sys.executable, str(ROOT / "benchmarks" / "narrow_l1.py"), "--rows", "4000",
+               "--features", "12", "--repeat", "1", "--out-dir", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-4000:]
+    rows = [json.loads(line) for line in (tmp_path / "narrow_l1.jsonl").read_text().splitlines()]
+    assert len(rows) == 6 and all(r["max_coef_diff"] < 1e-8 for r in rows)
+    assert {r["solver"] for r in rows if r["tool"] == "gdd-dask"} == {"cd"}
+    assert "Lasso, gdd-dask in-process / scikit-learn" in (tmp_path / "narrow_l1.md").read_text()

@@ -36,9 +36,10 @@ def assert_same_solution(ours, ref, atol):
 
 @pytest.mark.parametrize("alpha", [0.05, 0.5])
 def test_lasso_matches_scikit_learn_on_diabetes(diabetes, alpha):
+    """By proximal gradient steps (the solver for wide data)."""
     X, y = diabetes
     ref = sk.Lasso(alpha=alpha, tol=1e-12, max_iter=1_000_000).fit(X, y)
-    model = Lasso(alpha=alpha, tol=1e-8, max_iter=100_000).fit(X, y)
+    model = Lasso(alpha=alpha, tol=1e-8, max_iter=100_000, solver="proximal").fit(X, y)
     assert_same_solution(model.coef_, ref.coef_, atol=1e-3)
     assert model.intercept_ == pytest.approx(ref.intercept_, abs=1e-3)
     assert 0 < np.sum(model.coef_ == 0) < X.shape[1]  # the L1 penalty selects
@@ -50,6 +51,40 @@ def test_elastic_net_matches_scikit_learn_on_diabetes(diabetes):
     model = ElasticNet(alpha=0.01, l1_ratio=0.7, tol=1e-8, max_iter=100_000).fit(X, y)
     assert_same_solution(model.coef_, ref.coef_, atol=1e-3)
     assert model.score(X, y) == pytest.approx(ref.score(X, y), abs=1e-8)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("model, params", [(Lasso, {"alpha": 0.1}),
+                                           (ElasticNet, {"alpha": 0.05, "l1_ratio": 0.3})])
+def test_narrow_least_squares_is_one_gram_pass_and_scikit_learns_solution(
+        diabetes, client, model, params, weighted):
+    """solver="auto" on narrow data: coordinate descent on the Gram matrix of one pass,
+    to scikit-learn's own coefficients (its coordinate descent, the same sweeps), in
+    process and on the cluster."""
+    X, y = diabetes
+    sw = np.random.default_rng(0).random(len(y)) if weighted else None
+    ref = getattr(sk, model.__name__)(**params, tol=1e-10).fit(X, y, sample_weight=sw)
+    local = model(**params, tol=1e-10).fit(X, y, sample_weight=sw)
+    Xd, yd = da.from_array(X, chunks=(100, -1)), da.from_array(y, chunks=100)
+    swd = None if sw is None else da.from_array(sw, chunks=100)
+    remote = model(**params, tol=1e-10, client=client).fit(Xd, yd, sample_weight=swd)
+    for fitted in (local, remote):
+        assert fitted.solver_ == "cd" and fitted.n_passes_ == 1
+        np.testing.assert_allclose(fitted.coef_, ref.coef_, rtol=1e-9, atol=1e-9)
+        np.testing.assert_array_equal(fitted.coef_ == 0, ref.coef_ == 0)
+        assert fitted.intercept_ == pytest.approx(ref.intercept_, rel=1e-10)
+        assert fitted.n_iter_ == ref.n_iter_
+
+
+def test_coordinate_descent_needs_least_squares_and_narrow_data(diabetes, cancer,
+                                                                 monkeypatch):
+    from gdd_dask import solvers
+
+    X, y = cancer
+    with pytest.raises(ValueError, match="solver 'cd' needs the squared loss"):
+        minimize("logistic", X, y, penalty="l1", alpha=0.01, solver="cd")
+    monkeypatch.setattr(solvers, "CD_MAX_PARAMS", 5)  # wider than that: proximal steps
+    assert Lasso(alpha=0.1).fit(*diabetes).solver_ == "proximal"
 
 
 def sklearn_penalty(penalty, l1_ratio):
@@ -71,14 +106,15 @@ def test_sparse_logistic_matches_scikit_learn(cancer, penalty, l1_ratio):
     assert np.sum(model.coef_ == 0) >= 10
 
 
-def test_lasso_on_the_cluster_equals_in_process(diabetes, client):
+@pytest.mark.parametrize("solver", ["proximal", "cd"])
+def test_lasso_on_the_cluster_equals_in_process(diabetes, client, solver):
     X, y = diabetes
     Xd, yd = da.from_array(X, chunks=(100, -1)), da.from_array(y, chunks=100)
-    local = minimize("squared", X, y, penalty="l1", alpha=0.1, tol=1e-8, max_iter=10_000,
-                     chunk_rows=100)
-    remote = minimize("squared", Xd, yd, penalty="l1", alpha=0.1, tol=1e-8, max_iter=10_000,
-                      client=client)
-    assert local.solver == remote.solver == "proximal" and local.success
+    options = {"penalty": "l1", "alpha": 0.1, "tol": 1e-8, "max_iter": 10_000,
+               "solver": solver}
+    local = minimize("squared", X, y, chunk_rows=100, **options)
+    remote = minimize("squared", Xd, yd, client=client, **options)
+    assert local.solver == remote.solver == solver and local.success
     assert np.array_equal(local.x, remote.x) and local.fun == remote.fun
 
 

@@ -187,7 +187,7 @@ def run(args):
     return 0
 
 
-AUTO_CHOICES = ("newton", "lbfgs", "proximal")
+AUTO_CHOICES = ("newton", "lbfgs", "proximal", "cd")
 """What ``--solver auto`` may choose (``gdd_dask.solvers.auto_solver``)."""
 
 

@@ -230,8 +230,11 @@ class ElasticNet(_Regressor):
 
     Minimizes :math:`\\frac{1}{2 \\sum_i s_i} \\sum_i s_i (y_i - x_i w - b)^2
     + \\alpha r \\lVert w \\rVert_1 + \\frac{\\alpha (1 - r)}{2} \\lVert w \\rVert^2`
-    with ``r = l1_ratio``, by proximal gradient steps (``solver="auto"``); the intercept
-    is not penalized. Coefficients are exactly zero where the L1 part puts them.
+    with ``r = l1_ratio``; the intercept is not penalized. ``solver="auto"`` solves
+    narrow problems (up to 2,048 parameters) by coordinate descent on the Gram matrix of
+    one pass (``gdd_dask.solvers.cd``: scikit-learn's own coordinate descent and
+    coefficients), wider ones by proximal gradient steps. Coefficients are exactly zero
+    where the L1 part puts them.
 
     Parameters
     ----------
@@ -241,11 +244,11 @@ class ElasticNet(_Regressor):
         The L1 share of the penalty (1: the lasso, 0: ridge).
     tol : float, default=1e-6
         Stop when the proximal gradient step ``max_i |w_i - prox(w - grad)_i|`` is at
-        most ``tol``.
+        most ``tol`` (``"cd"``: scikit-learn's duality-gap test, as its ``tol``).
     fit_intercept, solver, max_iter, warm_start, client, split_every, cache, verbose, \
 random_state
         As in :class:`LinearRegression`; the solver must handle the L1 part
-        (``"auto"`` or ``"proximal"``) unless ``l1_ratio`` is 0.
+        (``"auto"``, ``"cd"`` or ``"proximal"``) unless ``l1_ratio`` is 0.
 
     Attributes
     ----------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from functools import partial
 
+from .cd import CD_MAX_PARAMS, coordinate_descent
 from .gd import gd
 from .lbfgs import lbfgs
 from .local import local_sgd
@@ -15,8 +16,9 @@ from .newton import newton
 from .proximal import proximal
 from .stochastic import asynchronous, stochastic
 
-__all__ = ["SOLVERS", "STOCHASTIC", "asynchronous", "auto_solver", "gd", "get_solver", "lbfgs",
-           "local_sgd", "newton", "proximal", "register_solver", "stochastic"]
+__all__ = ["SOLVERS", "STOCHASTIC", "asynchronous", "auto_solver", "coordinate_descent", "gd",
+           "get_solver", "lbfgs", "local_sgd", "newton", "proximal", "register_solver",
+           "stochastic"]
 
 
 def _named(solver, name, doc=None):
@@ -31,6 +33,7 @@ def _named(solver, name, doc=None):
 
 
 SOLVERS = {"gd": gd, "lbfgs": lbfgs, "newton": newton, "proximal": proximal,
+           "cd": _named(coordinate_descent, "cd"),
            **{rule: _named(partial(stochastic, rule=rule), rule,
                            f"Mini-batch {rule}: :func:`gdd_dask.solvers.stochastic.stochastic`.")
               for rule in ("sgd", "adam", "adagrad")},
@@ -50,10 +53,13 @@ a few passes: 2,000,000 x 100 least squares took 3.5 s by Newton and 0.9 s by L-
 
 
 def auto_solver(objective):
-    """``"proximal"`` for a penalty with a non-smooth part, ``"newton"`` for narrow
+    """For a penalty with a non-smooth part: ``"cd"`` (coordinate descent on the Gram
+    matrix, one pass) for least squares with up to :data:`~gdd_dask.solvers.cd.
+    CD_MAX_PARAMS` parameters, else ``"proximal"``. Otherwise ``"newton"`` for narrow
     problems (see :data:`NEWTON_MAX_PARAMS`), else ``"lbfgs"``."""
+    quadratic = getattr(objective.loss, "quadratic", False)
     if not objective.penalty.smooth:
-        return "proximal"
+        return "cd" if quadratic and objective.n_params <= CD_MAX_PARAMS else "proximal"
     engine = objective.engine
     if getattr(objective.loss, "quadratic", False):
         kind = "quadratic"
