@@ -16,13 +16,13 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 import warnings
 from pathlib import Path
 
 import dask.array as da
 import numpy as np
 from distributed import Client, LocalCluster
+from measures import seconds
 from report import machine
 from sklearn import linear_model as sk
 
@@ -42,12 +42,10 @@ def problem(n, d, seed=0):
 
 
 def timed(fit, repeat):
-    runs, model = [], None
-    for _ in range(repeat):
-        start = time.perf_counter()
-        model = fit()
-        runs.append(time.perf_counter() - start)
-    return statistics.median(runs), runs, model
+    """``(median seconds, every run, the last fitted model)`` of ``repeat`` fits."""
+    models = []
+    runs = [seconds(lambda: models.append(fit())) for _ in range(repeat)]
+    return statistics.median(runs), runs, models[-1]
 
 
 def main(argv=None):

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import zarr
 from distributed import Client, LocalCluster
+from measures import seconds
 from sklearn.linear_model import LogisticRegression
 
 import gdd_dask
@@ -40,12 +41,7 @@ RTOL = 1e-6
 
 def run_times(func, repeat):
     """Wall seconds of ``repeat`` calls of ``func()``."""
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        times.append(time.perf_counter() - start)
-    return times
+    return [seconds(func) for _ in range(repeat)]
 
 
 def read_store(path):

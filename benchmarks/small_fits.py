@@ -24,13 +24,13 @@ import argparse
 import json
 import statistics
 import sys
-import time
 import warnings
 from pathlib import Path
 
 import dask.array as da
 import numpy as np
 from distributed import Client, LocalCluster
+from measures import seconds
 from report import machine
 from sklearn.linear_model import LogisticRegression as SkLogistic
 from sklearn.model_selection import GridSearchCV
@@ -50,11 +50,7 @@ def problem(n, d, seed=0):
 
 def timed(func, repeat):
     """``(median seconds, every run)`` of ``func()`` run ``repeat`` times."""
-    runs = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        func()
-        runs.append(time.perf_counter() - start)
+    runs = [seconds(func) for _ in range(repeat)]
     return statistics.median(runs), runs
 
 

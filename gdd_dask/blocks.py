@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import array_namespace, device
 
-from .chunk import host
+from .chunk import as_float64, host
 from .losses import LogisticLoss, MultinomialLoss
 from .losses.multinomial import softmax
 
@@ -89,9 +89,7 @@ def linear_raw(X, coef, intercept):
     block's device); the result is float64.
     """
     xp = array_namespace(X)
-    if X.dtype != xp.float64:
-        X = xp.astype(X, xp.float64)
-    where = device(X)
+    X, where = as_float64(X, xp), device(X)
     return X @ xp.asarray(coef, device=where) + xp.asarray(intercept, device=where)
 
 
@@ -148,8 +146,7 @@ def ovr_proba(loss, coef, intercept, X):
 def network_raw(loss, params, X):
     """The network's raw output for one block of rows, in the block's namespace."""
     xp = array_namespace(X)
-    if X.dtype != xp.float64:
-        X = xp.astype(X, xp.float64)
+    X = as_float64(X, xp)
     return loss.predict_raw(X, xp.asarray(params, device=device(X)))
 
 

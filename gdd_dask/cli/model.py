@@ -39,7 +39,6 @@ MODELS = {"linear": "squared", "ridge": "squared", "logistic": "logistic",
 CLASSIFIERS = ("logistic", "multinomial")
 
 
-
 def output_block(X, model, classes, coef_t, intercept, output="predict"):
     """One block's ``output``: ``"predict"`` (labels or means, see the module note),
     ``"proba"`` (class probabilities) or ``"raw"`` (the raw prediction ``r``)."""

@@ -60,7 +60,6 @@ def _chain(*callbacks):
     return chained
 
 
-
 class LinearModel(BaseEstimator):
     """Base of the estimators: shared parameters, fitting and bookkeeping.
 

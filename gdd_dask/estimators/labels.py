@@ -91,14 +91,12 @@ def class_weights(class_weight, classes, codes, sample_weight=None, *, client=No
                      where=counts > 0)
 
 
-
 def _per_block(func, *arrays, n_classes):
     """``func`` of each row block of ``arrays`` (1-D, aligned): one NumPy row of
     ``n_classes`` values per block."""
     chunks = ((n_classes,) * arrays[0].numblocks[0],)
     return arrays[0].map_blocks(func, *arrays[1:], chunks=chunks, dtype=np.float64,
                                 meta=np.empty(0, np.float64))
-
 
 
 def apply_class_weight(weights, codes, sample_weight):

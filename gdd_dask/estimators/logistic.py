@@ -42,9 +42,6 @@ from .metrics import LazyScoreMixin
 __all__ = ["LogisticRegression"]
 
 
-
-
-
 class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
     """Logistic regression (binary or multinomial), as scikit-learn's with ``lbfgs``.
 

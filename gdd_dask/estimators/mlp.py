@@ -49,9 +49,6 @@ __all__ = ["MLPClassifier", "MLPRegressor"]
 FIRST_ORDER = {"adam", "sgd", "adagrad", "async", "local", "lbfgs", "gd"}
 
 
-
-
-
 def _is_matrix(y):
     """True for a target of several columns (multi-output, multilabel)."""
     shape = getattr(y, "shape", None)

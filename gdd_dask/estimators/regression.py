@@ -39,7 +39,6 @@ from .metrics import LazyScoreMixin, poisson_d2
 __all__ = ["ElasticNet", "Lasso", "LinearRegression", "PoissonRegressor", "Ridge"]
 
 
-
 def _link(loss, mean):
     """The raw prediction of a constant mean: ``mean`` (squared), ``log(mean)`` (Poisson)."""
     if loss == "poisson":

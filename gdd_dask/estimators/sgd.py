@@ -47,8 +47,6 @@ from .stochastic import (
 __all__ = ["SGDClassifier", "SGDRegressor"]
 
 
-
-
 def _has_proba(estimator):
     """Probabilities exist for ``log_loss`` and ``modified_huber`` only."""
     if estimator.loss not in ("log_loss", "modified_huber"):

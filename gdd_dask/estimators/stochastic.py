@@ -64,8 +64,6 @@ def _take(a, rows):
     return None if a is None else a[rows]
 
 
-
-
 MIN_SIDE_ROWS = 2
 """Rows each side of the early-stopping split needs at least."""
 
