@@ -205,11 +205,12 @@ def take_rows(a, rows):
     return xp.take(a, xp.asarray(np.asarray(rows, dtype=np.int64), device=device(a)), axis=0)
 
 
-def run_group(func, split_every, keep, with_X, offsets, indices, parts, kept, *shared):
+def run_group(func, combine, split_every, keep, with_X, offsets, indices, parts, kept,
+              *shared):
     """The task of a group of consecutive chunks: ``func(offset_i, i, *chunk_i,
-    *kept_i, *shared)`` for each chunk, folded by the fixed tree of the group's chunks
-    (:func:`~gdd_dask.reduction.tree_reduce`), which is the subtree the engine would
-    otherwise build as tasks: the same numbers, fewer tasks.
+    *kept_i, *shared)`` for each chunk, folded by ``combine`` over the fixed tree of the
+    group's chunks (:func:`~gdd_dask.reduction.tree_reduce`), which is the subtree the
+    engine would otherwise build as tasks: the same numbers, fewer tasks.
 
     ``parts`` are lists that together hold one ``(X, y, sample_weight)`` per chunk (the
     group's cached chunks, then its streamed ones), each a value or an :class:`Inline`
@@ -230,8 +231,8 @@ def run_group(func, split_every, keep, with_X, offsets, indices, parts, kept, *s
             outs.append(func(offset, index, *data, *(k[j] for k in kept), *shared))
         del data
     if not keep:
-        return tree_reduce(outs, split_every)
-    return tree_reduce([o[0] for o in outs], split_every), [o[1] for o in outs]
+        return tree_reduce(outs, split_every, combine)
+    return tree_reduce([o[0] for o in outs], split_every, combine), [o[1] for o in outs]
 
 
 def chunk_local_sgd(loss, fit_intercept, penalty, local_steps, batch_size, learning_rate,

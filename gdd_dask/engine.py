@@ -360,7 +360,7 @@ class Engine:
             future.release()
 
     def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False,
-            sums_bytes=None):
+            sums_bytes=None, combine=add_sums):
         """``tree_reduce([func(offset, i, *chunk_i, *kept_i, *broadcast)])``.
 
         ``chunk_i`` is ``(X_i, y_i, sample_weight_i)`` (without ``X_i`` unless
@@ -377,6 +377,9 @@ class Engine:
         without ``keep`` fetches them and folds the tree above the groups here, with the
         same :func:`~gdd_dask.reduction.tree_reduce`: the same bits, and one hop less
         through the scheduler per level (each about a round trip of Dask's).
+
+        ``combine`` folds a group of sums at every node of the tree (default
+        :func:`~gdd_dask.reduction.add_sums`; e.g. :func:`~gdd_dask.tsqr.merge_moments`).
         """
         if self._units is None:
             raise RuntimeError("this engine is closed")
@@ -394,17 +397,18 @@ class Engine:
         keys = []
         for g, group in enumerate(self.groups):
             offsets = [self.offsets[i] for i in group]
-            graph[(name, g)] = (run_group, func, self.split_every, keep, with_X, offsets,
-                                list(group), self._units[g], [h[g] for h in per_chunk],
-                                *shared)
+            graph[(name, g)] = (run_group, func, combine, self.split_every, keep, with_X,
+                                offsets, list(group), self._units[g],
+                                [h[g] for h in per_chunk], *shared)
             keys.append((name, g))
         homes = {keys[g]: worker for g, worker in self._homes.items()}
         watch = keys if len(keys) >= self.watch_min_tasks else ()
         if not keep and self.client is not None and sums_bytes is not None \
                 and sums_bytes * len(keys) <= CLIENT_TREE_BYTES:
-            return tree_reduce(self._gather(graph, keys, homes, watch), self.split_every)
+            return tree_reduce(self._gather(graph, keys, homes, watch), self.split_every,
+                               combine)
         final = self._reduce_layer(graph, keys, f"gdd-reduce-{token}",
-                                   add_kept_sums if keep else add_sums)
+                                   add_kept_sums if keep else combine, combine)
         if not keep:
             return self._execute(graph, [final], homes=homes, watch=watch)[0]
         if keep == "output":  # small sums: keep each group's whole output, no extra task
@@ -642,10 +646,10 @@ class Engine:
         self._futures.update(futures)
         return futures
 
-    def _reduce_layer(self, graph, keys, name, first):
+    def _reduce_layer(self, graph, keys, name, first, combine=add_sums):
         for level, groups in enumerate(tree_levels(len(keys), self.split_every)):
-            combine = first if level == 0 else add_sums
-            keys = [self._add(graph, (name, level, j), combine, [keys[i] for i in group])
+            step = first if level == 0 else combine
+            keys = [self._add(graph, (name, level, j), step, [keys[i] for i in group])
                     for j, group in enumerate(groups)]
         return keys[0]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dask
 
 from .data import row_offsets
-from .reduction import add_kept_sums, tree_levels, tree_reduce
+from .reduction import add_kept_sums, add_sums, tree_levels, tree_reduce
 
 __all__ = ["InProcessEngine"]
 
@@ -70,14 +70,15 @@ class InProcessEngine:
         return func(*shared, [0] * self.n_chunks, 0, 1, None, [group])
 
     def run(self, prefix, func, *broadcast, with_X=True, per_chunk=(), keep=False,
-            sums_bytes=None):
+            sums_bytes=None, combine=add_sums):
         """``tree_reduce([func(offset, i, *chunk_i, *per_chunk_i, *broadcast)])``; the
         same contract as :meth:`gdd_dask.engine.Engine.run`."""
         if self._data is None:
             raise RuntimeError("this engine is closed")
         parts = [func(start, i, *self._chunk(i, with_X), *(h[i] for h in per_chunk), *broadcast)
                  for i, start in enumerate(self.offsets)]
-        total = tree_reduce(parts, self.split_every, first=add_kept_sums if keep else None)
+        total = tree_reduce(parts, self.split_every, combine,
+                            first=add_kept_sums if keep else None)
         if not keep:
             return total
         return total, parts if keep == "output" else [part[1] for part in parts]

@@ -8,7 +8,8 @@ Every method is exactly one pass over X: one task per chunk and a fixed reductio
 run by an engine -- :class:`~gdd_dask.engine.Engine` (Dask) or
 :class:`~gdd_dask.inprocess.InProcessEngine` (a plain loop, same tree). The solvers talk
 only to this interface: ``value``, ``value_and_grad``, ``value_grad_hessian``,
-``hessian``, ``hessp``, ``line_values``, ``n_params`` and the counter ``n_passes``; the
+``hessian``, ``hessp``, ``line_values``, ``moment`` (least squares), ``n_params`` and
+the counter ``n_passes``; the
 mini-batch solvers also to ``epoch`` (a chain of step tasks, :mod:`gdd_dask.steps`)
 and ``local_average``.
 
@@ -33,6 +34,7 @@ from .lanes import async_lane, parallel_lane
 from .losses import get_loss
 from .penalties import make_penalty
 from .steps import Stepper, chunk_steps
+from .tsqr import chunk_moment, merge_moments
 
 __all__ = ["Objective", "make_objective"]
 
@@ -166,6 +168,16 @@ class Objective:
                        local_steps, batch_size, learning_rate)
         total, weight = self.engine.run("gdd-local", func, params, int(seed))
         return total / weight
+
+    def moment(self):
+        """``(W, m, R)``: the weight, weighted mean and R factor of the rows ``[x_i,
+        y_i]``, centred when the model has an intercept (:mod:`gdd_dask.tsqr`), merged
+        by the fixed tree: one pass, the same bits on any number of workers."""
+        k = self.n_features + getattr(self.loss, "y_columns", 1)
+        moment = self.engine.run("gdd-qr", partial(chunk_moment, self.fit_intercept),
+                                 combine=merge_moments, sums_bytes=8 * (k * k + k + 1))
+        self.n_passes += 1
+        return moment
 
     def hessian(self, params):
         """``hess f(w)``: one pass."""

@@ -72,8 +72,10 @@ def test_data_make_fit_predict_round_trip(tmp_path, capsys, cluster, model):
     lines = out.splitlines()
     assert lines[0].startswith("dashboard: http://127.0.0.1:")
     assert lines[1] == f"data: 2,000 x 4 float64 in 7 chunks of 300 rows (62.50 kiB): {store}"
-    # solver "auto": Newton for these narrow problems
-    assert lines[-3].startswith(f"model: {model}  solver: newton  cache: auto  status: converged")
+    # solver "auto": TSQR for least squares, Newton for the other narrow problems
+    solver = "qr" if model == "linear" else "newton"
+    assert lines[-3].startswith(f"model: {model}  solver: {solver}  cache: auto  status: "
+                                "converged")
     assert re.fullmatch(r"final loss: -?[\d.]+  (accuracy|R\^2|D\^2): [\d.]+  wall time: "
                         r"[\d.]+ s", lines[-1])
     assert "passes=" in err and "loss=" in err  # the progress bar, on stderr

@@ -117,8 +117,8 @@ def test_logistic_multinomial_matches_sklearn_coef_and_intercept(kind):
     assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
 
 
-# (cd, coordinate descent on the Gram, is for least squares: tests/test_l1.py)
-@pytest.mark.parametrize("solver", sorted(set(SOLVERS) - STOCHASTIC - {"cd"}) + ["auto"])
+# (cd and qr are for least squares: tests/test_l1.py, tests/test_least_squares.py)
+@pytest.mark.parametrize("solver", sorted(set(SOLVERS) - STOCHASTIC - {"cd", "qr"}) + ["auto"])
 @pytest.mark.parametrize("data", [breast_cancer, wine], ids=["binary", "multinomial"])
 def test_every_full_batch_solver_gives_sklearns_model(solver, data):
     X, y = data()

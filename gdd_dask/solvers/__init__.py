@@ -14,11 +14,12 @@ from .lbfgs import lbfgs
 from .local import local_sgd
 from .newton import newton
 from .proximal import proximal
+from .qr import QR_MAX_PARAMS, least_squares_qr
 from .stochastic import asynchronous, stochastic
 
 __all__ = ["SOLVERS", "STOCHASTIC", "asynchronous", "auto_solver", "coordinate_descent", "gd",
-           "get_solver", "lbfgs", "local_sgd", "newton", "proximal", "register_solver",
-           "stochastic"]
+           "get_solver", "lbfgs", "least_squares_qr", "local_sgd", "newton", "proximal",
+           "register_solver", "stochastic"]
 
 
 def _named(solver, name, doc=None):
@@ -33,38 +34,36 @@ def _named(solver, name, doc=None):
 
 
 SOLVERS = {"gd": gd, "lbfgs": lbfgs, "newton": newton, "proximal": proximal,
-           "cd": _named(coordinate_descent, "cd"),
+           "cd": _named(coordinate_descent, "cd"), "qr": _named(least_squares_qr, "qr"),
            **{rule: _named(partial(stochastic, rule=rule), rule,
                            f"Mini-batch {rule}: :func:`gdd_dask.solvers.stochastic.stochastic`.")
               for rule in ("sgd", "adam", "adagrad")},
            "async": _named(asynchronous, "async"), "local": _named(local_sgd, "local")}
 STOCHASTIC = {"sgd", "adam", "adagrad", "async", "local"}
 """Solvers over mini-batches: they approach the optimum, at the noise of their steps."""
-SMOOTH_ONLY = {"gd", "lbfgs", "newton", "local"}
+SMOOTH_ONLY = {"gd", "lbfgs", "newton", "local", "qr"}
 """Solvers that need the whole objective smooth (no L1 part)."""
-NEWTON_MAX_PARAMS = {"quadratic": 64, "streaming": 64, "memory": 32}
+NEWTON_MAX_PARAMS = {"streaming": 64, "memory": 32}
 """Up to how many parameters ``"auto"`` picks Newton. A Newton pass does ``O(n p^2)``
 work against ``O(n p)`` for a gradient: measured on 2 cores, it hides behind reading a
 streamed chunk only for narrow data, and in memory it pays off for fewer parameters
-still (``benchmarks/core.py``, ``benchmarks/out_of_core.py``). A quadratic loss (least
-squares) converges in one Newton step, but on well-conditioned data L-BFGS needs only
-a few passes: 2,000,000 x 100 least squares took 3.5 s by Newton and 0.9 s by L-BFGS
-(``benchmarks/RESULTS.md``)."""
+still (``benchmarks/core.py``, ``benchmarks/out_of_core.py``)."""
 
 
 def auto_solver(objective):
-    """For a penalty with a non-smooth part: ``"cd"`` (coordinate descent on the Gram
-    matrix, one pass) for least squares with up to :data:`~gdd_dask.solvers.cd.
-    CD_MAX_PARAMS` parameters, else ``"proximal"``. Otherwise ``"newton"`` for narrow
-    problems (see :data:`NEWTON_MAX_PARAMS`), else ``"lbfgs"``."""
+    """For least squares: ``"qr"`` (one pass, exact) with an L2 penalty or none, and
+    ``"cd"`` (coordinate descent on the Gram matrix, one pass) with an L1 part, up to
+    :data:`~gdd_dask.solvers.qr.QR_MAX_PARAMS` and :data:`~gdd_dask.solvers.cd.
+    CD_MAX_PARAMS` parameters. Otherwise ``"proximal"`` for a penalty with an L1 part,
+    ``"newton"`` for narrow problems (see :data:`NEWTON_MAX_PARAMS`), else
+    ``"lbfgs"``."""
     quadratic = getattr(objective.loss, "quadratic", False)
     if not objective.penalty.smooth:
         return "cd" if quadratic and objective.n_params <= CD_MAX_PARAMS else "proximal"
+    if quadratic and objective.n_params <= QR_MAX_PARAMS:
+        return "qr"
     engine = objective.engine
-    if getattr(objective.loss, "quadratic", False):
-        kind = "quadratic"
-    else:
-        kind = "streaming" if engine.n_cached < engine.n_chunks else "memory"
+    kind = "streaming" if engine.n_cached < engine.n_chunks else "memory"
     return "newton" if objective.n_params <= NEWTON_MAX_PARAMS[kind] else "lbfgs"
 
 
