@@ -13,6 +13,8 @@ STATUS = {
     2: "line search could not decrease the objective",
     3: "stopped early: callback raised StopIteration",
     4: "diverged: the objective became inf or NaN; the last finite iterate is returned",
+    5: "stalled at working precision: the objective no longer changes in floating point "
+       "while max|grad| > tol",
 }
 
 
@@ -37,7 +39,8 @@ class OptimizeResult(_ScipyResult):
     success : bool
         True when ``status == 0``.
     status : int
-        0 converged, 1 max_iter reached, 2 line search failed, 3 stopped by callback.
+        0 converged, 1 max_iter reached, 2 line search failed, 3 stopped by callback,
+        4 diverged, 5 stalled at working precision with ``max|grad| > tol``.
     message : str
         The status in words.
     history : list of float

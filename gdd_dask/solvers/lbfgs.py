@@ -2,8 +2,9 @@
 
 The quasi-Newton update and its Wolfe line search are SciPy's L-BFGS-B (Byrd, Lu,
 Nocedal & Zhu 1995), run on the client; every evaluation it asks for is one
-``value_and_grad`` pass on the workers. Stops when ``max|g_i| <= tol`` or when the
-objective's relative change falls below ``64 eps``.
+``value_and_grad`` pass on the workers. Stops when ``max|g_i| <= tol`` (status 0) or
+when the objective's relative change falls below ``64 eps`` (status 5 while
+``max|g_i| > tol``: stalled at working precision).
 
 L-BFGS-B keeps its memory in SciPy's work arrays, out of reach; its checkpoint is
 instead the log of the evaluations it asked for (``f`` and the gradient, ``n_params +
@@ -100,8 +101,8 @@ def lbfgs(objective, x0, *, tol=1e-4, max_iter=100, callback=None, history_size=
                           callback=on_iteration, options=options)
     if state["stopped"]:
         status = 3
-    elif res.status == 0:
-        status = 0
+    elif res.status == 0:  # SciPy's "relative reduction of f" stop counts as well
+        status = 0 if grad_norm(res.jac) <= tol else 5
     elif res.status == 1:
         status = 1
     else:

@@ -1,11 +1,28 @@
 """Newton's method (IRLS for GLMs) with the tree-reduced dense Hessian.
 
-Each iteration solves ``H d = -grad`` on the client (Cholesky; the pseudo-inverse when
-``H`` is singular) and tries the full step with one pass that returns
-``(f, grad, Hessian)`` at the trial point: when it is accepted, as it usually is, an
-iteration costs one pass over X. When it is not, the shorter steps are scored from the
-margins kept on the workers (no pass) and one more pass evaluates the accepted point.
-For up to ``max_params`` parameters (the Hessian is ``n_params^2`` floats per chunk).
+Each iteration solves ``H d = -grad`` on the client and tries the full step with one
+pass that returns ``(f, grad, Hessian)`` at the trial point: when it is accepted, as it
+usually is, an iteration costs one pass over X. When it is not, the shorter steps are
+scored from the margins kept on the workers (no pass) and one more pass evaluates the
+accepted point. For up to ``max_params`` parameters (the Hessian is ``n_params^2``
+floats per chunk).
+
+The step comes from the Cholesky factorization of the diagonally scaled Hessian
+``D H D`` (``D = diag(H)^(-1/2)``): scaling removes what unscaled columns add to the
+condition number (a column in the tens of thousands next to one of ones), and
+Cholesky keeps every direction, however flat, as long as ``D H D`` is positive
+definite to working precision. Only where it is not (a truly singular direction, e.g.
+shifting all multinomial intercepts together) does the step fall back to the
+pseudo-inverse over the eigenvalues above :data:`SINGULAR_RCOND` times the largest,
+which takes no step along the singular directions and keeps the solution the
+minimum-norm one.
+
+Newton stops when ``max|grad_i| <= tol`` (status 0). Near the optimum the objective
+stops changing in floating point long before the gradient does, so that alone is no
+reason to stop; when the objective no longer changes *and* the gradient no longer
+shrinks by half per step for :data:`STALL_ITERATIONS` steps, the iterate is at the
+limit of working precision and Newton stops with status 5, the gradient reported as
+it is.
 """
 
 from __future__ import annotations
@@ -15,25 +32,30 @@ from scipy import linalg
 
 from .base import Trace, backtrack, grad_norm, resume, save, small_change
 
-__all__ = ["newton"]
+__all__ = ["newton", "newton_direction"]
+
+SINGULAR_RCOND = 1e3 * np.finfo(np.float64).eps
+"""Pivots (Cholesky) and eigenvalues (the fallback) of the scaled Hessian below this
+times its largest diagonal entry or eigenvalue count as singular."""
+STALL_ITERATIONS = 3
 
 
-def newton_direction(H, g, rcond=1e-10):
-    """``d = -H^+ g``: Cholesky when ``H`` is safely positive definite, else the
-    pseudo-inverse over eigenvalues above ``rcond * max eigenvalue``.
-
-    A singular direction (e.g. shifting all multinomial intercepts together) gets no
-    step, so the solution stays the minimum-norm one instead of drifting along it.
-    """
+def newton_direction(H, g):
+    """``d = -H^+ g`` (module docstring): Cholesky of ``D H D``, else the
+    pseudo-inverse over its eigenvalues above ``SINGULAR_RCOND`` times the largest."""
+    diag = np.diag(H).copy()
+    scale = np.where(diag > 0, 1.0 / np.sqrt(np.where(diag > 0, diag, 1.0)), 1.0)
+    Hs, gs = H * scale[:, None] * scale[None, :], g * scale
+    top = float(np.max(np.abs(np.diag(Hs)))) if Hs.size else 0.0
     try:
-        factor = linalg.cho_factor(H)
-        if np.min(np.diag(factor[0])) ** 2 > rcond * np.max(np.diag(H)):
-            return -linalg.cho_solve(factor, g)
+        factor = linalg.cho_factor(Hs)
+        if np.min(np.diag(factor[0])) ** 2 > SINGULAR_RCOND * top:
+            return -scale * linalg.cho_solve(factor, gs)
     except linalg.LinAlgError:
         pass
-    w, V = linalg.eigh(H)
-    keep = w > rcond * max(w.max(), 0.0)
-    d = -V[:, keep] @ ((V[:, keep].T @ g) / w[keep])
+    w, V = linalg.eigh(Hs)
+    keep = w > SINGULAR_RCOND * max(w.max(), 0.0)
+    d = -scale * (V[:, keep] @ ((V[:, keep].T @ gs) / w[keep]))
     return d if float(g @ d) < 0 else -g
 
 
@@ -50,7 +72,7 @@ def newton(objective, x0, *, tol=1e-4, max_iter=100, callback=None, max_params=2
     value_grad_hessian = trace.counted(objective.value_grad_hessian)
     objective.keep_margins()  # free backtracking steps
     saved, x, (f, g, H) = resume(checkpoint, value_grad_hessian, x0, trace)
-    status, nit = 1, 0 if saved is None else saved["nit"]
+    status, nit, stalled = 1, 0 if saved is None else saved["nit"], 0
     while nit < max_iter:
         if grad_norm(g) <= tol:
             status = 0
@@ -61,13 +83,15 @@ def newton(objective, x0, *, tol=1e-4, max_iter=100, callback=None, max_params=2
             status = 2
             break
         nit += 1
-        f_old, x, (f, g, H) = f, found[1], found[2]
+        f_old, g_old, x, (f, g, H) = f, g, found[1], found[2]
         if trace.record(nit, x, f, g):
             status = 3
             break
         save(checkpoint, nit, trace, x=x, f=f, g=g)
-        if small_change(f_old, f) and grad_norm(g) <= 10 * tol:
-            status = 0
+        stalled = stalled + 1 if small_change(f_old, f) \
+            and grad_norm(g) > 0.5 * grad_norm(g_old) else 0
+        if stalled >= STALL_ITERATIONS and grad_norm(g) > tol:
+            status = 5
             break
     else:
         status = 0 if grad_norm(g) <= tol else 1

@@ -73,7 +73,7 @@ def proximal(objective, x0, *, tol=1e-4, max_iter=100, callback=None, sigma=1e-4
             break
         save(checkpoint, nit, trace, x=x, f=F, g=g, step=step, recent=recent)
         if small_change(F_old, F) and prox_grad_norm(penalty, x, g) <= 10 * tol:
-            status = 0
+            status = 0 if prox_grad_norm(penalty, x, g) <= tol else 5  # the objective stalled
             break
     else:
         status = 0 if prox_grad_norm(penalty, x, g) <= tol else 1
