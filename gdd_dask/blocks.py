@@ -16,6 +16,7 @@ from array_api_compat import array_namespace, device
 
 from .chunk import as_float64, host
 from .losses import LogisticLoss, MultinomialLoss
+from .losses.glm import log_sigmoid, sigmoid
 from .losses.multinomial import softmax
 
 __all__ = ["class_totals", "label_codes", "linear_labels", "linear_log_proba",
@@ -103,26 +104,34 @@ def mean_prediction(loss, coef, intercept, X):
     return loss.inverse_link(linear_raw(X, coef, intercept), array_namespace(X))
 
 
+def _binary(raw, xp, log=False):
+    """``[sigmoid(-r), sigmoid(r)]`` (or their logs) of one output: both sides exact."""
+    side = log_sigmoid if log else sigmoid
+    return xp.stack([side(-raw, xp), side(raw, xp)], axis=1)
+
+
+def _log_proba(raw, xp):
+    """Stable log-probabilities of raw scores: log-sigmoids (one output) or the
+    log-softmax ``r_k - logsumexp(r)``."""
+    if raw.ndim == 1:
+        return _binary(raw, xp, log=True)
+    return raw - xp.reshape(softmax(raw, xp)[1], (-1, 1))
+
+
 def linear_proba(coef, intercept, X):
     """Class probabilities of one block: ``[1 - p, p]`` (binary) or the softmax."""
     xp = array_namespace(X)
     raw = linear_raw(X, coef, intercept)
     if raw.ndim == 1:
-        p = LogisticLoss().inverse_link(raw, xp)
-        return xp.stack([1.0 - p, p], axis=1)
+        return _binary(raw, xp)
     return MultinomialLoss(raw.shape[1]).inverse_link(raw, xp)
 
 
 def linear_log_proba(coef, intercept, X):
-    """Log-probabilities of one block without ``log(0)``: ``-log(1 + e^{-r})`` and
-    ``-log(1 + e^{r})`` (binary), ``r_k - logsumexp(r)`` (multinomial)."""
+    """Log-probabilities of one block without ``log(0)``: ``log sigmoid(-r)`` and ``log
+    sigmoid(r)`` (binary), ``r_k - logsumexp(r)`` (multinomial)."""
     xp = array_namespace(X)
-    raw = linear_raw(X, coef, intercept)
-    if raw.ndim == 1:
-        soft = xp.log1p(xp.exp(-xp.abs(raw)))
-        return xp.stack([-(soft + xp.maximum(raw, 0.0)), -(soft + xp.maximum(-raw, 0.0))],
-                        axis=1)
-    return raw - xp.reshape(softmax(raw, xp)[1], (-1, 1))
+    return _log_proba(linear_raw(X, coef, intercept), xp)
 
 
 def ovr_proba(loss, coef, intercept, X):
@@ -131,8 +140,10 @@ def ovr_proba(loss, coef, intercept, X):
     (uniform where they are all 0)."""
     xp = array_namespace(X)
     raw = linear_raw(X, coef, intercept)
+    if loss == "log_loss" and raw.ndim == 1:
+        return _binary(raw, xp)
     if loss == "log_loss":
-        p = 1.0 / (1.0 + xp.exp(-raw))
+        p = sigmoid(raw, xp)
     else:
         p = (xp.clip(raw, min=-1.0, max=1.0) + 1.0) / 2.0
     if raw.ndim == 1:
@@ -140,6 +151,17 @@ def ovr_proba(loss, coef, intercept, X):
     total = xp.sum(p, axis=1, keepdims=True)
     uniform = xp.ones_like(p) / p.shape[1]
     return xp.where(total > 0, p / xp.where(total > 0, total, 1.0), uniform)
+
+
+def ovr_log_proba(coef, intercept, X):
+    """The log of :func:`ovr_proba` for ``log_loss``, from the raw scores: the
+    log-sigmoids (binary), or ``log sigmoid(r_k) - log sum_j sigmoid(r_j)``."""
+    xp = array_namespace(X)
+    raw = linear_raw(X, coef, intercept)
+    if raw.ndim == 1:
+        return _binary(raw, xp, log=True)
+    logs = log_sigmoid(raw, xp)
+    return logs - xp.reshape(softmax(logs, xp)[1], (-1, 1))
 
 
 # -- networks ------------------------------------------------------------------------
@@ -154,9 +176,20 @@ def network_output(loss, params, X):
     """``inverse_link(raw)``: the mean (regression), the class probabilities, or each
     label's probability (multilabel)."""
     xp = array_namespace(X)
-    p = loss.output.inverse_link(network_raw(loss, params, X), xp)
-    binary = isinstance(loss.output, LogisticLoss) and loss.n_outputs == 1
-    return xp.stack([1.0 - p, p], axis=1) if binary else p
+    raw = network_raw(loss, params, X)
+    if isinstance(loss.output, LogisticLoss) and loss.n_outputs == 1:
+        return _binary(raw, xp)
+    return loss.output.inverse_link(raw, xp)
+
+
+def network_log_output(loss, params, X):
+    """The log of :func:`network_output`'s probabilities, computed from the raw output
+    (log-sigmoids, log-softmax): finite where a probability rounds to 0."""
+    xp = array_namespace(X)
+    raw = network_raw(loss, params, X)
+    if isinstance(loss.output, LogisticLoss):
+        return _log_proba(raw, xp) if loss.n_outputs == 1 else log_sigmoid(raw, xp)
+    return _log_proba(raw, xp)
 
 
 def network_labels(loss, params, classes, X):

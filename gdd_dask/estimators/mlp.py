@@ -30,7 +30,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..blocks import network_labels, network_output
+from ..blocks import network_labels, network_log_output, network_output
 from ..losses import LogisticLoss, MultinomialLoss, PoissonLoss, SquaredLoss
 from ..losses.mlp import ACTIVATIONS, MLPLoss
 from ..solvers import STOCHASTIC
@@ -446,10 +446,11 @@ class MLPClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseMLP):
                         dtype=np.float64, n_columns=len(self.classes_), token="gdd-proba")
 
     def predict_log_proba(self, X):
-        """``log(predict_proba(X))``."""
-        proba = self.predict_proba(X)
-        with np.errstate(divide="ignore"):
-            return np.log(proba)
+        """``log(predict_proba(X))``, computed from the raw output (log-sigmoids,
+        log-softmax): finite where a probability rounds to 0."""
+        X = self._validated(X)
+        return map_rows(partial(network_log_output, self._loss_, self._params()), X,
+                        dtype=np.float64, n_columns=len(self.classes_), token="gdd-log-proba")
 
     def predict(self, X):
         """Predicted labels (from ``classes_``), or the 0/1 indicator matrix of a

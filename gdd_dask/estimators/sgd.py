@@ -31,7 +31,7 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..blocks import linear_labels, linear_raw, ovr_proba
+from ..blocks import linear_labels, linear_raw, ovr_log_proba, ovr_proba
 from ..losses.margin import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
 from ..solvers import STOCHASTIC
 from ..steps import DTYPES
@@ -381,10 +381,14 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
 
     @available_if(_has_proba)
     def predict_log_proba(self, X):
-        """``log(predict_proba(X))``."""
-        proba = self.predict_proba(X)
-        with np.errstate(divide="ignore"):
-            return np.log(proba)
+        """``log(predict_proba(X))``; for ``log_loss`` computed from the raw scores
+        (finite where a probability rounds to 0)."""
+        if self.loss != "log_loss":
+            with np.errstate(divide="ignore"):
+                return np.log(self.predict_proba(X))
+        X = self._validated(X)
+        return map_rows(partial(ovr_log_proba, *self._parts()), X, dtype=np.float64,
+                        n_columns=len(self.classes_), token="gdd-log-proba")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

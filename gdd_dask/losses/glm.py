@@ -9,13 +9,18 @@ from __future__ import annotations
 
 from .base import LinearModelLoss
 
-__all__ = ["SquaredLoss", "LogisticLoss", "PoissonLoss", "sigmoid"]
+__all__ = ["SquaredLoss", "LogisticLoss", "PoissonLoss", "log_sigmoid", "sigmoid"]
 
 
 def sigmoid(raw, xp):
     """``1 / (1 + exp(-r))`` without overflow, via ``e = exp(-|r|)``."""
     e = xp.exp(-xp.abs(raw))
     return xp.where(raw >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def log_sigmoid(raw, xp):
+    """``log sigmoid(r) = min(r, 0) - log(1 + exp(-|r|))``: no overflow, no ``log(0)``."""
+    return xp.minimum(raw, 0.0) - xp.log1p(xp.exp(-xp.abs(raw)))
 
 
 class SquaredLoss(LinearModelLoss):
@@ -47,20 +52,24 @@ class LogisticLoss(LinearModelLoss):
         return (y != 0) & (y != 1)
 
     def loss(self, y, raw, xp):
-        return xp.log1p(xp.exp(-xp.abs(raw))) + xp.maximum(raw, 0.0) - y * raw
+        """``(1 - y) r - log sigmoid(r)``, exact at large margins (as
+        :meth:`loss_gradient` computes it)."""
+        return (1.0 - y) * raw + (xp.log1p(xp.exp(-xp.abs(raw))) - xp.minimum(raw, 0.0))
 
     def gradient(self, y, raw, xp):
         return sigmoid(raw, xp) - y
 
     def loss_gradient(self, y, raw, xp):
         e = xp.exp(-xp.abs(raw))
-        loss = xp.log1p(e) + xp.maximum(raw, 0.0) - y * raw
+        loss = (1.0 - y) * raw + (xp.log1p(e) - xp.minimum(raw, 0.0))
         p = xp.where(raw >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
         return loss, p - y
 
     def hessian(self, y, raw, xp):
-        p = sigmoid(raw, xp)
-        return p * (1.0 - p)
+        """``p (1 - p) = e / (1 + e)^2`` with ``e = exp(-|r|)``: no cancellation in ``1 -
+        p`` for large margins."""
+        e = xp.exp(-xp.abs(raw))
+        return e / (1.0 + e) ** 2
 
     def inverse_link(self, raw, xp):
         return sigmoid(raw, xp)
