@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,6 +61,21 @@ def alternate(keys, repeat, run, once=()):
             if r == 0 or key not in once:
                 runs[key].append(run(key))
     return runs
+
+
+@contextmanager
+def two_workers(X, y, n_chunks=16):
+    """``(client, X, y)``: a 2-worker loopback cluster (one thread each) holding ``X``
+    and ``y`` persisted in ``n_chunks`` row chunks."""
+    import dask.array as da
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
+                      dashboard_address=None) as cluster, \
+            Client(cluster, set_as_default=False) as client:
+        chunk = max(1, len(y) // n_chunks)
+        yield (client, client.persist(da.from_array(X, chunks=(chunk, -1))),
+               client.persist(da.from_array(y, chunks=chunk)))
 
 
 def seconds(func):

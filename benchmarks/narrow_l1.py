@@ -13,17 +13,13 @@ difference from scikit-learn's and the non-zeros. Prints JSON lines; writes
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import warnings
 from pathlib import Path
 
-import dask.array as da
 import numpy as np
-from distributed import Client, LocalCluster
-from measures import seconds
-from report import machine
+from measures import seconds, two_workers
+from report import machine, size_parser, write_results
 from sklearn import linear_model as sk
 
 import gdd_dask
@@ -49,21 +45,11 @@ def timed(fit, repeat):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=2_000_000)
-    parser.add_argument("--features", type=int, default=100)
-    parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--out-dir", type=Path, default=HERE / "results")
-    args = parser.parse_args(argv)
+    args = size_parser(__doc__, out_dir=HERE / "results").parse_args(argv)
     warnings.simplefilter("ignore")
     X, y = problem(args.rows, args.features)
     rows = []
-    with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                      dashboard_address=None) as cluster, \
-            Client(cluster, set_as_default=False) as client:
-        chunk = max(1, args.rows // 16)
-        Xd = client.persist(da.from_array(X, chunks=(chunk, -1)))
-        yd = client.persist(da.from_array(y, chunks=chunk))
+    with two_workers(X, y) as (client, Xd, yd):
         for name, params in MODELS.items():
             ours, theirs = getattr(gdd_dask, name), getattr(sk, name)
             tools = [("scikit-learn", "coordinate descent", lambda: theirs(**params).fit(X, y)),
@@ -79,12 +65,7 @@ def main(argv=None):
                              "solver": getattr(model, "solver_", "cd"),
                              "max_coef_diff": float(np.max(np.abs(model.coef_ - reference))),
                              "nonzeros": int(np.count_nonzero(model.coef_))})
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    with open(args.out_dir / "narrow_l1.jsonl", "w") as out:
-        for r in rows:
-            print(json.dumps(r))
-            out.write(json.dumps(r) + "\n")
-    (args.out_dir / "narrow_l1.md").write_text(markdown(rows, args))
+    write_results(rows, args.out_dir, "narrow_l1", markdown(rows, args))
 
 
 def markdown(rows, args):

@@ -232,3 +232,28 @@ def document(title, run, rows, found, image):
     if image:
         parts += ["## Objective gap against wall time", f"![objective gap vs wall time]({image})"]
     return "\n\n".join(parts) + "\n"
+
+
+def size_parser(doc, *, out_dir):
+    """The command line of a one-problem benchmark: ``--rows``, ``--features``,
+    ``--repeat`` and ``--out-dir``."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=2_000_000)
+    parser.add_argument("--features", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out-dir", type=Path, default=out_dir)
+    return parser
+
+
+def write_results(rows, out_dir, name, markdown):
+    """Print ``rows`` as JSON lines and write ``<name>.jsonl`` and ``<name>.md``."""
+    import json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / f"{name}.jsonl", "w") as out:
+        for row in rows:
+            print(json.dumps(row))
+            out.write(json.dumps(row) + "\n")
+    (out_dir / f"{name}.md").write_text(markdown)

@@ -93,3 +93,16 @@ def test_narrow_l1_benchmark_compares_with_scikit_learn(tmp_path):
     assert len(rows) == 6 and all(r["max_coef_diff"] < 1e-8 for r in rows)
     assert {r["solver"] for r in rows if r["tool"] == "gdd-dask"} == {"cd"}
     assert "Lasso, gdd-dask in-process / scikit-learn" in (tmp_path / "narrow_l1.md").read_text()
+
+
+def test_least_squares_benchmark_compares_passes_fits_and_digits(tmp_path):
+    command = [sys.executable, str(ROOT / "benchmarks" / "least_squares.py"), "--rows", "4000",
+               "--features", "8", "--repeat", "1", "--out-dir", str(tmp_path)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-4000:]
+    rows = [json.loads(line)
+            for line in (tmp_path / "least_squares.jsonl").read_text().splitlines()]
+    assert len([r for r in rows if "wall_s" in r]) == 9
+    digits = {r["tool"]: r["correct_digits"] for r in rows if r["model"] == "Longley"}
+    assert digits["gdd-dask qr"] >= 12
+    assert "TSQR pass / normal-equation pass" in (tmp_path / "least_squares.md").read_text()
