@@ -122,3 +122,27 @@ def test_custom_solver_can_be_registered():
         np.testing.assert_allclose(result.x, problem.reference, rtol=1e-6)
     finally:
         del gdd_dask.SOLVERS["one-newton-step"]
+
+
+def test_auto_takes_newton_only_for_losses_with_a_hessian():
+    """An MLP and a user loss with only ``loss``/``gradient`` (as the docs say to
+    write one) have no Hessian: "auto" takes L-BFGS for them, not Newton."""
+    from gdd_dask.losses import LinearModelLoss, SquaredLoss
+    from gdd_dask.losses.mlp import MLPLoss
+
+    class Cubic(LinearModelLoss):
+        name = "cubic"
+
+        def loss(self, y, raw, xp):
+            return xp.abs(raw - y) ** 3 / 3
+
+        def gradient(self, y, raw, xp):
+            return (raw - y) * xp.abs(raw - y)
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = X @ [1.0, -2.0, 0.5]
+    mlp = MLPLoss((4,), "tanh", SquaredLoss())  # 21 parameters: narrow
+    start = rng.normal(size=mlp.n_params(3, fit_intercept=True)) * 0.1
+    for loss, x0 in [(Cubic(), None), (mlp, start)]:
+        assert minimize(loss, X, y, max_iter=5, x0=x0).solver == "lbfgs"

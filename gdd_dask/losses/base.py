@@ -97,6 +97,14 @@ class LinearModelLoss:
             f"loss {self.name!r} defines no pointwise hessian; use a first-order solver"
         )
 
+    @property
+    def has_hessian(self):
+        """Whether second derivatives exist: a pointwise ``hessian`` or an own
+        ``hessian_sum`` (what Newton and ``solver="auto"``'s choice of it need)."""
+        cls = type(self)
+        return cls.hessian is not LinearModelLoss.hessian \
+            or cls.hessian_sum is not LinearModelLoss.hessian_sum
+
     def loss_gradient(self, y, raw, xp):
         """``(loss, gradient)``; override when they share work."""
         return self.loss(y, raw, xp), self.gradient(y, raw, xp)

@@ -55,8 +55,8 @@ def auto_solver(objective):
     ``"cd"`` (coordinate descent on the Gram matrix, one pass) with an L1 part, up to
     :data:`~gdd_dask.solvers.qr.QR_MAX_PARAMS` and :data:`~gdd_dask.solvers.cd.
     CD_MAX_PARAMS` parameters. Otherwise ``"proximal"`` for a penalty with an L1 part,
-    ``"newton"`` for narrow problems (see :data:`NEWTON_MAX_PARAMS`), else
-    ``"lbfgs"``."""
+    ``"newton"`` for narrow problems (see :data:`NEWTON_MAX_PARAMS`) whose loss has a
+    Hessian, else ``"lbfgs"``."""
     quadratic = getattr(objective.loss, "quadratic", False)
     if not objective.penalty.smooth:
         return "cd" if quadratic and objective.n_params <= CD_MAX_PARAMS else "proximal"
@@ -64,7 +64,14 @@ def auto_solver(objective):
         return "qr"
     engine = objective.engine
     kind = "streaming" if engine.n_cached < engine.n_chunks else "memory"
-    return "newton" if objective.n_params <= NEWTON_MAX_PARAMS[kind] else "lbfgs"
+    narrow = objective.n_params <= NEWTON_MAX_PARAMS[kind]
+    return "newton" if narrow and has_hessian(objective.loss) else "lbfgs"
+
+
+def has_hessian(loss):
+    """Whether ``loss`` gives Hessian sums (its ``has_hessian``, else whether it has a
+    ``hessian_sum`` at all: an MLP has none)."""
+    return bool(getattr(loss, "has_hessian", callable(getattr(loss, "hessian_sum", None))))
 
 
 def register_solver(name, solver):
