@@ -18,6 +18,8 @@ _EXPORTS = {
     "Ridge": "estimators",
     "SGDClassifier": "estimators",
     "SGDRegressor": "estimators",
+    "Inference": "standard_errors",
+    "inference": "standard_errors",
     "LOSSES": "losses",
     "LinearModelLoss": "losses",
     "Loss": "losses",

@@ -220,3 +220,27 @@ class LinearModelLoss:
     def __repr__(self):
         outputs = f"n_outputs={self.n_outputs}" if self.y_columns > 1 else ""
         return f"{type(self).__name__}({outputs})"
+
+
+class ScoreOuterLoss(LinearModelLoss):
+    """``base``'s loss and gradient, with ``(dl/draw)^2`` as its pointwise "Hessian":
+    its ``hessian_sum`` with weights ``s_i^2`` is ``sum_i s_i^2 (dl_i)^2 x1_i x1_i^T``,
+    the outer products of the per-row scores (the meat of the sandwich covariance,
+    :func:`gdd_dask.inference` with ``cov_type="HC0"``). One output only."""
+
+    def __init__(self, base):
+        super().__init__(1)
+        self.base, self.name = base, f"score-outer-{getattr(base, 'name', 'custom')}"
+        self.target_rule = getattr(base, "target_rule", "invalid y")
+
+    def invalid_target(self, y, xp):
+        return self.base.invalid_target(y, xp)
+
+    def loss(self, y, raw, xp):
+        return self.base.loss(y, raw, xp)
+
+    def gradient(self, y, raw, xp):
+        return self.base.gradient(y, raw, xp)
+
+    def hessian(self, y, raw, xp):
+        return self.base.gradient(y, raw, xp) ** 2
