@@ -106,3 +106,13 @@ def test_least_squares_benchmark_compares_passes_fits_and_digits(tmp_path):
     digits = {r["tool"]: r["correct_digits"] for r in rows if r["model"] == "Longley"}
     assert digits["gdd-dask qr"] >= 12
     assert "TSQR pass / normal-equation pass" in (tmp_path / "least_squares.md").read_text()
+
+
+def test_preconditioning_benchmark_reports_both_columnings():
+    command = [sys.executable, str(ROOT / "benchmarks" / "preconditioning.py"), "--rows", "2000",
+               "--features", "10", "--max-iter", "50"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stderr[-4000:]
+    rows = [json.loads(line) for line in done.stdout.splitlines()]
+    assert {(r["problem"], r["columns"], r["solver"]) for r in rows} >= {
+        ("longley", "unscaled", "gd"), ("2000x10", "standardized", "lbfgs")}
