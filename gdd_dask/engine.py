@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import contextlib
 import operator
+import queue
 import time
 import uuid
 import weakref
@@ -613,17 +614,21 @@ class Engine:
                 except TimeoutError:
                     if check is not None:
                         check()
-                    if not self._all_paused():
-                        paused_since = None
-                        continue
-                    paused_since = paused_since or time.monotonic()
-                    if time.monotonic() - paused_since >= PAUSED_TIMEOUT:
-                        raise RuntimeError(
-                            f"every worker has been paused for {PAUSED_TIMEOUT:.0f} s: their "
-                            "memory is above Dask's pause threshold "
-                            "(distributed.worker.memory.pause), so no task runs. Give the "
-                            "workers more memory (memory_limit), use smaller chunks, or "
-                            "cache='none'") from None
+                    paused_since = self._paused_since(paused_since)
+
+    def _paused_since(self, since):
+        """When every worker has been paused since (``None``: they are not all paused);
+        raise ``RuntimeError`` once that is :data:`PAUSED_TIMEOUT` seconds ago."""
+        if not self._all_paused():
+            return None
+        since = since or time.monotonic()
+        if time.monotonic() - since >= PAUSED_TIMEOUT:
+            raise RuntimeError(
+                f"every worker has been paused for {PAUSED_TIMEOUT:.0f} s: their memory is "
+                "above Dask's pause threshold (distributed.worker.memory.pause), so no task "
+                "runs. Give the workers more memory (memory_limit), use smaller chunks, or "
+                "cache='none'")
+        return since
 
     def _all_paused(self):
         statuses = [w.get("status") for w in self.client.scheduler_info()["workers"].values()]
@@ -631,10 +636,19 @@ class Engine:
 
     def _report(self, futures):
         """``on_task_done(done, total)`` as each of ``futures`` finishes (an error is
-        raised by the caller, from the pass's result)."""
-        from distributed import as_completed
-
-        for done, _ in enumerate(as_completed(futures, loop=self.client.loop), 1):
+        raised by the caller, from the pass's result), with the paused-worker watch of
+        :meth:`_wait` meanwhile: a paused cluster raises here too, not hangs."""
+        finished = queue.SimpleQueue()
+        for future in futures:
+            future.add_done_callback(finished.put)  # called in a thread of its own
+        paused_since = None
+        for done in range(1, len(futures) + 1):
+            while True:
+                try:
+                    finished.get(timeout=WATCH_INTERVAL)
+                    break
+                except queue.Empty:
+                    paused_since = self._paused_since(paused_since)
             self.on_task_done(done, len(futures))
 
     def _submit(self, graph, keys, homes=None, strict=False):

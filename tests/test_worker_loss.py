@@ -121,9 +121,11 @@ def test_worker_gone_before_the_fit(cluster_client, store):
     np.testing.assert_array_equal(again.intercept_, undisturbed.intercept_)
 
 
-def test_paused_workers_stop_the_fit_with_an_error(monkeypatch):
+@pytest.mark.parametrize("verbose", [0, 1], ids=["quiet", "progress bar"])
+def test_paused_workers_stop_the_fit_with_an_error(monkeypatch, verbose):
     """Workers whose memory stays above Dask's pause threshold run no task: the fit
-    says so instead of waiting forever."""
+    says so instead of waiting forever, with a progress bar too (it reports each task
+    of a pass as it finishes, and used to wait for them before any paused check)."""
     import dask
     import dask.array as da
 
@@ -146,8 +148,27 @@ def test_paused_workers_stop_the_fit_with_an_error(monkeypatch):
         y = (da.arange(1000, chunks=250) % 2).astype(float)
         started = time.monotonic()
         with pytest.raises(RuntimeError, match="paused"):
-            minimize("logistic", X, y, client=client)
+            if verbose:  # a pass watched task by task, as a progress bar watches it
+                _watched_pass(X, y, client)
+            else:
+                minimize("logistic", X, y, client=client)
         assert time.monotonic() - started < 30
+
+
+def _watched_pass(X, y, client):
+    from functools import partial
+
+    from gdd_dask.chunk import chunk_check
+    from gdd_dask.data import as_data
+    from gdd_dask.engine import Engine
+    from gdd_dask.losses import LogisticLoss
+
+    engine = Engine(as_data(X, y, client=client), client=client, cache="none")
+    engine.on_task_done, engine.watch_min_tasks = (lambda done, total: None), 1
+    try:
+        engine.run("gdd-check", partial(chunk_check, LogisticLoss()), with_X=False)
+    finally:
+        engine.close()
 
 
 @pytest.mark.parametrize("rank", [0, 1], ids=["hub", "lane"])
