@@ -37,6 +37,7 @@ import queue
 import time
 import uuid
 import weakref
+from functools import partial
 
 import dask
 import distributed
@@ -408,8 +409,8 @@ class Engine:
                 and sums_bytes * len(keys) <= CLIENT_TREE_BYTES:
             return tree_reduce(self._gather(graph, keys, homes, watch), self.split_every,
                                combine)
-        final = self._reduce_layer(graph, keys, f"gdd-reduce-{token}",
-                                   add_kept_sums if keep else combine, combine)
+        first = partial(add_kept_sums, combine=combine) if keep else combine
+        final = self._reduce_layer(graph, keys, f"gdd-reduce-{token}", first, combine)
         if not keep:
             return self._execute(graph, [final], homes=homes, watch=watch)[0]
         if keep == "output":  # small sums: keep each group's whole output, no extra task

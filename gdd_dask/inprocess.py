@@ -7,6 +7,8 @@ same numbers. Used for small in-memory data and as the reference in tests.
 
 from __future__ import annotations
 
+from functools import partial
+
 import dask
 
 from .data import row_offsets
@@ -77,8 +79,8 @@ class InProcessEngine:
             raise RuntimeError("this engine is closed")
         parts = [func(start, i, *self._chunk(i, with_X), *(h[i] for h in per_chunk), *broadcast)
                  for i, start in enumerate(self.offsets)]
-        total = tree_reduce(parts, self.split_every, combine,
-                            first=add_kept_sums if keep else None)
+        first = partial(add_kept_sums, combine=combine) if keep else None
+        total = tree_reduce(parts, self.split_every, combine, first=first)
         if not keep:
             return total
         return total, parts if keep == "output" else [part[1] for part in parts]

@@ -21,9 +21,10 @@ def add_sums(parts):
     return tuple(total)
 
 
-def add_kept_sums(parts):
-    """:func:`add_sums` of ``(sums, kept)`` chunk outputs, leaving ``kept`` out."""
-    return add_sums(part[0] for part in parts)
+def add_kept_sums(parts, combine=add_sums):
+    """``combine`` (default :func:`add_sums`) of ``(sums, kept)`` chunk outputs,
+    leaving ``kept`` out."""
+    return combine([part[0] for part in parts])
 
 
 def tree_levels(n_leaves, split_every):

@@ -146,8 +146,9 @@ def inference(model, X, y, sample_weight=None, *, cov_type="nonrobust"):
     if kind is None:
         raise TypeError(f"inference takes LinearRegression, Ridge, LogisticRegression or "
                         f"PoissonRegressor; got {type(model).__name__}")
-    if kind == "logistic" and getattr(model, "penalty", "l2") not in ("l2", None):
-        raise ValueError(f"inference needs an unpenalized or L2 fit; penalty={model.penalty!r}")
+    if getattr(model, "class_weight", None) is not None:
+        raise ValueError("inference takes fits without class_weight (their weights depend "
+                         "on the labels: no likelihood of the sample describes them)")
     X, y, sample_weight = validate_fit_inputs(model, X, y, sample_weight,
                                               y_numeric=kind != "logistic", reset=False)
     names = [str(n) for n in getattr(model, "feature_names_in_", [])] \
@@ -179,10 +180,15 @@ def _sandwich(model, kind, result, X, y, sample_weight):
 
 
 def _objective(model, loss, X, y, sample_weight):
+    """The fit's objective (its loss, data and penalty, from ``model._penalty``): an L2
+    penalty or none, else ``ValueError``."""
     objective = make_objective(loss, X, y, sample_weight, fit_intercept=model.fit_intercept,
                                client=model.client, cache=getattr(model, "cache", "auto"))
-    _, alpha = model._penalty(objective.weight_sum)
-    objective.set_penalty("l2" if alpha else None, alpha or 0.0)
+    objective.set_penalty(*model._penalty(objective.weight_sum))
+    if not objective.penalty.smooth:
+        objective.close()
+        raise ValueError(f"inference needs an unpenalized or L2 fit; this "
+                         f"{type(model).__name__} has {objective.penalty!r}")
     return objective
 
 
@@ -204,16 +210,12 @@ def _regression(model, kind, X, y, sample_weight, names):
 
 def _least_squares(model, objective, x, names):
     """OLS's (or ridge's, at its ``alpha``) covariance from the TSQR moment."""
+    from .solvers.qr import residuals, with_ridge
+
     W, mean, R = objective.moment()
     p = len(names) - model.fit_intercept
-    B = np.r_[x[:p], -1.0]
-    rss = float(np.sum((R @ B) ** 2))
-    ridge = W * objective.penalty.hessian_diag(x)[:p]
-    R11 = R[:p, :p]
-    if np.any(ridge > 0):
-        from .tsqr import r_factor
-
-        R11 = r_factor(np.vstack([R11, np.diag(np.sqrt(ridge))]))[:p]
+    rss = float(np.sum(residuals(R, x[:p, None]) ** 2))
+    R11, _ = with_ridge(R, p, W * objective.penalty.hessian_diag(x)[:p])
     df_resid = W - x.size
     scale = rss / df_resid
     inv = linalg.solve_triangular(R11, np.eye(p))
@@ -235,11 +237,8 @@ def _logistic(model, X, y, sample_weight, names):
     rows = np.vstack([coef.T, np.atleast_1d(model.intercept_)[None, :]]) \
         if model.fit_intercept else coef.T
     loss = "logistic" if K == 1 else "multinomial"
-    with make_objective(loss, X, codes, sample_weight, fit_intercept=model.fit_intercept,
-                        client=model.client) as objective:
+    with _objective(model, loss, X, codes, sample_weight) as objective:
         W = objective.weight_sum
-        alpha = 0.0 if model.penalty is None else 1.0 / (model.C * W)
-        objective.set_penalty("l2" if alpha else None, alpha)
         x = rows.ravel()
         f, _, H = objective.value_grad_hessian(x)
         loss_sum = (f - objective.penalty.value(x)) * W

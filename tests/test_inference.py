@@ -119,3 +119,14 @@ def test_hc0_sandwich_matches_statsmodels(name):
     assert ours.cov_type == "HC0"
     theirs = np.asarray(ref.bse)
     assert np.max(np.abs(ours.bse - theirs) / theirs) < 1e-6
+
+
+def test_refuses_class_weights_and_an_l1_mix():
+    X, y = load(spector)
+    with pytest.raises(ValueError, match="class_weight"):
+        gdd_dask.inference(gdd_dask.LogisticRegression(class_weight="balanced").fit(X, y), X, y)
+    mixed = gdd_dask.LogisticRegression(l1_ratio=0.5, solver="auto").fit(X, y)
+    with pytest.raises(ValueError, match="unpenalized or L2"):
+        gdd_dask.inference(mixed, X, y)
+    pure_l2 = gdd_dask.LogisticRegression(l1_ratio=0.0, **TIGHT).fit(X, y)  # elasticnet, r=0
+    assert np.all(np.isfinite(gdd_dask.inference(pure_l2, X, y).bse))

@@ -29,7 +29,7 @@ from scipy import linalg
 from ..tsqr import r_factor
 from .base import Trace
 
-__all__ = ["QR_MAX_PARAMS", "least_squares_qr"]
+__all__ = ["QR_MAX_PARAMS", "least_squares_qr", "residuals", "with_ridge"]
 
 QR_MAX_PARAMS = 2048
 """The most parameters ``solver="auto"`` solves by QR (each task's ``R`` holds
@@ -51,8 +51,7 @@ def least_squares_qr(objective, x0, *, tol=1e-6, max_iter=1, callback=None, chec
     w = _coefficients(R, p, weight * strengths, objective.n_samples)
     x = np.vstack([w, mean[p:] - mean[:p] @ w]) if objective.fit_intercept else w
     x = x.ravel()
-    B = np.vstack([w, -np.eye(K)])
-    residual = R @ B  # (Xc w - Yc) seen through Q: its Frobenius norm is the RSS's root
+    residual = residuals(R, w)
     fun = 0.5 * float(np.sum(residual**2)) / weight + penalty.value(x)
     grad = np.zeros_like(x).reshape(-1, K)
     grad[:p] = (R[:, :p].T @ residual) / weight
@@ -68,11 +67,7 @@ def _coefficients(R, p, ridge, n_samples):
         return np.column_stack([_coefficients(R[:, list(range(p)) + [p + k]], p,
                                               ridge[:, k:k + 1], n_samples)
                                 for k in range(ridge.shape[1])])
-    R11, Z = R[:p, :p], R[:p, p:]
-    if np.any(ridge[:, 0] > 0):
-        rows = np.hstack([np.diag(np.sqrt(ridge[:, 0])), np.zeros_like(Z)])
-        T = r_factor(np.vstack([np.hstack([R11, Z]), rows]))
-        R11, Z = T[:p, :p], T[:p, p:]
+    R11, Z = with_ridge(R, p, ridge[:, 0])
     singular = linalg.svdvals(R11)
     cutoff = np.finfo(np.float64).eps * max(n_samples, p) * (singular[0] if p else 0.0)
     rank = int(np.sum(singular > cutoff))
@@ -83,3 +78,21 @@ def _coefficients(R, p, ridge, n_samples):
         "sample weights); the minimum-norm coefficients are returned", UserWarning,
         stacklevel=3)
     return linalg.lstsq(R11, Z, cond=cutoff / singular[0] if singular[0] > 0 else None)[0]
+
+
+def with_ridge(R, p, ridge):
+    """``(R_11, Z)`` of the moment's ``R`` (``p`` feature columns first) after appending
+    the rows ``[sqrt(ridge_j) e_j, 0]`` and re-factoring; as they are without a ridge."""
+    R11, Z = R[:p, :p], R[:p, p:]
+    if not np.any(ridge > 0):
+        return R11, Z
+    rows = np.hstack([np.diag(np.sqrt(ridge)), np.zeros_like(Z)])
+    T = r_factor(np.vstack([np.hstack([R11, Z]), rows]))
+    return T[:p, :p], T[:p, p:]
+
+
+def residuals(R, w):
+    """``R [w; -I]`` for coefficients ``w`` (``p x K``): the centred residuals ``Xc w -
+    Yc`` seen through ``Q``, so its squared Frobenius norm is the residual sum of
+    squares."""
+    return R @ np.vstack([w, -np.eye(w.shape[1])])
