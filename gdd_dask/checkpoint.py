@@ -50,7 +50,7 @@ def _jsonable(value):
     return getattr(value, "__qualname__", type(value).__qualname__)
 
 
-def fingerprint(objective, *, solver, tol, x0, options):
+def fingerprint(objective, *, solver, tol, x0, options, precondition=False):
     """A digest of everything a resumed fit must share with the fit that saved."""
     engine = objective.engine
     description = {
@@ -60,6 +60,7 @@ def fingerprint(objective, *, solver, tol, x0, options):
         "data": engine.data_token, "row_chunks": list(engine.row_chunks),
         "split_every": engine.split_every, "solver": solver, "tol": float(tol),
         "x0": _jsonable(np.asarray(x0, dtype=np.float64)), "options": _jsonable(options),
+        "precondition": bool(precondition),
     }
     return hashlib.sha256(json.dumps(description, sort_keys=True).encode()).hexdigest()
 

@@ -20,6 +20,7 @@ from array_api_compat import (
 
 from .penalties import clamp_l2_shrink
 from .reduction import add_sums, tree_reduce
+from .scaling import add_with_moments, block_moment
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
            "chunk_local_sgd", "chunk_sums", "host", "load_group", "loaded", "row_blocks",
@@ -144,7 +145,7 @@ def _block_sums(kind, loss, X, y, sample_weight, p, v, opts):
 
 
 def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, params,
-               vector=None, *, keep=False):
+               vector=None, *, keep=False, moments=False):
     """Sums over one chunk (rows ``offset ..``, chunk number ``index``) for a pass.
 
     - ``"value"``: ``(sum s_i l_i,)``
@@ -155,7 +156,9 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     The chunk is walked in :func:`row_blocks`, each block converted to float64 as it
     is used, and the block sums folded left to right (a fixed order). With ``keep``
     (linear losses) the result is ``(sums, margins)``, the margins ``X @ W + b`` in the
-    chunk's namespace, for :func:`chunk_line_sums` to reuse.
+    chunk's namespace, for :func:`chunk_line_sums` to reuse. With ``moments`` the sums
+    end with the chunk's column moment of X (:mod:`gdd_dask.scaling`), read in the same
+    walk.
     """
     xp = array_namespace(X)
     X = aligned(X)
@@ -170,13 +173,21 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
         if keep:
             opts["raw"] = loss.raw_prediction(Xb, p, fit_intercept=fit_intercept)
             margins.append(opts["raw"])
-        parts.append(_block_sums(kind, loss, Xb, yb, sb, p, v, opts))
-    sums = tuple(to_numpy(s) for s in add_sums(parts))
-    if not all(np.all(np.isfinite(s)) for s in sums):
+        part = _block_sums(kind, loss, Xb, yb, sb, p, v, opts)
+        parts.append((*part, block_moment(Xb, sb, xp)) if moments else part)
+    sums = add_with_moments(parts) if moments else add_sums(parts)
+    sums = tuple(s if moments and i == len(sums) - 1 else to_numpy(s)
+                 for i, s in enumerate(sums))
+    if not all(np.all(np.isfinite(s)) for s in _flat(sums)):
         _raise_nonfinite(X, y, sample_weight, offset, index, xp)
     if not keep:
         return sums
     return sums, margins[0] if len(margins) == 1 else xp.concat(margins, axis=0)
+
+
+def _flat(sums):
+    """The arrays of a tuple of sums, a column moment's taken apart."""
+    return [a for s in sums for a in (s if isinstance(s, tuple) else (s,))]
 
 
 def run_chain(func, carry, steps, parts):

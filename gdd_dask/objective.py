@@ -33,6 +33,8 @@ from .inprocess import InProcessEngine
 from .lanes import async_lane, parallel_lane
 from .losses import get_loss
 from .penalties import make_penalty
+from .reduction import add_sums
+from .scaling import add_with_moments
 from .steps import Stepper, chunk_steps
 from .tsqr import chunk_moment, merge_moments
 
@@ -83,16 +85,19 @@ class Objective:
         self.penalty = make_penalty(penalty, alpha, mask, l1_ratio)
 
     # -- passes -------------------------------------------------------------------
-    def _sums(self, kind, params, *vector):
+    def _sums(self, kind, params, *vector, moments=False):
         params = self.check_params(params)
         keep = self.keeps_margins and kind != "hessp"
-        func = partial(chunk_sums, kind, self.loss, self.fit_intercept, keep=keep)
+        func = partial(chunk_sums, kind, self.loss, self.fit_intercept, keep=keep,
+                       moments=moments)
         # a chunk's Hessian is big: keep only its margins; other sums are small
         keep = keep and ("margins" if kind == "hess" else "output")
         p = self.n_params  # the sums: loss, gradient (or H @ v), the Hessian's p x p
         sums_bytes = 8 * (p * p + p + 2 if kind == "hess" else p + 2)
+        sums_bytes += 8 * (2 * self.n_features + 1) if moments else 0
         sums = self.engine.run(TASK_PREFIX[kind], func, params, *vector, keep=keep,
-                               sums_bytes=sums_bytes)
+                               sums_bytes=sums_bytes,
+                               combine=add_with_moments if moments else add_sums)
         self.n_passes += 1
         if keep:
             sums, handles = sums
@@ -119,6 +124,31 @@ class Objective:
         params, (loss_sum, grad) = self._sums("grad", params)
         f = float(loss_sum) / self.weight_sum + self.penalty.value(params)
         return f, grad / self.weight_sum + self.penalty.grad(params)
+
+    def value_grad_moment(self, params):
+        """``(f(w), grad f(w), (W, m, M))``: :meth:`value_and_grad` and the weighted
+        column moment of X (:mod:`gdd_dask.scaling`) in the same pass."""
+        params, (loss_sum, grad, moment) = self._sums("grad", params, moments=True)
+        f = float(loss_sum) / self.weight_sum + self.penalty.value(params)
+        return f, grad / self.weight_sum + self.penalty.grad(params), moment
+
+    def to_original(self, params):
+        """The parameters in the model's own coordinates: ``params`` itself here (a
+        :class:`~gdd_dask.preconditioning.Preconditioned` view maps them back)."""
+        return params
+
+    def solver_tol(self, tol):
+        """``tol`` on the solver's own gradient that implies ``tol`` on the model's:
+        ``tol`` itself here (see :mod:`gdd_dask.preconditioning`)."""
+        return tol
+
+    def optimality(self, params, grad):
+        """``x - prox_1(x - g)`` for the gradient ``g`` of the smooth part: zero exactly
+        at a minimizer, ``g`` itself for a smooth penalty. Its largest entry is what
+        ``tol`` is compared with, and it is the result's ``jac``."""
+        if self.penalty.smooth:
+            return grad
+        return params - self.penalty.prox(params - grad, 1.0)
 
     def value_grad_hessian(self, params):
         """``(f, grad f, hess f)``, the Hessian dense ``(n_params, n_params)``: one pass."""

@@ -11,6 +11,7 @@ import numpy as np
 from .checkpoint import Checkpoint, fingerprint
 from .checks import check_number
 from .objective import make_objective
+from .preconditioning import Preconditioned, preconditions
 from .result import STATUS, OptimizeResult
 from .solvers import get_solver
 from .solvers.base import grad_norm
@@ -21,7 +22,7 @@ __all__ = ["fit_span", "minimize", "solve"]
 def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalty="l2",
              l1_ratio=None, fit_intercept=True, tol=1e-4, max_iter=100, x0=None, client=None,
              split_every=8, cache="auto", chunk_rows=None, callback=None, options=None,
-             checkpoint=None, checkpoint_every=1):
+             checkpoint=None, checkpoint_every=1, precondition=True):
     """Minimize a loss over row-chunked data by distributed gradient methods.
 
     The objective is the mean weighted loss plus penalty,
@@ -78,6 +79,11 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
         settings is refused with a ``ValueError``. The file stays after the fit.
     checkpoint_every : int
         Iterations between saves (default 1).
+    precondition : bool
+        Run the first-order solvers (``"lbfgs"``, ``"gd"``, ``"proximal"``) of a linear
+        model on centred, unit-scale columns, mapped back: unscaled data converges as
+        fast as standardized data, at no extra pass (``gdd_dask.preconditioning``).
+        ``tol``, the result and the callbacks stay in the model's coordinates.
 
     Returns
     -------
@@ -97,7 +103,7 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
                            chunk_rows=chunk_rows) as objective:
         return solve(objective, solver=solver, x0=x0, tol=tol, max_iter=max_iter,
                      callback=callback, options=options, checkpoint=checkpoint,
-                     checkpoint_every=checkpoint_every)
+                     checkpoint_every=checkpoint_every, precondition=precondition)
 
 
 def _check_solve_args(solver, tol, max_iter, callback, objective=None):
@@ -110,7 +116,7 @@ def _check_solve_args(solver, tol, max_iter, callback, objective=None):
 
 
 def solve(objective, *, solver="auto", x0=None, tol=1e-4, max_iter=100, callback=None,
-          options=None, checkpoint=None, checkpoint_every=1):
+          options=None, checkpoint=None, checkpoint_every=1, precondition=True):
     """Run a solver on an existing :class:`~gdd_dask.objective.Objective`.
 
     The lower-level half of :func:`minimize`, for callers (the estimators) that build
@@ -125,11 +131,15 @@ def solve(objective, *, solver="auto", x0=None, tol=1e-4, max_iter=100, callback
     if max_iter == 0:  # scikit-learn's meaning: the starting point, unchanged
         return _start_only(objective, x0, tol, name)
     options = dict(options or {})
+    precondition = bool(precondition) and preconditions(objective, name)
     if checkpoint is not None:
         options["checkpoint"] = _checkpoint(objective, solver_fn, name, checkpoint,
-                                            checkpoint_every, tol=tol, x0=x0, options=options)
+                                            checkpoint_every, tol=tol, x0=x0, options=options,
+                                            precondition=precondition)
     with fit_span(name, child=True):
-        result = solver_fn(objective, x0, tol=tol, max_iter=max_iter, callback=callback,
+        view = Preconditioned(objective, x0) if precondition else objective
+        start = view.x0 if precondition else x0
+        result = solver_fn(view, start, tol=tol, max_iter=max_iter, callback=callback,
                            **options)
     result["solver"] = name
     return result

@@ -15,10 +15,12 @@ parametrization.
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 __all__ = ["ElasticNetPenalty", "L2Penalty", "NoPenalty", "PENALTIES", "clamp_l2_shrink",
-           "make_penalty", "soft_threshold"]
+           "make_penalty", "rescaled", "soft_threshold"]
 
 PENALTIES = ("l2", "l1", "elasticnet", None)
 
@@ -95,6 +97,16 @@ class ElasticNetPenalty(NoPenalty):
         if self.l1_ratio == 1:
             return f"L1Penalty(alpha={self.alpha})"
         return f"ElasticNetPenalty(alpha={self.alpha}, l1_ratio={self.l1_ratio})"
+
+
+def rescaled(penalty, factor):
+    """``penalty`` of ``x = factor * v`` (elementwise) as a penalty on ``v``: the same
+    kind, with L1 weights times ``factor`` and L2 weights times ``factor**2``."""
+    if not isinstance(penalty, ElasticNetPenalty):
+        return penalty
+    out = copy.copy(penalty)
+    out._l1, out._l2 = penalty._l1 * factor, penalty._l2 * factor**2
+    return out
 
 
 def L2Penalty(alpha, mask):

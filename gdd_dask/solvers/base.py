@@ -17,6 +17,9 @@ from ..result import STATUS, OptimizeResult
 __all__ = ["Trace", "backtrack", "grad_norm", "resume", "save", "small_change"]
 
 FTOL = 64 * np.finfo(float).eps
+STALL_ITERATIONS = 3
+"""Consecutive iterations without a change of the objective (:func:`small_change`)
+after which a solver counts as stalled at working precision."""
 EVENT_TOPIC = "gdd"
 """The ``Client.log_event`` topic of the per-iteration records (``fit``, ``iteration``,
 ``fun``, ``grad_norm``, ``n_passes``, ``elapsed``)."""
@@ -89,22 +92,31 @@ class Trace:
 
         return call
 
+    def stationarity(self, x, grad):
+        """``max|objective.optimality(x, grad)|``: what ``tol`` is compared with."""
+        return grad_norm(self.objective.optimality(x, grad))
+
     def record(self, nit, x, fun, grad):
-        """Log iteration ``nit``; True when the callback asked to stop."""
+        """Log iteration ``nit`` (``grad`` of the smooth part at the solver's ``x``);
+        True when the callback asked to stop."""
         self.history.append(float(fun))
         if self.silent:
             return False
         elapsed = time.perf_counter() - self._start
+        if self.client is None and self.callback is None:
+            return False
+        jac = self.objective.optimality(x, grad)
         if self.client is not None:  # for anyone subscribed to the "gdd" topic
             self.client.log_event(EVENT_TOPIC, {
                 "fit": self.fit_id, "iteration": int(nit), "fun": float(fun),
-                "grad_norm": grad_norm(grad), "n_passes": int(self.objective.n_passes),
+                "grad_norm": grad_norm(jac), "n_passes": int(self.objective.n_passes),
                 "elapsed": elapsed})
         if self.callback is None:
             return False
         info = OptimizeResult(
-            x=np.array(x), fun=float(fun), jac=np.array(grad), nit=nit,
-            grad_norm=grad_norm(grad), n_passes=self.objective.n_passes, elapsed=elapsed,
+            x=np.array(self.objective.to_original(x)), fun=float(fun), jac=np.array(jac),
+            nit=nit, grad_norm=grad_norm(jac), n_passes=self.objective.n_passes,
+            elapsed=elapsed,
         )
         try:
             self.callback(info)
@@ -113,8 +125,13 @@ class Trace:
         return False
 
     def result(self, x, fun, grad, nit, status):
+        """The result at the solver's ``x``, in the model's coordinates: ``x`` mapped
+        back, ``jac`` the objective's ``optimality`` (the gradient, for a smooth
+        objective)."""
+        jac = self.objective.optimality(x, grad)
         return OptimizeResult(
-            x=np.asarray(x), fun=float(fun), jac=np.asarray(grad), nit=int(nit),
+            x=np.asarray(self.objective.to_original(x)), fun=float(fun),
+            jac=np.asarray(jac), nit=int(nit),
             nfev=self.nfev, n_passes=self.objective.n_passes, success=status == 0,
             status=status, message=STATUS[status], history=list(self.history),
             elapsed=time.perf_counter() - self._start,

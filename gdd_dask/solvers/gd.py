@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import Trace, backtrack, grad_norm, resume, save, small_change
+from .base import STALL_ITERATIONS, Trace, backtrack, grad_norm, resume, save, small_change
 
 __all__ = ["gd"]
 
@@ -39,8 +39,9 @@ def gd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, learning_rate=No
     recent = [f] if saved is None else list(saved["recent"])
     step = 1.0 / max(grad_norm(g), 1.0) if saved is None else saved["step"]
     status, nit = 1, 0 if saved is None else saved["nit"]
+    stalled = 0 if saved is None else saved["stalled"]
     while nit < max_iter:
-        if grad_norm(g) <= tol:
+        if trace.stationarity(x, g) <= tol:
             status = 0
             break
         if learning_rate is not None:
@@ -64,10 +65,12 @@ def gd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, learning_rate=No
         if trace.record(nit, x, f, g):
             status = 3
             break
-        save(checkpoint, nit, trace, x=x, f=f, g=g, step=step, recent=recent)
-        if learning_rate is None and small_change(f_old, f) and grad_norm(g) <= 10 * tol:
-            status = 0 if grad_norm(g) <= tol else 5  # the objective stalled
+        stalled = stalled + 1 if learning_rate is None and small_change(f_old, f) else 0
+        save(checkpoint, nit, trace, x=x, f=f, g=g, step=step, recent=recent,
+             stalled=stalled)
+        if stalled >= STALL_ITERATIONS and trace.stationarity(x, g) <= 10 * tol:
+            status = 0 if trace.stationarity(x, g) <= tol else 5  # the objective stalled
             break
     else:
-        status = 0 if grad_norm(g) <= tol else 1
+        status = 0 if trace.stationarity(x, g) <= tol else 1
     return trace.result(x, f, g, nit, status)

@@ -2,7 +2,9 @@
 
 The quasi-Newton update and its Wolfe line search are SciPy's L-BFGS-B (Byrd, Lu,
 Nocedal & Zhu 1995), run on the client; every evaluation it asks for is one
-``value_and_grad`` pass on the workers. Stops when ``max|g_i| <= tol`` (status 0) or
+``value_and_grad`` pass on the workers. Stops when ``max|g_i| <= tol`` in the model's
+coordinates (status 0: tested at the start and after each iteration; SciPy's own test
+gets a bound in the solver's coordinates that implies it, ``objective.solver_tol``) or
 when the objective's relative change falls below ``64 eps`` (status 5 while
 ``max|g_i| > tol``: stalled at working precision).
 
@@ -20,7 +22,7 @@ import hashlib
 import numpy as np
 from scipy.optimize import minimize as _scipy_minimize
 
-from .base import FTOL, Trace, grad_norm
+from .base import FTOL, Trace
 
 __all__ = ["lbfgs"]
 
@@ -79,11 +81,17 @@ def lbfgs(objective, x0, *, tol=1e-4, max_iter=100, callback=None, history_size=
     last = {}
 
     def fun(x):
+        if "x" in last and np.array_equal(last["x"], x):  # the start, asked for again
+            return last["f"], last["g"]
         f, g = log(x)
         last.update(x=x.copy(), f=f, g=g)
         return f, g
 
-    state = {"nit": 0, "stopped": False}
+    x0 = np.asarray(x0, dtype=float)
+    f0, g0 = fun(x0)
+    if trace.stationarity(x0, g0) <= tol:
+        return trace.result(x0, f0, g0, 0, 0)
+    state = {"nit": 0, "stopped": False, "converged": False}
 
     def on_iteration(intermediate_result):
         state["nit"] += 1
@@ -94,17 +102,26 @@ def lbfgs(objective, x0, *, tol=1e-4, max_iter=100, callback=None, history_size=
             state["stopped"] = True
             raise StopIteration
         log.save(state["nit"], trace.history)
+        if trace.stationarity(x, g) <= tol:  # the documented test, in the model's terms
+            state["converged"] = True
+            raise StopIteration
 
-    options = {"maxiter": max_iter, "gtol": tol, "ftol": FTOL, "maxcor": history_size,
+    # SciPy's own gradient test sees the solver's coordinates (standardized ones,
+    # gdd_dask.preconditioning): a bound there that implies tol in the model's
+    options = {"maxiter": max_iter, "gtol": objective.solver_tol(tol), "ftol": FTOL,
+               "maxcor": history_size,
                "maxfun": max_fun if max_fun is not None else max(15000, 2 * max_iter)}
-    res = _scipy_minimize(fun, np.asarray(x0, dtype=float), jac=True, method="L-BFGS-B",
-                          callback=on_iteration, options=options)
-    if state["stopped"]:
+    res = _scipy_minimize(fun, x0, jac=True, method="L-BFGS-B", callback=on_iteration,
+                          options=options)
+    converged = trace.stationarity(res.x, res.jac) <= tol
+    if state["converged"]:
+        status = 0
+    elif state["stopped"]:
         status = 3
     elif res.status == 0:  # SciPy's "relative reduction of f" stop counts as well
-        status = 0 if grad_norm(res.jac) <= tol else 5
+        status = 0 if converged else 5
     elif res.status == 1:
         status = 1
     else:
-        status = 0 if grad_norm(res.jac) <= tol else 2
+        status = 0 if converged else 2
     return trace.result(res.x, res.fun, res.jac, state["nit"], status)

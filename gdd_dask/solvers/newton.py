@@ -30,14 +30,13 @@ from __future__ import annotations
 import numpy as np
 from scipy import linalg
 
-from .base import Trace, backtrack, grad_norm, resume, save, small_change
+from .base import STALL_ITERATIONS, Trace, backtrack, grad_norm, resume, save, small_change
 
 __all__ = ["newton", "newton_direction"]
 
 SINGULAR_RCOND = 1e3 * np.finfo(np.float64).eps
 """Pivots (Cholesky) and eigenvalues (the fallback) of the scaled Hessian below this
 times its largest diagonal entry or eigenvalue count as singular."""
-STALL_ITERATIONS = 3
 
 
 def newton_direction(H, g):

@@ -13,27 +13,17 @@ with Barzilai--Borwein's ``t = s.s / s.r`` and accepts it when
 (SpaRSA: Wright, Nowak & Figueiredo 2009), halving ``t`` otherwise. The evaluation of
 an accepted point also gives its gradient, so an accepted step costs one pass. It stops
 when the proximal-gradient step ``max_i |w_i - prox_1(w - grad f(w))_i|`` is at most
-``tol`` (the gradient's norm when ``h = 0``); the result's ``jac`` is that step.
+``tol`` (the gradient's norm when ``h = 0``; ``Objective.optimality``); the result's
+``jac`` is that step.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .base import Trace, grad_norm, resume, save, small_change
+from .base import STALL_ITERATIONS, Trace, grad_norm, resume, save, small_change
 
 __all__ = ["proximal"]
-
-
-def gradient_mapping(penalty, x, g):
-    """``x - prox_1(x - g)``: zero exactly at a minimizer of ``f + h`` (the gradient
-    when ``h = 0``); what the result reports as ``jac``."""
-    return x - penalty.prox(x - g, 1.0)
-
-
-def prox_grad_norm(penalty, x, g):
-    """``max_i |x_i - prox_1(x - g)_i|``."""
-    return grad_norm(gradient_mapping(penalty, x, g))
 
 
 def proximal(objective, x0, *, tol=1e-4, max_iter=100, callback=None, sigma=1e-4,
@@ -48,8 +38,9 @@ def proximal(objective, x0, *, tol=1e-4, max_iter=100, callback=None, sigma=1e-4
     recent = [F] if saved is None else list(saved["recent"])
     step = 1.0 / max(grad_norm(g), 1.0) if saved is None else saved["step"]
     status, nit = 1, 0 if saved is None else saved["nit"]
+    stalled = 0 if saved is None else saved["stalled"]
     while nit < max_iter:
-        if prox_grad_norm(penalty, x, g) <= tol:
+        if trace.stationarity(x, g) <= tol:
             status = 0
             break
         for _ in range(max_trials):
@@ -68,13 +59,15 @@ def proximal(objective, x0, *, tol=1e-4, max_iter=100, callback=None, sigma=1e-4
         step = float(d @ d) / sr if sr > 0 else 2 * step
         F_old, x, F, g = F, x_new, F_new, g_new
         recent = (recent + [F])[-memory:]
-        if trace.record(nit, x, F, gradient_mapping(penalty, x, g)):
+        if trace.record(nit, x, F, g):
             status = 3
             break
-        save(checkpoint, nit, trace, x=x, f=F, g=g, step=step, recent=recent)
-        if small_change(F_old, F) and prox_grad_norm(penalty, x, g) <= 10 * tol:
-            status = 0 if prox_grad_norm(penalty, x, g) <= tol else 5  # the objective stalled
+        stalled = stalled + 1 if small_change(F_old, F) else 0
+        save(checkpoint, nit, trace, x=x, f=F, g=g, step=step, recent=recent,
+             stalled=stalled)
+        if stalled >= STALL_ITERATIONS and trace.stationarity(x, g) <= 10 * tol:
+            status = 0 if trace.stationarity(x, g) <= tol else 5  # the objective stalled
             break
     else:
-        status = 0 if prox_grad_norm(penalty, x, g) <= tol else 1
-    return trace.result(x, F, gradient_mapping(penalty, x, g), nit, status)
+        status = 0 if trace.stationarity(x, g) <= tol else 1
+    return trace.result(x, F, g, nit, status)
