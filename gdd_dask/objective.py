@@ -158,12 +158,14 @@ class Objective:
         H[np.diag_indices_from(H)] += self.penalty.hessian_diag(params)
         return f, grad / self.weight_sum + self.penalty.grad(params), H
 
-    def stepper(self, rule, *, batch_size, dtype="float64"):
+    def stepper(self, rule, *, batch_size, dtype="float64", penalty=None, scaling=None):
         """The :class:`~gdd_dask.steps.Stepper` of mini-batch steps of ``rule`` on this
-        objective (its loss, penalty, size and weight)."""
-        return Stepper(self.loss, rule, self.penalty, fit_intercept=self.fit_intercept,
-                       batch_size=batch_size, n_samples=self.n_samples,
-                       weight_sum=self.weight_sum, dtype=dtype)
+        objective (its loss, penalty, size and weight); ``penalty`` and ``scaling`` for
+        steps in standardized coordinates (:mod:`gdd_dask.preconditioning`)."""
+        return Stepper(self.loss, rule, self.penalty if penalty is None else penalty,
+                       fit_intercept=self.fit_intercept, batch_size=batch_size,
+                       n_samples=self.n_samples, weight_sum=self.weight_sum, dtype=dtype,
+                       scaling=scaling)
 
     def epoch(self, stepper, carry, plan):
         """Run ``stepper`` over every batch of the chunks of ``plan`` (``[(chunk,

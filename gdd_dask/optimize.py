@@ -80,10 +80,12 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
     checkpoint_every : int
         Iterations between saves (default 1).
     precondition : bool
-        Run the first-order solvers (``"lbfgs"``, ``"gd"``, ``"proximal"``) of a linear
+        Run the first-order and mini-batch solvers (``"lbfgs"``, ``"gd"``,
+        ``"proximal"``, ``"sgd"``, ``"adam"``, ``"adagrad"``, ``"async"``) of a linear
         model on centred, unit-scale columns, mapped back: unscaled data converges as
         fast as standardized data, at no extra pass (``gdd_dask.preconditioning``).
-        ``tol``, the result and the callbacks stay in the model's coordinates.
+        ``tol``, the result and the callbacks stay in the model's coordinates; a
+        mini-batch result's ``state`` carries the map on to a continued run.
 
     Returns
     -------
@@ -131,16 +133,24 @@ def solve(objective, *, solver="auto", x0=None, tol=1e-4, max_iter=100, callback
     if max_iter == 0:  # scikit-learn's meaning: the starting point, unchanged
         return _start_only(objective, x0, tol, name)
     options = dict(options or {})
-    precondition = bool(precondition) and preconditions(objective, name)
+    applies, standardized = preconditions(objective, name, options)
+    if standardized is not None:
+        if not precondition:
+            raise ValueError("state was made on standardized columns "
+                             "(gdd_dask.preconditioning); it needs precondition=True")
+        options["state"] = standardized.state
+    precondition = bool(precondition) and applies
     if checkpoint is not None:
         options["checkpoint"] = _checkpoint(objective, solver_fn, name, checkpoint,
                                             checkpoint_every, tol=tol, x0=x0, options=options,
                                             precondition=precondition)
     with fit_span(name, child=True):
-        view = Preconditioned(objective, x0) if precondition else objective
+        view = Preconditioned(objective, x0, standardized) if precondition else objective
         start = view.x0 if precondition else x0
         result = solver_fn(view, start, tol=tol, max_iter=max_iter, callback=callback,
                            **options)
+    if precondition and "state" in result:
+        result.state = view.standardized(result.state)
     result["solver"] = name
     return result
 

@@ -22,24 +22,54 @@ sees back:
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import numpy as np
 
 from .losses.base import LinearModelLoss
 from .penalties import rescaled
 from .scaling import ColumnScaling
 
-__all__ = ["PRECONDITIONED", "Preconditioned", "preconditions"]
+__all__ = ["PRECONDITIONED", "Preconditioned", "Standardized", "preconditions"]
 
-PRECONDITIONED = frozenset({"gd", "lbfgs", "proximal"})
-"""The solvers that run on standardized columns (Newton scales its Hessian itself;
-``"qr"`` and ``"cd"`` are direct)."""
+PRECONDITIONED = frozenset({"gd", "lbfgs", "proximal", "sgd", "adam", "adagrad", "async"})
+"""The solvers that run on standardized columns: the first-order full-batch ones and
+the mini-batch ones whose steps a :class:`~gdd_dask.steps.Stepper` takes (Newton
+scales its Hessian itself; ``"qr"`` and ``"cd"`` are direct; local SGD's rounds take
+plain steps of their own)."""
 
 
-def preconditions(objective, solver_name):
-    """Whether ``solver_name`` runs on a :class:`Preconditioned` view of ``objective``:
-    a first-order solver of :data:`PRECONDITIONED` on a linear model's loss."""
-    return solver_name in PRECONDITIONED and isinstance(objective.loss, LinearModelLoss) \
-        and objective.n_features > 0
+class Standardized(NamedTuple):
+    """A mini-batch rule's ``state`` in standardized coordinates, with the map it was
+    made in (``shift``, ``scale``): what a preconditioned stochastic run returns, so
+    that a run continued from it (``partial_fit``) steps in the same coordinates."""
+
+    state: Any
+    shift: np.ndarray
+    scale: np.ndarray
+
+    @property
+    def count(self):
+        return getattr(self.state, "count", None)
+
+
+def preconditions(objective, solver_name, options):
+    """``(precondition, scaling)``: whether ``solver_name`` (with ``options``) runs on a
+    :class:`Preconditioned` view of ``objective``, and the map to use when it is given
+    by a :class:`Standardized` state. A first-order or mini-batch solver of
+    :data:`PRECONDITIONED` on a linear model's loss, except a fresh mini-batch run that
+    evaluates by its running objective (it takes no pass to read the columns in) or
+    one continued from a state made without a map."""
+    state = options.get("state")
+    if isinstance(state, Standardized):
+        return True, state
+    linear = isinstance(objective.loss, LinearModelLoss) and objective.n_features > 0
+    if solver_name not in PRECONDITIONED or not linear:
+        return False, None
+    stochastic = solver_name in PRECONDITIONED - {"gd", "lbfgs", "proximal"}
+    if stochastic and (state is not None or options.get("evaluate", "pass") != "pass"):
+        return False, None
+    return True, None
 
 
 class Preconditioned:
@@ -47,16 +77,30 @@ class Preconditioned:
     at ``x0`` (the model's coordinates) that the solver's first evaluation reuses;
     :attr:`x0` is the start in ``v``."""
 
-    def __init__(self, objective, x0):
+    def __init__(self, objective, x0, standardized=None):
         self.inner = objective
-        f, g, moment = objective.value_grad_moment(x0)
-        l2 = getattr(objective.penalty, "l2_weights", np.zeros(1))
-        self.scaling = ColumnScaling.from_moment(
-            moment, n_outputs=objective.loss.n_outputs, fit_intercept=objective.fit_intercept,
-            l2_weight=float(np.max(l2, initial=0.0)))
+        if standardized is not None:  # the map of an earlier run, no pass
+            self.scaling = ColumnScaling(standardized.shift, standardized.scale,
+                                         n_outputs=objective.loss.n_outputs,
+                                         fit_intercept=objective.fit_intercept)
+            self._first = None
+        else:
+            f, g, moment = objective.value_grad_moment(x0)
+            l2 = getattr(objective.penalty, "l2_weights", np.zeros(1))
+            self.scaling = ColumnScaling.from_moment(
+                moment, n_outputs=objective.loss.n_outputs,
+                fit_intercept=objective.fit_intercept, l2_weight=float(np.max(l2, initial=0.0)))
         self.penalty = rescaled(objective.penalty, self.scaling.parameter_factor())
         self.x0 = self.scaling.from_original(x0)
-        self._first = (self.x0.tobytes(), f, self.scaling.grad_to_scaled(g))
+        if standardized is None:
+            self._first = (self.x0.tobytes(), f, self.scaling.grad_to_scaled(g))
+
+    def standardized(self, state):
+        """A mini-batch rule's final ``state`` as the result gives it: wrapped with the
+        map (:class:`Standardized`) unless the map is the identity."""
+        if state is None or self.scaling.is_identity:
+            return state
+        return Standardized(state, self.scaling.shift, self.scaling.scale)
 
     # -- what the solvers read, as the objective has it ---------------------------
     engine = property(lambda self: self.inner.engine)
@@ -78,6 +122,22 @@ class Preconditioned:
 
     def keep_margins(self, enabled=True):
         self.inner.keep_margins(enabled)
+
+    # -- mini-batch steps in v ----------------------------------------------------
+    def stepper(self, rule, *, batch_size, dtype="float64"):
+        """The inner objective's stepper, stepping in ``v`` (the batch evaluated at
+        ``T v``, its gradient ``T^T g``, the penalty rescaled)."""
+        return self.inner.stepper(rule, batch_size=batch_size, dtype=dtype,
+                                  penalty=self.penalty, scaling=self.scaling)
+
+    def epoch(self, stepper, carry, plan):
+        return self.inner.epoch(stepper, carry, plan)
+
+    def parallel_epoch(self, stepper, carry, rng):
+        return self.inner.parallel_epoch(stepper, carry, rng)
+
+    def async_epoch(self, stepper, carry, plan, max_staleness):
+        return self.inner.async_epoch(stepper, carry, plan, max_staleness)
 
     # -- evaluations in v ---------------------------------------------------------
     def to_original(self, v):

@@ -33,9 +33,13 @@ class OptimizeResult(_ScipyResult):
     nit : int
         Iterations done.
     nfev : int
-        Objective evaluations (each one pass over X).
+        Evaluations of the objective at a point, each one pass over X (value and
+        gradient, with the Hessian for Newton, or the QR moment), the start included:
+        the same count for every solver. Line-search trials scored from kept margins
+        cost no pass and are not counted; mini-batch epochs are counted in ``n_passes``
+        only.
     n_passes : int
-        Passes over X, all kinds together (value, gradient, Hessian).
+        Passes over X, all kinds together: ``nfev`` plus the mini-batch epochs.
     success : bool
         True when ``status == 0``.
     status : int

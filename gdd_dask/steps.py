@@ -87,16 +87,25 @@ class Stepper:
     backward passes. Sent to the tasks of an epoch; see the module docstring."""
 
     def __init__(self, loss, rule, penalty, *, fit_intercept, batch_size, n_samples,
-                 weight_sum, dtype="float64"):
+                 weight_sum, dtype="float64", scaling=None):
         if dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}; got {dtype!r}")
         self.loss, self.rule, self.penalty = loss, rule, penalty
         self.fit_intercept, self.batch_size = fit_intercept, int(batch_size)
         self.n_samples, self.weight_sum, self.dtype = n_samples, weight_sum, dtype
+        self.scaling = scaling
 
     def batch_sums(self, x, X, y, sample_weight):
         """``(sum_B s_i l_i, sum_B s_i grad l_i)`` of one batch at ``x``, as a float
-        and a NumPy float64 vector, computed in :attr:`dtype`."""
+        and a NumPy float64 vector, computed in :attr:`dtype`. With a :attr:`scaling`
+        (:class:`~gdd_dask.scaling.ColumnScaling`) ``x`` is in standardized
+        coordinates: the batch is evaluated at ``T x`` and its gradient is ``T^T g``."""
+        if self.scaling is None:
+            return self._batch_sums(x, X, y, sample_weight)
+        value, grad = self._batch_sums(self.scaling.to_original(x), X, y, sample_weight)
+        return value, self.scaling.grad_to_scaled(grad)
+
+    def _batch_sums(self, x, X, y, sample_weight):
         if isinstance(X, np.ndarray):  # NumPy chunks: no namespace wrappers, one step less
             X, y, sample_weight = (None if a is None else np.require(a, self.dtype, "A")
                                    for a in (X, y, sample_weight))

@@ -12,6 +12,7 @@ from statsmodels.datasets import longley
 
 from gdd_dask import Lasso, minimize
 from gdd_dask.objective import make_objective
+from gdd_dask.preconditioning import Standardized
 from gdd_dask.scaling import ColumnScaling
 
 LONGLEY_CERTIFIED = np.array([  # NIST StRD: intercept, then the six slopes
@@ -164,3 +165,59 @@ def test_a_resumed_preconditioned_fit_equals_the_whole_one(problem, tmp_path, so
     resumed = minimize("logistic", X, y, checkpoint=path, **kw)
     np.testing.assert_array_equal(resumed.x, whole.x)
     assert resumed.history == whole.history
+
+
+MINIBATCH = {"sgd": {"learning_rate": 0.05}, "adagrad": {"learning_rate": 0.5},
+             "adam": {"learning_rate": 0.01}, "async": {"learning_rate": 0.05, "max_staleness": 0}}
+
+
+@pytest.fixture(scope="module")
+def optimum(problem):
+    X, y = problem
+    return minimize("logistic", X, y, solver="newton", alpha=1e-3, tol=1e-12).fun
+
+
+@pytest.mark.parametrize("solver", sorted(MINIBATCH))
+def test_mini_batch_steps_on_unscaled_columns_reach_the_optimum(problem, optimum, solver):
+    X, y = problem
+    kw = dict(solver=solver, alpha=1e-3, tol=1e-6, max_iter=20, chunk_rows=1000,
+              options={"random_state": 0, "batch_size": 100, **MINIBATCH[solver]})
+    on = minimize("logistic", X, y, precondition=True, **kw)
+    off = minimize("logistic", X, y, precondition=False, **kw)
+    assert on.fun - optimum < 1e-3 < off.fun - optimum or off.status == 4
+    assert isinstance(on.state, Standardized) and not isinstance(off.state, Standardized)
+    assert on.n_passes == on.nfev + on.nit  # the moments came with the start's pass
+
+
+def test_a_continued_mini_batch_run_keeps_the_map(problem, optimum):
+    X, y = problem
+    kw = dict(solver="sgd", alpha=1e-3, tol=1e-6, chunk_rows=1000)
+    options = {"random_state": 0, "batch_size": 100, "learning_rate": 0.05}
+    first = minimize("logistic", X, y, max_iter=5, options=options, **kw)
+    more = minimize("logistic", X, y, max_iter=5, x0=first.x,
+                    options={**options, "state": first.state}, **kw)
+    assert isinstance(more.state, Standardized)
+    np.testing.assert_array_equal(more.state.scale, first.state.scale)
+    assert more.state.count > first.state.count  # the schedule went on
+    assert more.fun - optimum < 1e-3
+    with pytest.raises(ValueError, match="standardized"):
+        minimize("logistic", X, y, max_iter=1, precondition=False,
+                 options={**options, "state": first.state}, **kw)
+
+
+def test_the_running_objective_stays_passless_and_unpreconditioned(problem):
+    X, y = problem
+    r = minimize("logistic", X, y, solver="sgd", alpha=1e-3, max_iter=3, tol=0,
+                 options={"random_state": 0, "learning_rate": 1e-9, "evaluate": "running"})
+    assert r.n_passes == 3 and not isinstance(r.state, Standardized)
+
+
+def test_preconditioned_epochs_are_the_same_bits_on_the_cluster(problem, client):
+    X, y = problem
+    kw = dict(solver="adam", alpha=1e-3, tol=0, max_iter=3,
+              options={"random_state": 0, "batch_size": 250})
+    local = minimize("logistic", X, y, chunk_rows=500, **kw)
+    remote = minimize("logistic", da.from_array(X, chunks=(500, -1)),
+                      da.from_array(y, chunks=500), client=client, **kw)
+    np.testing.assert_array_equal(local.x, remote.x)
+    assert local.history == remote.history

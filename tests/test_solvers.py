@@ -6,6 +6,7 @@ import dask.array as da
 import numpy as np
 import pytest
 from references import PROBLEMS, center_intercepts
+from sklearn.datasets import load_diabetes
 
 import gdd_dask
 from gdd_dask import make_objective, minimize
@@ -146,3 +147,24 @@ def test_auto_takes_newton_only_for_losses_with_a_hessian():
     start = rng.normal(size=mlp.n_params(3, fit_intercept=True)) * 0.1
     for loss, x0 in [(Cubic(), None), (mlp, start)]:
         assert minimize(loss, X, y, max_iter=5, x0=x0).solver == "lbfgs"
+
+
+@pytest.mark.parametrize("solver", sorted(gdd_dask.solvers.SOLVERS))
+def test_every_solver_counts_evaluations_and_passes_alike(solver):
+    """``nfev``: evaluations at a point, the start included; ``n_passes``: those plus
+    the mini-batch epochs -- one rule for every registered solver."""
+    X, y = load_diabetes(return_X_y=True)
+    loss, penalty = ("squared", "l1") if solver == "cd" else ("squared", "l2")
+    options = {"random_state": 0} if solver in gdd_dask.solvers.STOCHASTIC else {}
+    if solver in gdd_dask.solvers.STOCHASTIC:
+        options["learning_rate"] = 1e-3 if solver in ("sgd", "async", "local") else 0.01
+    r = minimize(loss, X / X.std(0), y / y.std(), solver=solver, penalty=penalty,
+                 alpha=0.01, tol=0.0, max_iter=3, options=options)
+    epochs = r.nit if solver in gdd_dask.solvers.STOCHASTIC else 0
+    assert r.nfev >= 1 and r.n_passes == r.nfev + epochs
+    if solver in gdd_dask.solvers.STOCHASTIC or solver == "newton":
+        assert r.nfev == r.nit + 1  # the start, then one evaluation per iteration
+    elif solver in ("qr", "cd"):
+        assert r.nfev == 1  # direct: one pass
+    else:
+        assert r.nfev >= r.nit + 1  # line searches may evaluate more than one point

@@ -46,7 +46,7 @@ def coordinate_descent(objective, x0, *, tol=1e-6, max_iter=1000, callback=None,
         raise ValueError(f"solver 'cd' needs the squared loss; got {objective.loss!r}")
     penalty, trace = objective.penalty, Trace(objective, callback)
     zero = np.zeros(objective.n_params)
-    f0, g0, H = objective.value_grad_hessian(zero)
+    f0, g0, H = trace.counted(objective.value_grad_hessian)(zero)
     H = H - np.diag(penalty.hessian_diag(zero))  # the loss's alone
     mask = objective.loss.penalty_mask(objective.n_features,
                                        fit_intercept=objective.fit_intercept)
