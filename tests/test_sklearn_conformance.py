@@ -158,3 +158,26 @@ def test_usual_sgd_steps_are_untouched_by_the_clamp():
     assert_allclose(clamped, grad - np.array([0.25, 0.25, 0.0]) * params)
     assert_allclose(params - 4.0 * clamped, -4.0 * (grad - 0.5 * params * [1, 1, 0])
                     + params * [0, 0, 1])  # the shrink max(0, 1 - 4 * 0.5) = 0
+
+
+FLOAT32_PAIRS = ["LinearRegression", "Ridge", "Lasso", "ElasticNet", "LogisticRegression",
+                 "PoissonRegressor", "SGDClassifier", "SGDRegressor"]
+
+
+@pytest.mark.parametrize("name", FLOAT32_PAIRS)
+@pytest.mark.parametrize("lazy", [False, True])
+def test_float32_input_keeps_the_dtypes_scikit_learn_keeps(cancer, name, lazy):
+    X, y = cancer
+    X32 = X[:200].astype(np.float32)
+    y = y[:200]
+    ours = getattr(gdd_dask, name)().fit(X32, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = getattr(sk, name)().fit(X32, y)
+    assert ours.coef_.dtype == ref.coef_.dtype
+    assert np.asarray(ours.intercept_).dtype == np.asarray(ref.intercept_).dtype
+    Xp = da.from_array(X32, chunks=(50, -1)) if lazy else X32
+    for method in ("predict", "decision_function", "predict_proba", "predict_log_proba"):
+        if hasattr(ref, method) and hasattr(ours, method):
+            out = getattr(ours, method)(Xp)
+            assert np.asarray(out).dtype == getattr(ref, method)(X32).dtype, method

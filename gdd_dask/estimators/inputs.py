@@ -10,6 +10,8 @@ lengths of a DataFrame are computed (when they are needed, e.g. for ``fit``).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from array_api_compat import array_namespace
 from sklearn.utils.validation import validate_data
@@ -20,6 +22,7 @@ from ..engine import compute, resolve_client
 __all__ = [
     "as_dask",
     "evaluate",
+    "float_dtype",
     "is_lazy",
     "is_zarr",
     "map_rows",
@@ -30,6 +33,14 @@ __all__ = [
 ]
 
 FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def float_dtype(X):
+    """The dtype a fit on X gives its coefficients, as scikit-learn's linear models do:
+    float32 for float32 X, float64 otherwise (the sums accumulate in float64 either
+    way)."""
+    return np.dtype(np.float32) if getattr(X, "dtype", None) == np.float32 \
+        else np.dtype(np.float64)
 
 
 def is_zarr(a):
@@ -206,7 +217,10 @@ def map_rows(func, X, *, dtype, n_columns=None, token="gdd-predict"):
     """``func`` applied to each row block of X: NumPy in, NumPy out; Dask in, lazy Dask
     out (1-D, or 2-D with ``n_columns`` columns) whose keys start with ``token`` and
     whose chunks are of X's namespace (CuPy chunks give CuPy predictions) unless
-    ``dtype`` is not numeric (labels such as strings stay NumPy)."""
+    ``dtype`` is not numeric (labels such as strings stay NumPy). A float ``dtype`` is
+    that of the result: ``func``'s output is cast to it."""
+    if np.dtype(dtype).kind == "f":
+        func = partial(_cast, func, np.dtype(dtype))
     if not is_dask(X):
         return func(X)
     meta = _meta(X, dtype, 1 if n_columns is None else 2)
@@ -214,6 +228,11 @@ def map_rows(func, X, *, dtype, n_columns=None, token="gdd-predict"):
         return X.map_blocks(func, drop_axis=1, dtype=meta.dtype, meta=meta, token=token)
     return X.map_blocks(func, chunks=(X.chunks[0], (n_columns,)), dtype=meta.dtype, meta=meta,
                         token=token)
+
+
+def _cast(func, dtype, block):
+    out = func(block)
+    return out if out.dtype == dtype else out.astype(dtype)
 
 
 def _meta(X, dtype, ndim):

@@ -30,6 +30,7 @@ from ..losses import MultinomialLoss
 from .base import LinearModel
 from .inputs import (
     as_dask,
+    float_dtype,
     is_lazy,
     map_rows,
     rows_like,
@@ -178,7 +179,9 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
         if not binary:  # the symmetric parametrization: sum over classes is zero
             coef -= coef.mean(axis=0)
             intercept -= intercept.mean()
-        self.classes_, self.coef_, self.intercept_ = classes, coef, intercept
+        dtype = float_dtype(X)  # float32 X: float32 coefficients and scores
+        self.classes_, self.coef_, self.intercept_ = \
+            classes, coef.astype(dtype), intercept.astype(dtype)
         self.n_iter_ = np.array([self.n_iter_], dtype=np.int32)
         return self
 
@@ -200,20 +203,21 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
         coef, intercept = self._parts()
         n_columns = None if coef.ndim == 1 else coef.shape[1]
         func = partial(linear_raw, coef=coef, intercept=intercept)
-        return map_rows(func, X, dtype=np.float64, n_columns=n_columns, token="gdd-decision")
+        return map_rows(func, X, dtype=self.coef_.dtype, n_columns=n_columns,
+                        token="gdd-decision")
 
     def predict_proba(self, X):
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
         X = self._validated(X)
         func = partial(linear_proba, *self._parts())
-        return map_rows(func, X, dtype=np.float64, n_columns=len(self.classes_),
+        return map_rows(func, X, dtype=self.coef_.dtype, n_columns=len(self.classes_),
                         token="gdd-proba")
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably."""
         X = self._validated(X)
         func = partial(linear_log_proba, *self._parts())
-        return map_rows(func, X, dtype=np.float64, n_columns=len(self.classes_),
+        return map_rows(func, X, dtype=self.coef_.dtype, n_columns=len(self.classes_),
                         token="gdd-log-proba")
 
     def predict(self, X):

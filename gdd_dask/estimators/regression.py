@@ -29,6 +29,7 @@ from ..blocks import linear_raw, mean_prediction
 from ..losses import get_loss
 from .base import LinearModel
 from .inputs import (
+    float_dtype,
     map_rows,
     validate_fit_inputs,
     validate_score_inputs,
@@ -69,8 +70,9 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
         self._check_solver()
         X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=True)
         params = self._fit_linear(X, y, sample_weight, loss=self._loss, n_outputs=1)
-        self.coef_ = params[: self.n_features_in_, 0].copy()
-        self.intercept_ = float(params[-1, 0]) if self.fit_intercept else 0.0
+        dtype = float_dtype(X)  # float32 X: float32 coef_ and predictions
+        self.coef_ = params[: self.n_features_in_, 0].astype(dtype)
+        self.intercept_ = dtype.type(params[-1, 0]) if self.fit_intercept else 0.0
         return self
 
     def _initial_params(self, objective, n_params):
@@ -85,12 +87,12 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
     def _raw(self, X):
         """``X @ coef_ + intercept_`` of validated X (NumPy, or lazy Dask)."""
         func = partial(linear_raw, coef=self.coef_, intercept=self.intercept_)
-        return map_rows(func, X, dtype=np.float64, token="gdd-decision")
+        return map_rows(func, X, dtype=self.coef_.dtype, token="gdd-decision")
 
     def _mean(self, X):
         """The predicted mean, ``inverse_link(X @ coef_ + intercept_)``."""
         func = partial(mean_prediction, get_loss(self._loss), self.coef_, self.intercept_)
-        return map_rows(func, X, dtype=np.float64)
+        return map_rows(func, X, dtype=self.coef_.dtype)
 
     def predict(self, X):
         """Predicted mean response: NumPy for in-memory X, a lazy Dask array for Dask or

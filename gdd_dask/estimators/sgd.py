@@ -36,7 +36,7 @@ from ..losses.margin import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_los
 from ..solvers import STOCHASTIC
 from ..steps import DTYPES
 from .base import LinearModel
-from .inputs import map_rows, validate_fit_inputs, validate_X
+from .inputs import float_dtype, map_rows, validate_fit_inputs, validate_X
 from .metrics import LazyScoreMixin, accuracy, r2
 from .stochastic import (
     LabelsMixin,
@@ -124,7 +124,8 @@ class _BaseSGD(StochasticMixin, LinearModel):
             self.best_validation_score_ = stopper.best_score
             params = params if stopper.best_params is None else stopper.best_params
         params = params.reshape(-1, n_outputs)
-        self.coef_ = params[: self.n_features_in_].T.copy()
+        # float32 X: float32 coef_, float64 intercept_ and scores, as scikit-learn's SGD
+        self.coef_ = params[: self.n_features_in_].T.astype(float_dtype(X))
         self.intercept_ = params[-1].copy() if self.fit_intercept else np.zeros(n_outputs)
         return self
 
