@@ -19,7 +19,7 @@ from .losses import LogisticLoss, MultinomialLoss
 from .losses.glm import log_sigmoid, sigmoid
 from .losses.multinomial import softmax
 
-__all__ = ["class_totals", "label_codes", "linear_labels", "linear_log_proba",
+__all__ = ["cast_output", "class_totals", "label_codes", "linear_labels", "linear_log_proba",
            "linear_proba", "linear_raw", "mean_prediction", "network_labels",
            "network_output", "network_raw", "ovr_proba", "pick_labels", "row_mask",
            "split_rows", "take_weights", "unique_labels"]
@@ -199,3 +199,11 @@ def network_labels(loss, params, classes, X):
         xp = array_namespace(raw)
         return xp.astype(raw > 0, xp.int64)
     return pick_labels(classes, raw)
+
+
+def cast_output(func, dtype, block):
+    """``func(block)`` as ``dtype`` (a prediction's dtype follows the coefficients'):
+    a task body, so it lives here and not with the estimators, which import
+    scikit-learn."""
+    out = func(block)
+    return out if out.dtype == dtype else out.astype(dtype)

@@ -16,6 +16,7 @@ import numpy as np
 from array_api_compat import array_namespace
 from sklearn.utils.validation import validate_data
 
+from ..blocks import cast_output
 from ..data import dtype_kind, frame_as_float, is_dask, known_chunks, refuse_sparse
 from ..engine import compute, resolve_client
 
@@ -220,7 +221,7 @@ def map_rows(func, X, *, dtype, n_columns=None, token="gdd-predict"):
     ``dtype`` is not numeric (labels such as strings stay NumPy). A float ``dtype`` is
     that of the result: ``func``'s output is cast to it."""
     if np.dtype(dtype).kind == "f":
-        func = partial(_cast, func, np.dtype(dtype))
+        func = partial(cast_output, func, np.dtype(dtype))
     if not is_dask(X):
         return func(X)
     meta = _meta(X, dtype, 1 if n_columns is None else 2)
@@ -228,11 +229,6 @@ def map_rows(func, X, *, dtype, n_columns=None, token="gdd-predict"):
         return X.map_blocks(func, drop_axis=1, dtype=meta.dtype, meta=meta, token=token)
     return X.map_blocks(func, chunks=(X.chunks[0], (n_columns,)), dtype=meta.dtype, meta=meta,
                         token=token)
-
-
-def _cast(func, dtype, block):
-    out = func(block)
-    return out if out.dtype == dtype else out.astype(dtype)
 
 
 def _meta(X, dtype, ndim):
