@@ -175,9 +175,11 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
             margins.append(opts["raw"])
         part = _block_sums(kind, loss, Xb, yb, sb, p, v, opts)
         parts.append((*part, block_moment(Xb, sb, xp)) if moments else part)
-    sums = add_with_moments(parts) if moments else add_sums(parts)
-    sums = tuple(s if moments and i == len(sums) - 1 else to_numpy(s)
-                 for i, s in enumerate(sums))
+    if moments:  # the moment (last) is NumPy already
+        *head, moment = add_with_moments(parts)
+        sums = (*(to_numpy(s) for s in head), moment)
+    else:
+        sums = tuple(to_numpy(s) for s in add_sums(parts))
     if not all(np.all(np.isfinite(s)) for s in _flat(sums)):
         _raise_nonfinite(X, y, sample_weight, offset, index, xp)
     if not keep:

@@ -29,6 +29,7 @@ import numpy as np
 from .losses.base import LinearModelLoss
 from .penalties import rescaled
 from .scaling import ColumnScaling
+from .solvers import STOCHASTIC
 
 __all__ = ["PRECONDITIONED", "Preconditioned", "Standardized", "preconditions"]
 
@@ -66,8 +67,8 @@ def preconditions(objective, solver_name, options):
     linear = isinstance(objective.loss, LinearModelLoss) and objective.n_features > 0
     if solver_name not in PRECONDITIONED or not linear:
         return False, None
-    stochastic = solver_name in PRECONDITIONED - {"gd", "lbfgs", "proximal"}
-    if stochastic and (state is not None or options.get("evaluate", "pass") != "pass"):
+    running = options.get("evaluate", "pass") != "pass"
+    if solver_name in STOCHASTIC and (state is not None or running):
         return False, None
     return True, None
 
@@ -79,21 +80,19 @@ class Preconditioned:
 
     def __init__(self, objective, x0, standardized=None):
         self.inner = objective
-        if standardized is not None:  # the map of an earlier run, no pass
-            self.scaling = ColumnScaling(standardized.shift, standardized.scale,
-                                         n_outputs=objective.loss.n_outputs,
-                                         fit_intercept=objective.fit_intercept)
-            self._first = None
+        shape = {"n_outputs": objective.loss.n_outputs, "fit_intercept": objective.fit_intercept}
+        if standardized is not None:  # the map of an earlier run: no pass here
+            self.scaling = ColumnScaling(standardized.shift, standardized.scale, **shape)
+            first = None
         else:
             f, g, moment = objective.value_grad_moment(x0)
             l2 = getattr(objective.penalty, "l2_weights", np.zeros(1))
             self.scaling = ColumnScaling.from_moment(
-                moment, n_outputs=objective.loss.n_outputs,
-                fit_intercept=objective.fit_intercept, l2_weight=float(np.max(l2, initial=0.0)))
+                moment, l2_weight=float(np.max(l2, initial=0.0)), **shape)
+            first = (f, self.scaling.grad_to_scaled(g))
         self.penalty = rescaled(objective.penalty, self.scaling.parameter_factor())
         self.x0 = self.scaling.from_original(x0)
-        if standardized is None:
-            self._first = (self.x0.tobytes(), f, self.scaling.grad_to_scaled(g))
+        self._first = None if first is None else (self.x0.tobytes(), *first)
 
     def standardized(self, state):
         """A mini-batch rule's final ``state`` as the result gives it: wrapped with the
