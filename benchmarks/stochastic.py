@@ -41,9 +41,8 @@ def solvers():
                                                       "max_staleness": 1,
                                                       "learning_rate": inverse_scaling(0.05,
                                                                                        0.5)}),
-        "local sgd (20 local steps)": ("local", 20, {
-            "local_steps": 20, "batch_size": 512, "learning_rate": 0.5, "random_state": 0,
-            "n_iter_no_change": 1000}),
+        "local sgd (a model a worker, averaged every 20 steps)": ("local", 10, {
+            **common, "local_steps": 20, "learning_rate": inverse_scaling(0.05, 0.5)}),
         "lbfgs": ("lbfgs", 100, {}),
         "newton": ("newton", 100, {}),
     }

@@ -27,7 +27,7 @@ SOLVERS = {
     "sgd": {"learning_rate": 0.5, "batch_size": 2000, "random_state": 0},
     "adam": {"learning_rate": 0.05, "batch_size": 2000, "random_state": 0},
     "async": {"learning_rate": 0.5, "batch_size": 2000, "random_state": 0, "max_staleness": 1},
-    "local": {"learning_rate": 0.5, "local_steps": 10, "batch_size": 200, "random_state": 0},
+    "local": {"learning_rate": 0.25, "batch_size": 2000, "random_state": 0},
 }
 
 

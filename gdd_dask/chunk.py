@@ -18,12 +18,11 @@ from array_api_compat import (
     is_numpy_namespace,
 )
 
-from .penalties import clamp_l2_shrink
 from .reduction import add_sums, tree_reduce
 from .scaling import add_with_moments, block_moment
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
-           "chunk_local_sgd", "chunk_sums", "host", "load_group", "loaded", "row_blocks",
+           "chunk_sums", "host", "load_group", "loaded", "row_blocks",
            "run_chain", "run_group", "take_rows", "to_numpy"]
 
 
@@ -246,33 +245,6 @@ def run_group(func, combine, split_every, keep, with_X, offsets, indices, parts,
     if not keep:
         return tree_reduce(outs, split_every, combine)
     return tree_reduce([o[0] for o in outs], split_every, combine), [o[1] for o in outs]
-
-
-def chunk_local_sgd(loss, fit_intercept, penalty, local_steps, batch_size, learning_rate,
-                    offset, index, X, y, sample_weight, params, seed):
-    """Local SGD on one chunk: ``local_steps`` steps ``w <- w - eta grad f_B(w)`` from
-    ``params`` on batches of the chunk's own rows (drawn by ``seed`` and the chunk
-    index), where ``f_B`` is the batch's mean weighted loss plus ``penalty``. Returns
-    ``(m w_local, m)`` with ``m`` the chunk's weight, so the tree's sums give the
-    weighted average of the local models."""
-    xp = array_namespace(X)
-    X, y, sample_weight = (as_float64(a, xp) for a in (aligned(X), y, sample_weight))
-    rng = np.random.default_rng([int(seed), int(index)])
-    w = np.asarray(params, dtype=np.float64)
-    n = X.shape[0]
-    for _ in range(local_steps):
-        rows = xp.asarray(np.sort(rng.choice(n, size=min(batch_size, n), replace=False)),
-                          device=device(X))
-        sw = None if sample_weight is None else xp.take(sample_weight, rows)
-        weight = float(rows.shape[0]) if sw is None else float(to_numpy(xp.sum(sw)))
-        if weight <= 0:
-            continue
-        _, grad = loss.grad_sum(xp.take(X, rows, axis=0), xp.take(y, rows), sw,
-                                xp.asarray(w, device=device(X)), fit_intercept=fit_intercept)
-        step = to_numpy(grad) / weight + penalty.grad(w)
-        w = w - learning_rate * clamp_l2_shrink(penalty, learning_rate, w, step)
-    m = float(n) if sample_weight is None else float(to_numpy(xp.sum(sample_weight)))
-    return m * w, np.float64(m)
 
 
 def chunk_line_sums(loss, offset, index, y, sample_weight, kept_a, kept_b, steps):

@@ -439,23 +439,34 @@ class Engine:
         worker, never through the client, and the client submits the whole chain at
         once. Streamed chunks are read inside their task, once.
         """
+        return self.chains(prefix, func, [carry], [plan])[0]
+
+    def chains(self, prefix, func, carries, plans):
+        """:meth:`chain` from each of ``carries`` along its plan of ``plans``, all in one
+        graph (the chains run at the same time, each where its chunks are); the list of
+        final carries."""
         if self._units is None:
             raise RuntimeError("this engine is closed")
         span = len(self.groups[0])  # every group but the last has the same span
-        runs = []
-        for i, arg in plan:
-            if not runs or runs[-1][0] != i // span:
-                runs.append((i // span, []))
-            runs[-1][1].append((self.offsets[i], i, i - runs[-1][0] * span, arg))
-        name, graph, homes, previous = f"{prefix}-{uuid.uuid4().hex}", {}, {}, carry
-        for k, (g, steps) in enumerate(runs):
-            graph[(name, k)] = (run_chain, func, previous, steps, self._units[g])
-            if g in self._homes:
-                homes[(name, k)] = self._homes[g]
-            previous = (name, k)
-        keys = list(graph)
-        watch = keys if len(keys) >= self.watch_min_tasks else ()
-        return self._execute(graph, [previous], homes=homes, watch=watch)[0]
+        name, graph, homes, lasts = f"{prefix}-{uuid.uuid4().hex}", {}, {}, []
+        for c, (previous, plan) in enumerate(zip(carries, plans)):
+            runs = []
+            for i, arg in plan:
+                if not runs or runs[-1][0] != i // span:
+                    runs.append((i // span, []))
+                runs[-1][1].append((self.offsets[i], i, i - runs[-1][0] * span, arg))
+            for k, (g, steps) in enumerate(runs):
+                key = (name, c, k)
+                graph[key] = (run_chain, func, previous, steps, self._units[g])
+                if g in self._homes:
+                    homes[key] = self._homes[g]
+                previous = key
+            lasts.append(previous)
+        watch = list(graph) if len(graph) >= self.watch_min_tasks else ()
+        if len(lasts) == 1:
+            return [self._execute(graph, lasts, homes=homes, watch=watch)[0]]
+        graph[(name, "all")] = (_collect, *lasts)
+        return list(self._execute(graph, [(name, "all")], homes=homes, watch=watch)[0])
 
     def lanes(self, prefix, func, *shared, cached=False):
         """``func(*shared, lane_of, rank, n_lanes, name, groups)`` on one task per lane
@@ -672,3 +683,8 @@ class Engine:
     def _add(graph, key, combine, children):
         graph[key] = (combine, children)
         return key
+
+
+def _collect(*carries):
+    """The task that hands the final carries of :meth:`Engine.chains` to the client."""
+    return carries

@@ -56,11 +56,18 @@ class InProcessEngine:
     def chain(self, prefix, func, carry, plan):
         """``carry = func(offset_i, i, *chunk_i, carry, arg_i)`` along ``plan``; the same
         contract as :meth:`gdd_dask.engine.Engine.chain`."""
+        return self.chains(prefix, func, [carry], [plan])[0]
+
+    def chains(self, prefix, func, carries, plans):
+        """:meth:`chain` along each plan in turn; as :meth:`gdd_dask.engine.Engine.chains`."""
         if self._data is None:
             raise RuntimeError("this engine is closed")
-        for i, arg in plan:
-            carry = func(self.offsets[i], i, *self._chunk(i), carry, arg)
-        return carry
+        finals = []
+        for carry, plan in zip(carries, plans):
+            for i, arg in plan:
+                carry = func(self.offsets[i], i, *self._chunk(i), carry, arg)
+            finals.append(carry)
+        return finals
 
     def lanes(self, prefix, func, *shared, cached=False):
         """One lane holding every chunk: the same contract as

@@ -11,7 +11,7 @@ only to this interface: ``value``, ``value_and_grad``, ``value_grad_hessian``,
 ``hessian``, ``hessp``, ``line_values``, ``moment`` (least squares), ``n_params`` and
 the counter ``n_passes``; the
 mini-batch solvers also to ``epoch`` (a chain of step tasks, :mod:`gdd_dask.steps`)
-and ``local_average``.
+and ``local_epochs`` (local SGD's models, side by side).
 
 For linear losses every pass also keeps the per-chunk margins ``X @ w`` of its point on
 the workers (the last :data:`KEPT_POINTS` points): ``line_values`` then evaluates the
@@ -26,7 +26,7 @@ from functools import partial
 
 import numpy as np
 
-from .chunk import chunk_check, chunk_line_sums, chunk_local_sgd, chunk_sums
+from .chunk import chunk_check, chunk_line_sums, chunk_sums
 from .data import as_data
 from .engine import Engine, check_cache, compute, resolve_client
 from .inprocess import InProcessEngine
@@ -190,16 +190,12 @@ class Objective:
         return self.engine.lanes("gdd-async", async_lane, stepper, int(max_staleness), plan,
                                  list(self.engine.row_chunks), carry)
 
-    def local_average(self, params, seed, *, local_steps, batch_size, learning_rate):
-        """One round of local SGD: every chunk runs ``local_steps`` mini-batch steps
-        from ``params`` on its own rows (``chunk_local_sgd``), and the tree's sums give
-        the models' average weighted by each chunk's weight, which is returned. A pass
-        over X, counted by the solver."""
-        params = self.check_params(params)
-        func = partial(chunk_local_sgd, self.loss, self.fit_intercept, self.penalty,
-                       local_steps, batch_size, learning_rate)
-        total, weight = self.engine.run("gdd-local", func, params, int(seed))
-        return total / weight
+    def local_epochs(self, stepper, carries, plans):
+        """Run ``stepper`` from each of ``carries`` along its plan of ``plans`` (``[(chunk,
+        seed or (seed, start, stop))]``: every batch of the chunk, or batches ``start``
+        to ``stop``), the chains at the same time; the final carries (local SGD's
+        models). The solver counts the passes."""
+        return self.engine.chains("gdd-local", partial(chunk_steps, stepper), carries, plans)
 
     def moment(self):
         """``(W, m, R)``: the weight, weighted mean and R factor of the rows ``[x_i,

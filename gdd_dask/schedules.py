@@ -8,6 +8,7 @@ A number is a constant schedule wherever a schedule is taken (:func:`as_schedule
 - :func:`cosine`: ``eta_min + (eta - eta_min) (1 + cos(pi step / total_steps)) / 2``,
   then ``eta_min`` (Loshchilov & Hutter's SGDR without restarts; optax's
   ``cosine_decay_schedule``);
+- :func:`scaled`: a schedule times a factor (local SGD's linear scaling);
 - :class:`Plateau`: a schedule times a factor that the solver divides by 5 each time
   the objective stops improving, until the rate is down to ``1e-6`` (scikit-learn's
   ``learning_rate="adaptive"``).
@@ -19,7 +20,7 @@ import math
 
 from .checks import check_number
 
-__all__ = ["Plateau", "as_schedule", "constant", "cosine", "inverse_scaling"]
+__all__ = ["Plateau", "as_schedule", "constant", "cosine", "inverse_scaling", "scaled"]
 
 
 def _positive(value, name):
@@ -52,6 +53,16 @@ def cosine(learning_rate, total_steps, final_learning_rate=0.0):
         return low + (eta - low) * 0.5 * (1.0 + math.cos(math.pi * t))
 
     return schedule
+
+
+def scaled(learning_rate, factor):
+    """``factor`` times a schedule or a number; a :class:`Plateau` stays one (the
+    factor inside it), so that the solvers still divide it on plateaus."""
+    if isinstance(learning_rate, Plateau):
+        return Plateau(scaled(learning_rate.schedule, factor), scale=learning_rate.scale,
+                       factor=learning_rate.factor, min_rate=learning_rate.min_rate)
+    schedule = as_schedule(learning_rate)
+    return lambda step: factor * schedule(step)
 
 
 def as_schedule(learning_rate):

@@ -206,11 +206,14 @@ def steady_heap():
 
 def chunk_steps(stepper, offset, index, X, y, sample_weight, carry, seed):
     """Every mini-batch of one chunk in turn (:func:`batch_rows` of ``seed``), from
-    ``carry``; returns the carry after the last. Overflow on the way is left to
-    the epoch's objective to report (a diverging run stops there)."""
+    ``carry``; returns the carry after the last. ``seed`` may be ``(seed, start,
+    stop)``: batches ``start`` to ``stop`` only (a round of local SGD). Overflow on the
+    way is left to the epoch's objective to report (a diverging run stops there)."""
     X = aligned(X)
+    seed, start, stop = seed if isinstance(seed, tuple) else (seed, 0, None)
     with steady_heap(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        for rows in batch_rows(X.shape[0], stepper.batch_size, seed):
+        for rows in batch_rows(X.shape[0], stepper.batch_size, seed)[start:stop]:
             carry = stepper.step(carry, *(None if a is None else take_rows(a, rows)
                                           for a in (X, y, sample_weight)))
     return carry
+

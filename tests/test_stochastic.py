@@ -156,27 +156,54 @@ def test_async_with_stale_gradients_still_converges(cancer, optimum, client):
 
 def test_local_sgd_averages_models_and_converges(cancer, optimum, client):
     """Rounds of local steps and averaging: near the optimum, deterministic by
-    random_state, and the same on the cluster as in-process."""
+    random_state, and the same on the cluster as in-process; an epoch reads every row
+    once, the step count that of one model's batches."""
     X, y = cancer
     Xd, yd = da.from_array(X, chunks=(100, -1)), da.from_array(y, chunks=100)
-    options = {"local_steps": 5, "batch_size": 20, "learning_rate": 0.1, "random_state": 0,
-               "n_iter_no_change": 1000}
+    options = {"n_models": 3, "local_steps": 2, "batch_size": 20, "learning_rate": 0.05,
+               "random_state": 0, "n_iter_no_change": 1000}
     kwargs = {"alpha": ALPHA, "solver": "local", "tol": 0, "options": options}
-    result = minimize("logistic", X, y, chunk_rows=100, max_iter=150, **kwargs)
-    assert result.solver == "local" and result.nit == 150
+    result = minimize("logistic", X, y, chunk_rows=100, max_iter=40, **kwargs)
+    assert result.solver == "local" and result.nit == 40
     assert result.fun - optimum < 1e-3
+    assert 40 * 9 <= result.state.count <= 40 * 10  # 2 chunks a model, 9 or 10 batches
     local = minimize("logistic", X, y, chunk_rows=100, max_iter=3, **kwargs)
     remote = minimize("logistic", Xd, yd, client=client, max_iter=3, **kwargs)
     assert np.array_equal(local.x, remote.x) and local.fun == remote.fun
 
 
-def test_one_local_step_on_whole_chunks_is_a_gradient_step(cancer):
-    """With one local step over all of a chunk's rows, the weighted average of the local
-    models is one full-batch gradient step."""
+def test_one_local_round_on_whole_chunks_is_a_gradient_step(cancer):
+    """With a model a chunk, one batch a chunk (its rows all) and no learning-rate
+    scaling, the weighted average of the local models is one full-batch gradient
+    step; the default scaling multiplies it by the number of models."""
     X, y = cancer
+    w = np.full(X.shape[1] + 1, 0.01)
+    options = {"n_models": 6, "batch_size": 100, "learning_rate": 0.1,
+               "learning_rate_scale": 1}
+    result = minimize("logistic", X, y, x0=w, alpha=ALPHA, solver="local", chunk_rows=100,
+                      max_iter=1, tol=0, options=options)
     with make_objective("logistic", X, y, alpha=ALPHA, chunk_rows=100) as objective:
-        w = np.full(objective.n_params, 0.01)
-        averaged = objective.local_average(w, 0, local_steps=1, batch_size=100,
-                                           learning_rate=0.1)
         _, g = objective.value_and_grad(w)
-    np.testing.assert_allclose(averaged, w - 0.1 * g, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(result.x, w - 0.1 * g, rtol=1e-12, atol=1e-14)
+    scaled = minimize("logistic", X, y, x0=w, alpha=ALPHA, solver="local", chunk_rows=100,
+                      max_iter=1, tol=0, options={**options, "learning_rate_scale": None})
+    np.testing.assert_allclose(scaled.x, w - 0.6 * g, rtol=1e-12, atol=1e-14)  # 6 chunks
+
+
+def test_local_adam_averages_the_moments(cancer):
+    """Local Adam carries the averaged moments from round to round: one round a chunk
+    of one batch each is one Adam step along the full gradient, with the full
+    gradient's first moment and, averaged over the chunks, at least its square as the
+    second."""
+    X, y = cancer
+    w = np.full(X.shape[1] + 1, 0.01)
+    options = {"rule": "adam", "n_models": 6, "batch_size": 100, "learning_rate": 0.01,
+               "learning_rate_scale": 1}
+    result = minimize("logistic", X, y, x0=w, alpha=ALPHA, solver="local", chunk_rows=100,
+                      max_iter=1, tol=0, options=options)
+    with make_objective("logistic", X, y, alpha=ALPHA, chunk_rows=100) as objective:
+        _, g = objective.value_and_grad(w)
+    assert isinstance(result.state, AdamState) and result.state.count == 1
+    np.testing.assert_allclose(result.state.mu, 0.1 * g, rtol=1e-12, atol=1e-15)
+    assert np.all(result.state.nu >= 0.001 * g**2 * (1 - 1e-12))
+    assert np.any(result.state.nu > 0.0011 * g**2)  # the chunks' squares, not the mean's

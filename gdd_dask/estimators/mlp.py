@@ -13,9 +13,11 @@ in its order, so the same ``random_state`` gives the same starting network.
 
 ``solver`` is ``"adam"`` or ``"sgd"`` (mini-batches of ``batch_size`` rows, one task
 each, ``max_iter`` epochs), ``"lbfgs"`` (full-batch, ``max_iter`` iterations),
-``"async"`` (Downpour SGD) or ``"local"`` (local SGD and model averaging), or any other
-first-order solver of ``gdd_dask.SOLVERS``; ``solver_options`` passes what the solver
-takes beyond these parameters (``max_staleness``, ``local_steps``...).
+``"async"`` (Downpour SGD) or ``"local"`` (local SGD: a copy of the network per
+worker trained by Adam from ``learning_rate_init`` times the number of copies, copies
+and Adam's moments averaged each epoch), or any other first-order solver of
+``gdd_dask.SOLVERS``; ``solver_options`` passes what the solver takes beyond these
+parameters (``max_staleness``, ``local_steps``, ``n_models``, ``rule``...).
 """
 
 from __future__ import annotations
@@ -140,19 +142,23 @@ class _BaseMLP(StochasticMixin, LinearModel):
         return tuple(int(s) for s in sizes)
 
     def _rule_options(self, loss):
-        """scikit-learn's: ``learning_rate`` schedules the steps of ``"sgd"`` (and its
-        asynchronous form) only; the others step from ``learning_rate_init``."""
-        if self.solver in ("sgd", "async"):
+        """scikit-learn's: ``learning_rate`` schedules the steps of the ``"sgd"`` rule
+        (its asynchronous form too) only; the others step from ``learning_rate_init``.
+        ``"local"`` steps by Adam (``solver_options={"rule": ...}`` for another)."""
+        rule = {"async": "sgd", "local": "adam"}.get(self.solver, self.solver)
+        rule = (self.solver_options or {}).get("rule", rule) if self.solver == "local" else rule
+        extra = {"rule": rule} if self.solver == "local" else {}
+        if rule == "sgd":
             eta = learning_rate_schedule(self.learning_rate, eta0=self.learning_rate_init,
                                          power_t=self.power_t,
                                          scale=getattr(self, "_lr_scale", None) or 1.0)
-            return {"learning_rate": eta, "momentum": self.momentum,
+            return {**extra, "learning_rate": eta, "momentum": self.momentum,
                     "nesterov": self.nesterovs_momentum}
         eta = float(self.learning_rate_init)
-        if self.solver == "adam":
-            return {"learning_rate": eta, "b1": self.beta_1, "b2": self.beta_2,
+        if rule == "adam":
+            return {**extra, "learning_rate": eta, "b1": self.beta_1, "b2": self.beta_2,
                     "eps": self.epsilon}
-        return {"learning_rate": eta}  # adagrad, local
+        return {**extra, "learning_rate": eta}  # adagrad
 
     def _patience(self):
         """scikit-learn's MLP stops once *more* than ``n_iter_no_change`` epochs in a

@@ -98,8 +98,6 @@ class _BaseSGD(StochasticMixin, LinearModel):
         eta = learning_rate_schedule(self.learning_rate, eta0=self.eta0,
                                      power_t=self.power_t, alpha=alpha, slope=slope,
                                      scale=getattr(self, "_lr_scale", None) or 1.0)
-        if self.solver == "local":
-            return {"learning_rate": float(eta(0))}
         return {"learning_rate": eta}
 
     def _train(self, X, y, sample_weight, loss, *, incremental):

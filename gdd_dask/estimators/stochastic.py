@@ -33,10 +33,6 @@ from .logistic import _align
 __all__ = ["EarlyStopping", "LabelsMixin", "StochasticMixin", "learning_rate_schedule",
            "split_validation"]
 
-RULE_SOLVERS = {"sgd", "adam", "adagrad", "async"}
-"""Solvers driven by an update rule, whose state ``partial_fit`` carries over."""
-
-
 def learning_rate_schedule(kind, *, eta0, power_t=0.5, alpha=None, slope=None, scale=1.0):
     """``"constant"``: ``eta0``; ``"adaptive"``: ``eta0`` times ``scale``, divided by 5
     on each plateau (:class:`~gdd_dask.schedules.Plateau`); ``"invscaling"``:
@@ -151,21 +147,19 @@ class StochasticMixin:
         if self.early_stopping and self.checkpoint is not None and not partial:
             raise ValueError("checkpoint does not cover early stopping's held-out scores; "
                              "use early_stopping=False with a checkpoint")
-        if self.dtype != "float64" and self.solver not in RULE_SOLVERS:
+        if self.dtype != "float64" and self.solver not in STOCHASTIC:
             raise ValueError(f"dtype={self.dtype!r} needs one of the solvers "
-                             f"{sorted(RULE_SOLVERS)}; got solver={self.solver!r}")
+                             f"{sorted(STOCHASTIC)}; got solver={self.solver!r}")
         if self.solver not in STOCHASTIC:
             return dict(self.solver_options or {})
-        options = {"batch_size": self._batch(n_samples),
-                   "n_iter_no_change": self._patience()}
-        if self.solver in RULE_SOLVERS:
-            options.update(evaluate="running", dtype=self.dtype)
+        options = {"batch_size": self._batch(n_samples), "n_iter_no_change": self._patience(),
+                   "evaluate": "running", "dtype": self.dtype}
         if self.early_stopping and not partial:  # only the held-out score stops
             options["n_iter_no_change"] = self.max_iter + 1
         options.update(self._rule_options(loss))
         if partial:
             options["random_state"] = self._generator()
-            if self.solver in RULE_SOLVERS and getattr(self, "_state", None) is not None:
+            if getattr(self, "_state", None) is not None:
                 options["state"] = self._state
         return {**options, **(self.solver_options or {})}
 

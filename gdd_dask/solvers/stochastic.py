@@ -46,7 +46,7 @@ from ..schedules import Plateau
 from ..steps import Carry, epoch_plan
 from .base import Trace, resume, save
 
-__all__ = ["EVALUATE", "as_generator", "asynchronous", "run_epochs", "stochastic"]
+__all__ = ["EVALUATE", "as_generator", "asynchronous", "prepare", "run_epochs", "stochastic"]
 
 EVALUATE = ("pass", "running")
 
@@ -82,21 +82,13 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
     ``"float32"``) is that of the forward and backward passes. ``checkpoint`` saves and
     resumes everything an epoch depends on, the random generator included
     (asynchronous steps resume, but arrive in another order than they would have)."""
-    check_number(batch_size, "batch_size", low=1, integer=True)
     if max_staleness is not None:
         check_number(max_staleness, "max_staleness", low=0, integer=True)
         if data_parallel:
             raise ValueError("max_staleness (asynchronous steps) and data_parallel "
                              "(synchronous steps across workers) exclude each other")
-    if evaluate not in EVALUATE:
-        raise ValueError(f"evaluate must be one of {EVALUATE}; got {evaluate!r}")
-    plateau = rule_options.get("learning_rate")
-    plateau = plateau if isinstance(plateau, Plateau) else None
-    rule = get_rule(rule, **rule_options)
-    if not objective.penalty.smooth and rule.scale is None:
-        raise ValueError(f"an L1 penalty needs a rule that reports its step size (scale); "
-                         f"got {objective.penalty!r}")
-    stepper = objective.stepper(rule, batch_size=batch_size, dtype=dtype)
+    rule, stepper, plateau = prepare(objective, rule, rule_options, batch_size=batch_size,
+                                     dtype=dtype, evaluate=evaluate)
     rng = as_generator(random_state)
 
     def advance(x, state):
@@ -115,6 +107,21 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
     return run_epochs(objective, x0, advance, state, tol=tol, max_iter=max_iter,
                       callback=callback, n_iter_no_change=n_iter_no_change, rng=rng,
                       checkpoint=checkpoint, evaluate=evaluate, plateau=plateau)
+
+
+def prepare(objective, rule, rule_options, *, batch_size, dtype, evaluate):
+    """``(rule, stepper, plateau)`` of a mini-batch run, its options checked;
+    ``plateau`` is the :class:`~gdd_dask.schedules.Plateau` learning rate, or ``None``."""
+    check_number(batch_size, "batch_size", low=1, integer=True)
+    if evaluate not in EVALUATE:
+        raise ValueError(f"evaluate must be one of {EVALUATE}; got {evaluate!r}")
+    plateau = rule_options.get("learning_rate")
+    plateau = plateau if isinstance(plateau, Plateau) else None
+    rule = get_rule(rule, **rule_options)
+    if not objective.penalty.smooth and rule.scale is None:
+        raise ValueError(f"an L1 penalty needs a rule that reports its step size (scale); "
+                         f"got {objective.penalty!r}")
+    return rule, objective.stepper(rule, batch_size=batch_size, dtype=dtype), plateau
 
 
 class Start(NamedTuple):
