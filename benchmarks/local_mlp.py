@@ -8,7 +8,7 @@ order), ``async`` (Downpour SGD), ``local`` (local Adam, one average an epoch) a
 ``local`` averaging every 20 steps. For each: held-out accuracy, the points behind
 ``adam`` and the wall time relative to ``adam``'s.
 
-    python benchmarks/local_mlp.py [--epochs 3 10]
+    python benchmarks/local_mlp.py [--epochs 3 10] [--informative 30] [--class-sep 0.8]
 
 Prints one JSON object per line, then a Markdown table.
 """
@@ -34,9 +34,12 @@ CASES = {"adam": ("adam", {}), "async": ("async", {}), "local": ("local", {}),
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, nargs="+", default=[3, 10])
+    parser.add_argument("--informative", type=int, default=30)
+    parser.add_argument("--class-sep", type=float, default=0.8)
     args = parser.parse_args()
-    X, y = make_classification(n_samples=200_000, n_features=50, n_informative=30,
-                               n_redundant=10, class_sep=0.8, random_state=0)
+    X, y = make_classification(n_samples=200_000, n_features=50,
+                               n_informative=args.informative, n_redundant=10,
+                               class_sep=args.class_sep, random_state=0)
     X_test, y_test, X, y = X[160_000:], y[160_000:], X[:160_000], y[:160_000]
     rows = []
     with LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
@@ -60,7 +63,8 @@ def main():
                        "time_vs_adam": round(seconds / base[1], 2)}
                 print(json.dumps(row), flush=True)
                 rows.append(row)
-    print("\n160,000 x 50, hidden (64,), 8 chunks on 2 workers\n")
+    print(f"\n160,000 x 50 ({args.informative} informative, class_sep {args.class_sep}), "
+          "hidden (64,), 8 chunks on 2 workers\n")
     print("| epochs | solver | accuracy | points behind adam | time / adam's |")
     print("|---|---|---|---|---|")
     for r in rows:
