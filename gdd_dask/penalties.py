@@ -60,7 +60,9 @@ class ElasticNetPenalty(NoPenalty):
     (smooth), ``r = 1`` is L1. The prox is soft-thresholding by ``step alpha r``."""
 
     def __init__(self, alpha, mask, l1_ratio):
-        self.alpha, self.l1_ratio = float(alpha), float(l1_ratio)
+        alpha = np.asarray(alpha, dtype=np.float64)  # a number, or one per parameter
+        self.alpha = float(alpha) if alpha.ndim == 0 else alpha
+        self.l1_ratio = float(l1_ratio)
         self.mask = np.asarray(mask, dtype=bool)
         self.smooth = self.l1_ratio == 0
         self._l1 = self.alpha * self.l1_ratio * self.mask
@@ -116,10 +118,17 @@ def L2Penalty(alpha, mask):
 
 def make_penalty(penalty, alpha, mask, l1_ratio=None):
     """The penalty named ``penalty`` (one of :data:`PENALTIES`) with strength
-    ``alpha`` (and ``l1_ratio`` in ``[0, 1]`` for ``"elasticnet"``)."""
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)):
+    ``alpha`` -- a number, or an array of one per parameter (``mask``'s shape) -- and
+    ``l1_ratio`` in ``[0, 1]`` for ``"elasticnet"``."""
+    if isinstance(alpha, np.ndarray) and alpha.ndim == 1 and alpha.shape == np.shape(mask) \
+            and alpha.dtype.kind in "iuf":  # one strength per parameter
+        if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
+            raise ValueError("alpha must hold finite numbers >= 0")
+        if not np.any(alpha[np.asarray(mask, dtype=bool)]):
+            return NoPenalty()
+    elif isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)):
         raise TypeError(f"alpha must be a real number, got {type(alpha).__name__}")
-    if not np.isfinite(alpha) or alpha < 0:
+    elif not np.isfinite(alpha) or alpha < 0:
         raise ValueError(f"alpha must be a finite number >= 0, got {alpha!r}")
     if penalty not in PENALTIES:
         raise ValueError(f"unknown penalty {penalty!r}; choose one of {PENALTIES}")
@@ -129,7 +138,7 @@ def make_penalty(penalty, alpha, mask, l1_ratio=None):
             raise ValueError(
                 f"l1_ratio must be a number in [0, 1] for penalty='elasticnet'; "
                 f"got {l1_ratio!r}")
-    if penalty is None or alpha == 0:
+    if penalty is None or np.all(np.asarray(alpha) == 0):
         return NoPenalty()
     ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
     return ElasticNetPenalty(alpha, mask, ratio)

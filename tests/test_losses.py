@@ -19,7 +19,8 @@ from gdd_dask.losses import (
     get_loss,
 )
 
-LOSS_OBJECTS = [SquaredLoss(), LogisticLoss(), PoissonLoss(), MultinomialLoss(3)]
+LOSS_OBJECTS = [SquaredLoss(), LogisticLoss(), PoissonLoss(), MultinomialLoss(3),
+                SquaredLoss(2), LogisticLoss(3)]  # independent outputs: a matrix y
 NAMESPACES = {"numpy": np, "array_api_strict": xps}
 
 
@@ -27,14 +28,15 @@ def make_chunk(loss, seed, n, d, weighted):
     """Random ``(X, y, sample_weight)`` valid for ``loss``."""
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n, d))
+    shape = n if isinstance(loss, MultinomialLoss) or loss.n_outputs == 1 else (n, loss.n_outputs)
     if isinstance(loss, MultinomialLoss):
         y = rng.integers(0, loss.n_classes, n).astype(float)
     elif isinstance(loss, LogisticLoss):
-        y = rng.integers(0, 2, n).astype(float)
+        y = rng.integers(0, 2, shape).astype(float)
     elif isinstance(loss, PoissonLoss):
         y = rng.poisson(2.0, n).astype(float)
     else:
-        y = rng.standard_normal(n) * 3
+        y = rng.standard_normal(shape) * 3
     sw = rng.uniform(0.1, 3.0, n) if weighted else None
     return X, y, sw
 

@@ -181,3 +181,65 @@ def test_float32_input_keeps_the_dtypes_scikit_learn_keeps(cancer, name, lazy):
         if hasattr(ref, method) and hasattr(ours, method):
             out = getattr(ours, method)(Xp)
             assert np.asarray(out).dtype == getattr(ref, method)(X32).dtype, method
+
+
+@pytest.fixture(scope="module")
+def targets():
+    from sklearn.datasets import make_regression
+
+    return make_regression(n_samples=300, n_features=6, n_targets=3, noise=5.0,
+                           random_state=0)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("name, params", [("LinearRegression", {}), ("Ridge", {"alpha": 3.0}),
+                                          ("Lasso", {"alpha": 1.0}),
+                                          ("ElasticNet", {"alpha": 1.0})])
+def test_a_matrix_of_targets_fits_one_model_per_column(targets, name, params, fit_intercept):
+    """Multi-target least squares: coef_ (n_targets, n_features), intercept_
+    (n_targets,), 2-D predictions and the mean R^2, all as scikit-learn's."""
+    X, Y = targets
+    tight = {} if name == "LinearRegression" else {"tol": 1e-12}
+    ref = getattr(sk, name)(fit_intercept=fit_intercept, **tight, **params).fit(X, Y)
+    model = getattr(gdd_dask, name)(fit_intercept=fit_intercept, tol=1e-10, **params).fit(X, Y)
+    assert model.coef_.shape == ref.coef_.shape == (3, 6)
+    assert np.shape(model.intercept_) == np.shape(ref.intercept_)
+    assert_allclose(model.coef_, ref.coef_, rtol=1e-8, atol=1e-8)
+    assert_allclose(model.intercept_, ref.intercept_, rtol=1e-8, atol=1e-8)
+    assert model.predict(X).shape == (300, 3)
+    assert model.score(X, Y) == pytest.approx(ref.score(X, Y), rel=1e-10)
+
+
+@pytest.mark.parametrize("name", ["LinearRegression", "Ridge", "Lasso"])
+def test_a_column_of_targets_keeps_scikit_learns_shapes(targets, name):
+    """A one-column y: LinearRegression keeps coef_ (1, p), the penalized ones give
+    coef_ (p,); intercept_ is (1,) in all, as in scikit-learn."""
+    X, Y = targets
+    column = Y[:, :1]
+    ref, model = getattr(sk, name)().fit(X, column), getattr(gdd_dask, name)().fit(X, column)
+    assert model.coef_.shape == ref.coef_.shape
+    assert np.shape(model.intercept_) == np.shape(ref.intercept_) == (1,)
+    assert model.predict(X).shape == ref.predict(X).shape
+
+
+def test_ridge_takes_one_alpha_per_target(targets):
+    X, Y = targets
+    alpha = np.array([0.1, 10.0, 1000.0])
+    ref = sk.Ridge(alpha=alpha).fit(X, Y)
+    for solver in ("auto", "newton"):
+        model = gdd_dask.Ridge(alpha=alpha, solver=solver).fit(X, Y)
+        assert_allclose(model.coef_, ref.coef_, rtol=1e-10, atol=1e-10)
+        assert_allclose(model.intercept_, ref.intercept_, rtol=1e-10, atol=1e-10)
+    with pytest.raises(ValueError, match=r"one non-negative number per target \(3\)"):
+        gdd_dask.Ridge(alpha=np.array([1.0, 2.0])).fit(X, Y)
+
+
+def test_a_lazy_matrix_of_targets_on_the_cluster(targets, client):
+    X, Y = targets
+    Xd, Yd = da.from_array(X, chunks=(100, -1)), da.from_array(Y, chunks=(100, -1))
+    local = gdd_dask.Ridge(alpha=3.0).fit(X, Y)
+    lazy = gdd_dask.Ridge(alpha=3.0, client=client).fit(Xd, Yd)
+    assert_allclose(lazy.coef_, local.coef_, rtol=1e-12)
+    prediction = lazy.predict(Xd)
+    assert isinstance(prediction, da.Array) and prediction.compute().shape == (300, 3)
+    assert lazy.score(Xd, Yd) == pytest.approx(local.score(X, Y), rel=1e-12)

@@ -12,7 +12,9 @@ hyperparameters mean exactly what they mean in scikit-learn:
   d(y_i, e^{x_i w + b}) + \\frac{\\alpha}{2} \\lVert w \\rVert^2`; core ``alpha``.
 
 (:math:`d` is the Poisson unit deviance; the squared objectives are the core's times
-:math:`2 \\sum_i s_i`, so they share their minimizer.)
+:math:`2 \\sum_i s_i`, so they share their minimizer.) A matrix ``y`` fits the squared
+losses' targets side by side (``SquaredLoss(n_targets)``: one pass serves them all),
+with one ``alpha`` per target in ``Ridge`` where given.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import linear_raw, mean_prediction
-from ..losses import get_loss
+from ..losses import SquaredLoss, get_loss
 from .base import LinearModel
 from .inputs import (
     float_dtype,
@@ -51,6 +53,7 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
     """A single-output GLM regressor: fit, predict, score on in-memory or lazy data."""
 
     _loss = "squared"
+    _column_coef = False  # a column y gives coef_ of shape (1, n_features)
 
     def fit(self, X, y, sample_weight=None):
         """Fit the model by minimizing the regularized mean loss over the row chunks.
@@ -58,7 +61,10 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
         Parameters
         ----------
         X : array-like, Dask array or DataFrame, or Zarr array of shape (n_samples, n_features)
-        y : array-like, Dask array or Series, or Zarr array of shape (n_samples,)
+        y : array-like, Dask array or Series, or Zarr array of shape (n_samples,) or \
+(n_samples, n_targets)
+            A matrix of targets (squared losses): one independent model per column,
+            ``coef_`` of shape ``(n_targets, n_features)``, as in scikit-learn.
         sample_weight : array-like or Dask array of shape (n_samples,), optional
             Non-negative weights; an integer weight equals repeating the row.
 
@@ -68,31 +74,47 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
         """
         self._validate_params()
         self._check_solver()
-        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=True)
-        params = self._fit_linear(X, y, sample_weight, loss=self._loss, n_outputs=1)
+        matrix = self._loss == "squared" and np.ndim(y) == 2
+        X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=True,
+                                                  multi_output=matrix)
+        n_targets = y.shape[1] if y.ndim == 2 else 1
+        loss = SquaredLoss(n_targets) if matrix else self._loss
+        params = self._fit_linear(X, y, sample_weight, loss=loss, n_outputs=n_targets)
         dtype = float_dtype(X)  # float32 X: float32 coef_ and predictions
-        self.coef_ = params[: self.n_features_in_, 0].astype(dtype)
-        self.intercept_ = dtype.type(params[-1, 0]) if self.fit_intercept else 0.0
+        coef, intercept = params[: self.n_features_in_].T.astype(dtype), params[-1].astype(dtype)
+        # scikit-learn's shapes: a column y keeps a 2-D coef_ in LinearRegression only
+        self.coef_ = coef if matrix and (n_targets > 1 or self._column_coef) else coef[0]
+        if not self.fit_intercept:
+            self.intercept_ = 0.0
+        else:
+            self.intercept_ = intercept if matrix else intercept[0]
         return self
 
     def _initial_params(self, objective, n_params):
-        """Zeros, and the intercept of the constant model, ``link(sum s_i y_i / sum s_i)``,
-        as scikit-learn's GLMs start (the mean comes from the objective's check pass)."""
+        """Zeros, and the intercepts of the constant model, ``link(sum s_i y_i / sum
+        s_i)``, as scikit-learn's GLMs start (the means come from the objective's check
+        pass)."""
         if not self.fit_intercept:
             return None
+        means = np.atleast_1d(objective.target_mean)
         x0 = np.zeros(n_params)
-        x0[-1] = _link(self._loss, objective.target_mean)
+        x0[-means.size:] = [_link(self._loss, mean) for mean in means]
         return x0
 
     def _raw(self, X):
-        """``X @ coef_ + intercept_`` of validated X (NumPy, or lazy Dask)."""
-        func = partial(linear_raw, coef=self.coef_, intercept=self.intercept_)
-        return map_rows(func, X, dtype=self.coef_.dtype, token="gdd-decision")
+        """``X @ coef_.T + intercept_`` of validated X (NumPy, or lazy Dask)."""
+        func = partial(linear_raw, coef=self.coef_.T, intercept=self.intercept_)
+        return map_rows(func, X, dtype=self.coef_.dtype, token="gdd-decision",
+                        n_columns=self._n_columns())
 
     def _mean(self, X):
-        """The predicted mean, ``inverse_link(X @ coef_ + intercept_)``."""
-        func = partial(mean_prediction, get_loss(self._loss), self.coef_, self.intercept_)
-        return map_rows(func, X, dtype=self.coef_.dtype)
+        """The predicted mean, ``inverse_link(X @ coef_.T + intercept_)``."""
+        func = partial(mean_prediction, get_loss(self._loss), self.coef_.T, self.intercept_)
+        return map_rows(func, X, dtype=self.coef_.dtype, n_columns=self._n_columns())
+
+    def _n_columns(self):
+        """Columns of a prediction: ``None`` (a vector) for one target."""
+        return None if self.coef_.ndim == 1 else self.coef_.shape[0]
 
     def predict(self, X):
         """Predicted mean response: NumPy for in-memory X, a lazy Dask array for Dask or
@@ -144,8 +166,9 @@ class LinearRegression(_Regressor):
 
     Attributes
     ----------
-    coef_ : ndarray of shape (n_features,)
-    intercept_ : float
+    coef_ : ndarray of shape (n_features,) or (n_targets, n_features)
+        One row per column of a matrix ``y``.
+    intercept_ : float or ndarray of shape (n_targets,)
     n_iter_ : int
         Solver iterations.
     loss_curve_ : ndarray of shape (n_iter_,)
@@ -174,6 +197,8 @@ class LinearRegression(_Regressor):
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
 
+    _column_coef = True
+
     def _penalty(self, weight_sum):
         return None, 0.0
 
@@ -186,8 +211,9 @@ class Ridge(_Regressor):
 
     Parameters
     ----------
-    alpha : float, default=1.0
-        Regularization strength, as in scikit-learn.
+    alpha : float or ndarray of shape (n_targets,), default=1.0
+        Regularization strength, as in scikit-learn; an array gives each target of a
+        matrix ``y`` its own.
     fit_intercept, solver, tol, max_iter, warm_start, client, split_every, cache, \
 verbose, random_state
         As in :class:`LinearRegression`.
@@ -201,7 +227,7 @@ feature_names_in_
 
     _parameter_constraints: dict = {
         **_Regressor._parameter_constraints,
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        "alpha": [Interval(Real, 0, None, closed="left"), np.ndarray],
     }
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, solver="auto", tol=1e-6,
@@ -224,6 +250,20 @@ feature_names_in_
 
     def _penalty(self, weight_sum):
         return "l2", float(self.alpha) / weight_sum
+
+    def _penalty_of(self, objective):
+        """With an array ``alpha``, one strength per target: on every coefficient of
+        target ``k`` (parameter ``j K + k``), ``alpha_k / sum_i s_i``."""
+        alpha = np.asarray(self.alpha, dtype=np.float64)
+        if alpha.ndim == 0:
+            return super()._penalty_of(objective)
+        n_targets = objective.loss.n_outputs
+        if alpha.ndim != 1 or alpha.size not in (1, n_targets) or np.any(alpha < 0) \
+                or not np.all(np.isfinite(alpha)):
+            raise ValueError(f"alpha must be a number or an array of one non-negative "
+                             f"number per target ({n_targets}); got shape {alpha.shape}")
+        rows = objective.n_params // n_targets
+        return "l2", np.tile(np.broadcast_to(alpha, n_targets), rows) / objective.weight_sum
 
 
 class ElasticNet(_Regressor):

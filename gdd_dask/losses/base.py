@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from array_api_compat import array_namespace
+from array_api_compat import array_namespace, device
 
 __all__ = ["Loss", "LinearModelLoss"]
 
@@ -190,36 +190,46 @@ class LinearModelLoss:
         return self._value_grad(X, y, sample_weight, raw, fit_intercept, xp)
 
     def hessian_sum(self, X, y, sample_weight, params, *, fit_intercept, raw=None):
-        """``H = X1.T @ diag(s_i h_i) @ X1`` with ``X1 = [X, 1]`` (one output)."""
-        if self.n_outputs != 1:
-            raise NotImplementedError(f"{type(self).__name__} must override hessian_sum")
+        """``H = X1.T @ diag(s_i h_i) @ X1`` with ``X1 = [X, 1]``; for ``K`` outputs,
+        which are independent, the ``(j, k), (j', k')`` entry (parameter ``j K + k``) is
+        ``delta_kk' sum_i s_i h_ik x1_ij x1_ij'``."""
         xp = array_namespace(X)
         if raw is None:
             raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         value, grad = self._value_grad(X, y, sample_weight, raw, fit_intercept, xp)
         h = self._weighted(self.hessian(y, raw, xp), sample_weight)
-        Hxx = X.T @ (h[:, None] * X)
-        if not fit_intercept:
-            return value, grad, Hxx
-        hx = xp.reshape(X.T @ h, (-1, 1))
-        hb = xp.reshape(xp.sum(h), (1, 1))
-        H = xp.concat([xp.concat([Hxx, hx], axis=1), xp.concat([hx.T, hb], axis=1)], axis=0)
-        return value, grad, H
+        if h.ndim == 1:
+            return value, grad, _hessian_block(X, h, fit_intercept, xp)
+        blocks = xp.stack([_hessian_block(X, h[:, k], fit_intercept, xp)
+                           for k in range(h.shape[1])])
+        K, d1 = blocks.shape[0], blocks.shape[1]
+        eye = xp.eye(K, dtype=blocks.dtype, device=device(blocks))
+        H = xp.permute_dims(blocks, (1, 0, 2))[:, :, :, None] * eye[None, :, None, :]
+        return value, grad, xp.reshape(H, (d1 * K, d1 * K))
 
     def hessp_sum(self, X, y, sample_weight, params, vector, *, fit_intercept, raw=None):
-        """``H @ v = X1.T @ (s * h * (X1 @ v))`` (one output)."""
-        if self.n_outputs != 1:
-            raise NotImplementedError(f"{type(self).__name__} must override hessp_sum")
+        """``H @ v = X1.T @ (s * h * (X1 @ v))``, output by output."""
         xp = array_namespace(X)
         if raw is None:
             raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         r = self.raw_prediction(X, vector, fit_intercept=fit_intercept)
         q = self._weighted(self.hessian(y, raw, xp) * r, sample_weight)
-        return self._join(X.T @ q, xp.sum(q) if fit_intercept else None, xp)
+        return self._join(X.T @ q, xp.sum(q, axis=0) if fit_intercept else None, xp)
 
     def __repr__(self):
         outputs = f"n_outputs={self.n_outputs}" if self.y_columns > 1 else ""
         return f"{type(self).__name__}({outputs})"
+
+
+def _hessian_block(X, h, fit_intercept, xp):
+    """``X1.T @ diag(h) @ X1`` (``X1 = [X, 1]`` with the intercept) of the weighted
+    pointwise Hessians ``h`` of one output."""
+    Hxx = X.T @ (h[:, None] * X)
+    if not fit_intercept:
+        return Hxx
+    hx = xp.reshape(X.T @ h, (-1, 1))
+    hb = xp.reshape(xp.sum(h), (1, 1))
+    return xp.concat([xp.concat([Hxx, hx], axis=1), xp.concat([hx.T, hb], axis=1)], axis=0)
 
 
 class ScoreOuterLoss(LinearModelLoss):

@@ -51,13 +51,15 @@ def coordinate_descent(objective, x0, *, tol=1e-6, max_iter=1000, callback=None,
     mask = objective.loss.penalty_mask(objective.n_features,
                                        fit_intercept=objective.fit_intercept)
     G, q, c, x_bar, y_bar = _centred(H, g0, f0, mask)
+    if np.ndim(getattr(penalty, "alpha", 0.0)) != 0:
+        raise ValueError("solver 'cd' takes one penalty strength (alpha) for every "
+                         f"coefficient; got {penalty!r}")
     alpha, l1_ratio = float(getattr(penalty, "alpha", 0.0)), float(getattr(penalty,
                                                                             "l1_ratio", 0.0))
     w, n_iter, converged = _elastic_net(G, q, c, alpha, l1_ratio, tol, max_iter, x0[mask])
     x = np.zeros(objective.n_params)
     x[mask] = w
-    if not mask.all():
-        x[~mask] = y_bar - x_bar @ w
+    x[~mask] = y_bar - x_bar @ w
     fun = f0 + g0 @ x + 0.5 * x @ H @ x + penalty.value(x)
     grad = g0 + H @ x + penalty.grad(x)
     trace.record(n_iter, x, fun, grad)
@@ -67,16 +69,20 @@ def coordinate_descent(objective, x0, *, tol=1e-6, max_iter=1000, callback=None,
 
 def _centred(H, g0, f0, mask):
     """``(G, q, c, x_bar, y_bar)`` of the quadratic with the unpenalized (intercept)
-    coordinate eliminated; without one, the quadratic itself."""
+    coordinates ``b`` eliminated (``x_b = y_bar - x_bar w`` minimizes it for any
+    ``w``): ``G = H_ww - H_wb H_bb^-1 H_bw``, ``q = -g_w + H_wb H_bb^-1 g_b``,
+    ``c = 2 f_0 - g_b^T H_bb^-1 g_b``, ``x_bar = H_bb^-1 H_bw``, ``y_bar = -H_bb^-1
+    g_b``; one intercept per output of a matrix target. Without one, the quadratic
+    itself."""
     if mask.all():
-        return H, -g0, 2.0 * f0, np.zeros(H.shape[0]), 0.0
-    if np.count_nonzero(~mask) != 1:
-        raise ValueError("solver 'cd' takes one unpenalized parameter (the intercept)")
-    b = int(np.flatnonzero(~mask)[0])
-    x_bar, y_bar = H[mask, b] / H[b, b], -g0[b] / H[b, b]
-    G = H[np.ix_(mask, mask)] - H[b, b] * np.outer(x_bar, x_bar)
-    q = -g0[mask] - H[b, b] * x_bar * y_bar
-    c = 2.0 * f0 - H[b, b] * y_bar**2
+        return H, -g0, 2.0 * f0, np.zeros((0, H.shape[0])), np.zeros(0)
+    b = ~mask
+    H_bb = H[np.ix_(b, b)]
+    x_bar = np.linalg.solve(H_bb, H[np.ix_(b, mask)])
+    y_bar = -np.linalg.solve(H_bb, g0[b])
+    G = H[np.ix_(mask, mask)] - H[np.ix_(mask, b)] @ x_bar
+    q = -g0[mask] - x_bar.T @ (H_bb @ y_bar)
+    c = 2.0 * f0 - y_bar @ H_bb @ y_bar
     return G, q, c, x_bar, y_bar
 
 
