@@ -79,10 +79,11 @@ class Objective:
         if not self.keeps_margins:
             self._kept.clear()
 
-    def set_penalty(self, penalty="l2", alpha=0.0, l1_ratio=None):
-        """Replace the penalty, e.g. once ``weight_sum`` is known (``alpha = 1/(C W)``)."""
+    def set_penalty(self, penalty="l2", alpha=0.0, l1_ratio=None, *, positive=False):
+        """Replace the penalty, e.g. once ``weight_sum`` is known (``alpha = 1/(C W)``);
+        ``positive`` holds the coefficients at ``w >= 0``."""
         mask = self.loss.penalty_mask(self.n_features, fit_intercept=self.fit_intercept)
-        self.penalty = make_penalty(penalty, alpha, mask, l1_ratio)
+        self.penalty = make_penalty(penalty, alpha, mask, l1_ratio, positive=positive)
 
     # -- passes -------------------------------------------------------------------
     def _sums(self, kind, params, *vector, moments=False):

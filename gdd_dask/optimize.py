@@ -54,8 +54,10 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
         Penalty strength and kind; ``l1_ratio`` in ``[0, 1]`` for ``"elasticnet"``.
     fit_intercept : bool
         Learn intercepts (the last ``n_outputs`` parameters).
-    tol, max_iter : float, int
-        Stop when ``max|grad_i| <= tol``, or after ``max_iter`` iterations.
+    tol, max_iter : float or None, int
+        Stop when ``max|grad_i| <= tol`` (the stochastic solvers: when ``n_iter_no_change``
+        epochs gained less than ``tol``), or after ``max_iter`` iterations; ``tol=None``
+        runs ``max_iter`` iterations.
     x0 : array, optional
         Starting parameters (default zeros).
     client : distributed.Client, optional
@@ -110,7 +112,8 @@ def minimize(loss, X, y, *, solver="auto", sample_weight=None, alpha=0.0, penalt
 
 def _check_solve_args(solver, tol, max_iter, callback, objective=None):
     solver_fn = get_solver(solver, objective)
-    check_number(tol, "tol", low=0)
+    if tol is not None:
+        check_number(tol, "tol", low=0)
     check_number(max_iter, "max_iter", low=0, integer=True)
     if callback is not None and not callable(callback):
         raise TypeError("callback must be callable")
@@ -125,6 +128,7 @@ def solve(objective, *, solver="auto", x0=None, tol=1e-4, max_iter=100, callback
     the objective themselves, e.g. to set the penalty from ``objective.weight_sum``.
     """
     solver_fn = _check_solve_args(solver, tol, max_iter, callback, objective)
+    tol = -np.inf if tol is None else tol  # no stopping test: max_iter iterations
     name = getattr(solver_fn, "__name__", repr(solver_fn))
     x0 = np.zeros(objective.n_params) if x0 is None else objective.check_params(x0, "x0")
     if not np.all(np.isfinite(x0)):

@@ -57,14 +57,17 @@ class NoPenalty:
 
 class ElasticNetPenalty(NoPenalty):
     """``P(w) = alpha (r ||w||_1 + (1 - r)/2 ||w||^2)`` on the mask; ``r = 0`` is L2
-    (smooth), ``r = 1`` is L1. The prox is soft-thresholding by ``step alpha r``."""
+    (smooth), ``r = 1`` is L1. The prox is soft-thresholding by ``step alpha r``.
+    With ``positive`` the masked parameters are also held at ``w >= 0`` (the
+    indicator of the constraint joins the non-smooth part; its prox clips at 0)."""
 
-    def __init__(self, alpha, mask, l1_ratio):
+    def __init__(self, alpha, mask, l1_ratio, positive=False):
         alpha = np.asarray(alpha, dtype=np.float64)  # a number, or one per parameter
         self.alpha = float(alpha) if alpha.ndim == 0 else alpha
         self.l1_ratio = float(l1_ratio)
         self.mask = np.asarray(mask, dtype=bool)
-        self.smooth = self.l1_ratio == 0
+        self.positive = bool(positive)
+        self.smooth = self.l1_ratio == 0 and not self.positive
         self._l1 = self.alpha * self.l1_ratio * self.mask
         self._l2 = self.alpha * (1.0 - self.l1_ratio) * self.mask
 
@@ -81,7 +84,8 @@ class ElasticNetPenalty(NoPenalty):
         return float(self._l1 @ np.abs(params))
 
     def prox(self, params, step):
-        return soft_threshold(params, step * self._l1)
+        z = soft_threshold(params, step * self._l1)
+        return np.where(self.mask, np.maximum(z, 0.0), z) if self.positive else z
 
     @property
     def l1_weights(self):
@@ -94,11 +98,12 @@ class ElasticNetPenalty(NoPenalty):
         return self._l2
 
     def __repr__(self):
+        positive = ", positive=True" if self.positive else ""
         if self.l1_ratio == 0:
-            return f"L2Penalty(alpha={self.alpha})"
+            return f"L2Penalty(alpha={self.alpha}{positive})"
         if self.l1_ratio == 1:
-            return f"L1Penalty(alpha={self.alpha})"
-        return f"ElasticNetPenalty(alpha={self.alpha}, l1_ratio={self.l1_ratio})"
+            return f"L1Penalty(alpha={self.alpha}{positive})"
+        return f"ElasticNetPenalty(alpha={self.alpha}, l1_ratio={self.l1_ratio}{positive})"
 
 
 def rescaled(penalty, factor):
@@ -116,15 +121,16 @@ def L2Penalty(alpha, mask):
     return ElasticNetPenalty(alpha, mask, 0.0)
 
 
-def make_penalty(penalty, alpha, mask, l1_ratio=None):
+def make_penalty(penalty, alpha, mask, l1_ratio=None, *, positive=False):
     """The penalty named ``penalty`` (one of :data:`PENALTIES`) with strength
     ``alpha`` -- a number, or an array of one per parameter (``mask``'s shape) -- and
-    ``l1_ratio`` in ``[0, 1]`` for ``"elasticnet"``."""
+    ``l1_ratio`` in ``[0, 1]`` for ``"elasticnet"``; ``positive`` constrains the
+    penalized parameters to ``w >= 0`` (with no penalty too)."""
     if isinstance(alpha, np.ndarray) and alpha.ndim == 1 and alpha.shape == np.shape(mask) \
             and alpha.dtype.kind in "iuf":  # one strength per parameter
         if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
             raise ValueError("alpha must hold finite numbers >= 0")
-        if not np.any(alpha[np.asarray(mask, dtype=bool)]):
+        if not np.any(alpha[np.asarray(mask, dtype=bool)]) and not positive:
             return NoPenalty()
     elif isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)):
         raise TypeError(f"alpha must be a real number, got {type(alpha).__name__}")
@@ -139,9 +145,9 @@ def make_penalty(penalty, alpha, mask, l1_ratio=None):
                 f"l1_ratio must be a number in [0, 1] for penalty='elasticnet'; "
                 f"got {l1_ratio!r}")
     if penalty is None or np.all(np.asarray(alpha) == 0):
-        return NoPenalty()
+        return ElasticNetPenalty(0.0, mask, 0.0, positive=True) if positive else NoPenalty()
     ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
-    return ElasticNetPenalty(alpha, mask, ratio)
+    return ElasticNetPenalty(alpha, mask, ratio, positive=positive)
 
 
 

@@ -40,18 +40,22 @@ __all__ = ["Carry", "DTYPES", "Stepper", "chunk_steps", "epoch_plan"]
 DTYPES = ("float64", "float32")
 
 
-def epoch_plan(n_chunks, rng):
+def epoch_plan(n_chunks, rng, shuffle=True):
     """``[(chunk, seed)]`` of one epoch: every chunk once, in a random order, each with
-    the seed that shuffles its rows."""
+    the seed that shuffles its rows; without ``shuffle``, the chunks and their rows in
+    order (seed ``None``)."""
+    if not shuffle:
+        return [(i, None) for i in range(n_chunks)]
     order = rng.permutation(n_chunks)
     seeds = rng.integers(2**63, size=n_chunks)
     return [(int(i), int(seeds[i])) for i in order]
 
 
 def batch_rows(n, batch_size, seed):
-    """The batches of a chunk of ``n`` rows: its rows shuffled by ``seed``, cut into
-    runs of ``batch_size``, each sorted (rows read in memory order)."""
-    order = np.random.default_rng(seed).permutation(n)
+    """The batches of a chunk of ``n`` rows: its rows shuffled by ``seed`` (in order for
+    ``None``), cut into runs of ``batch_size``, each sorted (rows read in memory
+    order)."""
+    order = np.arange(n) if seed is None else np.random.default_rng(seed).permutation(n)
     return [np.sort(order[s:s + batch_size]) for s in range(0, n, batch_size)]
 
 

@@ -243,3 +243,97 @@ def test_a_lazy_matrix_of_targets_on_the_cluster(targets, client):
     prediction = lazy.predict(Xd)
     assert isinstance(prediction, da.Array) and prediction.compute().shape == (300, 3)
     assert lazy.score(Xd, Yd) == pytest.approx(local.score(X, Y), rel=1e-12)
+
+
+@pytest.mark.parametrize("name, params", [("LinearRegression", {}), ("Ridge", {"alpha": 10.0}),
+                                          ("Lasso", {"alpha": 0.1}),
+                                          ("ElasticNet", {"alpha": 0.1})])
+def test_positive_coefficients_as_scikit_learn(name, params):
+    """``positive=True``: scikit-learn's constrained minimizer, by coordinate descent
+    ("auto") and by projected proximal steps, for one target and for two."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 8))
+    y = X @ np.array([1.5, -2, 0.5, -0.3, 0, 3, -1, 0.2]) + 0.5 + rng.normal(size=400)
+    tight = {"LinearRegression": {}, "Ridge": {"solver": "lbfgs", "tol": 1e-12}}.get(
+        name, {"tol": 1e-12})
+    for target in (y, np.c_[y, 1 - y]):
+        ref = getattr(sk, name)(positive=True, **params, **tight).fit(X, target)
+        for solver in ("auto", "proximal"):
+            model = getattr(gdd_dask, name)(positive=True, solver=solver, tol=1e-10,
+                                            max_iter=5000, **params)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(X, target)
+            assert model.coef_.min() >= 0 and (model.coef_ == 0).any()
+            assert_allclose(model.coef_, ref.coef_, atol=1e-7)
+            assert_allclose(model.intercept_, ref.intercept_, atol=1e-7)
+    with pytest.raises(ValueError, match="positive=True needs solver 'proximal', 'cd'"):
+        getattr(gdd_dask, name)(positive=True, solver="lbfgs", **params).fit(X, y)
+
+
+def test_sgd_takes_tol_none_l1_ratio_none_and_no_shuffle(cancer):
+    """``tol=None`` runs ``max_iter`` epochs without a warning; ``l1_ratio=None`` is
+    refused only with the elastic net; ``shuffle=False`` steps through the rows in
+    order, the same bits without a ``random_state``."""
+    X, y = cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert SGDClassifier(tol=None, max_iter=7, random_state=0).fit(X, y).n_iter_ == 7
+        SGDClassifier(l1_ratio=None, max_iter=5, random_state=0, tol=None).fit(X, y)
+    with pytest.raises(ValueError, match="l1_ratio must be set when penalty is 'elasticnet'"):
+        SGDClassifier(penalty="elasticnet", l1_ratio=None).fit(X, y)
+    runs = [SGDClassifier(shuffle=False, max_iter=3, tol=None).fit(X, y).coef_ for _ in "ab"]
+    assert_array_equal(*runs)
+    shuffled = SGDClassifier(max_iter=3, tol=None, random_state=0).fit(X, y).coef_
+    assert not np.array_equal(runs[0], shuffled)
+
+
+def test_sgd_fit_starts_from_coef_init_and_intercept_init(cancer):
+    from sklearn.datasets import load_iris
+
+    X, y = cancer
+    start = np.linspace(-1, 1, X.shape[1])
+    still = dict(loss="log_loss", learning_rate="constant", eta0=1e-12, max_iter=1, tol=None,
+                 random_state=0)
+    model = SGDClassifier(**still).fit(X, y, coef_init=start, intercept_init=0.5)
+    assert_allclose(model.coef_[0], start, atol=1e-9)
+    assert_allclose(model.intercept_, [0.5], atol=1e-9)
+    Xi, yi = load_iris(return_X_y=True)
+    model = SGDClassifier(**still).fit(Xi, yi, coef_init=np.ones((3, 4)),
+                                       intercept_init=[1.0, 2.0, 3.0])
+    assert_allclose(model.coef_, np.ones((3, 4)), atol=1e-9)
+    assert_allclose(model.intercept_, [1.0, 2.0, 3.0], atol=1e-9)
+    with pytest.raises(ValueError, match=r"coef_init does not match dataset.*expected \(30,\)"):
+        SGDClassifier().fit(X, y, coef_init=np.zeros(3))
+    with pytest.raises(ValueError, match="intercept_init does not match dataset"):
+        SGDClassifier().fit(Xi, yi, intercept_init=[1.0, 2.0])
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "huber", "epsilon_insensitive",
+                                  "squared_epsilon_insensitive"])
+def test_sgd_classifier_takes_the_regression_losses(cancer, loss):
+    """scikit-learn's classifier takes the regression losses on labels -1, 1: so
+    does this one, with the same accuracy to a point or two."""
+    X, y = cancer
+    options = dict(loss=loss, learning_rate="constant", eta0=0.001, max_iter=50,
+                   random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = SGDClassifier(**options).fit(X, y)
+        ref = sk.SGDClassifier(**options).fit(X, y)
+    assert ours.score(X, y) >= ref.score(X, y) - 0.03
+    assert not hasattr(ours, "predict_proba")
+
+
+def test_residual_losses_on_the_margin_equal_them_on_signed_labels():
+    from gdd_dask.losses.margin import REGRESSION_LOSSES, margin_loss
+
+    rng = np.random.default_rng(0)
+    y, raw = rng.integers(0, 2, 50).astype(float), rng.normal(scale=2.0, size=50)
+    for name in REGRESSION_LOSSES:
+        residual, margin = margin_loss(name, epsilon=0.3), margin_loss(name, epsilon=0.3,
+                                                                        n_classes=2)
+        signed = 2 * y - 1
+        assert_allclose(margin.loss(y, raw, np), residual.loss(signed, raw, np), atol=1e-12)
+        assert_allclose(margin.gradient(y, raw, np), residual.gradient(signed, raw, np),
+                        atol=1e-12)

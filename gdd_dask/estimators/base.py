@@ -159,7 +159,8 @@ class LinearModel(BaseEstimator):
                 make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
                                penalty=None, client=self.client, split_every=self.split_every,
                                cache=self.cache) as objective:
-            objective.set_penalty(*self._penalty_of(objective))
+            objective.set_penalty(*self._penalty_of(objective),
+                                  positive=bool(getattr(self, "positive", False)))
             if x0 is None:
                 x0 = self._initial_params(objective, objective.n_params)
             solver = get_solver(self.solver, objective)  # "auto": by size and caching
@@ -212,7 +213,8 @@ class LinearModel(BaseEstimator):
         if self.verbose > 1:
             print(f"{name}: {result.message} after {result.nit} iterations "
                   f"({result.n_passes} passes over X)", flush=True)
-        if result.status in (2, 4, 5) or (result.status == 1 and not incremental):
+        stopping = self.tol is not None  # tol=None (SGD): max_iter epochs, as asked
+        if result.status in (2, 4, 5) or (result.status == 1 and stopping and not incremental):
             grad = float(np.max(np.abs(result.jac))) if result.jac.size else 0.0
             warnings.warn(
                 f"{name} did not converge: {result.message} after {result.nit} "

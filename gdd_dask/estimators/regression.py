@@ -163,6 +163,11 @@ class LinearRegression(_Regressor):
         killed, say) resumes from it to the same result, and a checkpoint of other data
         or settings is refused (``gdd_dask.checkpoint``).
     checkpoint_every : int, default=1
+    positive : bool, default=False
+        Constrain the coefficients to be ``>= 0`` (not the intercept), as in
+        scikit-learn: solved by coordinate descent on the Gram matrix (``"auto"`` for
+        up to 2,048 parameters, ``"cd"``) or projected proximal gradient steps
+        (``"proximal"``).
 
     Attributes
     ----------
@@ -180,10 +185,13 @@ class LinearRegression(_Regressor):
         Only for input with string column names (pandas or Dask DataFrames).
     """
 
+    _parameter_constraints: dict = {**_Regressor._parameter_constraints,
+                                    "positive": ["boolean"]}
+
     def __init__(self, *, fit_intercept=True, solver="auto", tol=1e-6, max_iter=1000,
                  warm_start=False, client=None, split_every=8, cache="auto", verbose=0,
                  random_state=None, checkpoint=None,
-                 checkpoint_every=1):
+                 checkpoint_every=1, positive=False):
         self.fit_intercept = fit_intercept
         self.solver = solver
         self.tol = tol
@@ -196,6 +204,7 @@ class LinearRegression(_Regressor):
         self.random_state = random_state
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
+        self.positive = positive
 
     _column_coef = True
 
@@ -215,7 +224,7 @@ class Ridge(_Regressor):
         Regularization strength, as in scikit-learn; an array gives each target of a
         matrix ``y`` its own.
     fit_intercept, solver, tol, max_iter, warm_start, client, split_every, cache, \
-verbose, random_state
+verbose, random_state, positive
         As in :class:`LinearRegression`.
 
     Attributes
@@ -228,12 +237,13 @@ feature_names_in_
     _parameter_constraints: dict = {
         **_Regressor._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="left"), np.ndarray],
+        "positive": ["boolean"],
     }
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, solver="auto", tol=1e-6,
                  max_iter=1000, warm_start=False, client=None, split_every=8, cache="auto",
                  verbose=0, random_state=None, checkpoint=None,
-                 checkpoint_every=1):
+                 checkpoint_every=1, positive=False):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -247,6 +257,7 @@ feature_names_in_
         self.random_state = random_state
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
+        self.positive = positive
 
     def _penalty(self, weight_sum):
         return "l2", float(self.alpha) / weight_sum
@@ -287,7 +298,7 @@ class ElasticNet(_Regressor):
         Stop when the proximal gradient step ``max_i |w_i - prox(w - grad)_i|`` is at
         most ``tol`` (``"cd"``: scikit-learn's duality-gap test, as its ``tol``).
     fit_intercept, solver, max_iter, warm_start, client, split_every, cache, verbose, \
-random_state
+random_state, positive
         As in :class:`LinearRegression`; the solver must handle the L1 part
         (``"auto"``, ``"cd"`` or ``"proximal"``) unless ``l1_ratio`` is 0.
 
@@ -302,12 +313,13 @@ feature_names_in_
         **_Regressor._parameter_constraints,
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "positive": ["boolean"],
     }
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, solver="auto",
                  tol=1e-6, max_iter=1000, warm_start=False, client=None, split_every=8,
                  cache="auto", verbose=0, random_state=None, checkpoint=None,
-                 checkpoint_every=1):
+                 checkpoint_every=1, positive=False):
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -322,6 +334,7 @@ feature_names_in_
         self.random_state = random_state
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
+        self.positive = positive
 
     def _penalty(self, weight_sum):
         return "elasticnet", float(self.alpha), float(self.l1_ratio)
@@ -338,7 +351,7 @@ class Lasso(ElasticNet):
     alpha : float, default=1.0
         Strength of the L1 penalty, as in scikit-learn.
     fit_intercept, solver, tol, max_iter, warm_start, client, split_every, cache, \
-verbose, random_state
+verbose, random_state, positive
         As in :class:`ElasticNet`.
 
     Attributes
@@ -354,7 +367,7 @@ feature_names_in_
     def __init__(self, alpha=1.0, *, fit_intercept=True, solver="auto", tol=1e-6,
                  max_iter=1000, warm_start=False, client=None, split_every=8, cache="auto",
                  verbose=0, random_state=None, checkpoint=None,
-                 checkpoint_every=1):
+                 checkpoint_every=1, positive=False):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.solver = solver
@@ -368,6 +381,7 @@ feature_names_in_
         self.random_state = random_state
         self.checkpoint = checkpoint
         self.checkpoint_every = checkpoint_every
+        self.positive = positive
 
     def _penalty(self, weight_sum):
         return "l1", float(self.alpha)

@@ -61,7 +61,9 @@ class _BaseSGD(StochasticMixin, LinearModel):
     _parameter_constraints: dict = {
         **{k: v for k, v in LinearModel._parameter_constraints.items() if k != "solver"},
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
-        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
+        "tol": [Interval(Real, 0, None, closed="left"), None],
+        "shuffle": ["boolean"],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions(set(STOCHASTIC))],
         "learning_rate": [StrOptions({"constant", "optimal", "invscaling", "adaptive"})],
@@ -81,9 +83,15 @@ class _BaseSGD(StochasticMixin, LinearModel):
         ``"elasticnet"`` mixes by ``l1_ratio``."""
         if self.penalty is None:
             return None, 0.0
+        if self.penalty == "elasticnet" and self.l1_ratio is None:
+            raise ValueError("l1_ratio must be set when penalty is 'elasticnet'")
         alpha = float(self.alpha) * objective.n_samples / objective.weight_sum
         return self.penalty, alpha, float(self.l1_ratio) if self.penalty == "elasticnet" \
             else None
+
+    def _stochastic_options(self, loss, *, partial, n_samples):
+        return {**super()._stochastic_options(loss, partial=partial, n_samples=n_samples),
+                **({} if self.shuffle else {"shuffle": False})}
 
     def _auto_batch(self, n_samples):
         return min(200, max(1, n_samples // 16))
@@ -100,12 +108,15 @@ class _BaseSGD(StochasticMixin, LinearModel):
                                      scale=getattr(self, "_lr_scale", None) or 1.0)
         return {"learning_rate": eta}
 
-    def _train(self, X, y, sample_weight, loss, *, incremental):
-        """Fit the linear parameters of ``loss``; store ``coef_`` and ``intercept_``."""
+    def _train(self, X, y, sample_weight, loss, *, incremental, init=(None, None)):
+        """Fit the linear parameters of ``loss`` (from ``init``, ``fit``'s ``(coef_init,
+        intercept_init)``, where given); store ``coef_`` and ``intercept_``."""
         n_outputs = loss.n_outputs
         n_params = (self.n_features_in_ + int(self.fit_intercept)) * n_outputs
         fresh = not (incremental or self.warm_start) or not hasattr(self, "coef_")
         x0 = None if fresh else self._warm_start_params(n_params)
+        if any(a is not None for a in init):
+            x0 = _given_params(*init, self.n_features_in_, n_outputs, self.fit_intercept)
         if x0 is None or not incremental:
             self._reset_stochastic()
         options = self._stochastic_options(loss, partial=incremental, n_samples=X.shape[0])
@@ -155,10 +166,35 @@ class _BaseSGD(StochasticMixin, LinearModel):
         return tags
 
 
+def _given_params(coef_init, intercept_init, n_features, n_outputs, fit_intercept):
+    """The flat starting parameters of ``fit(coef_init=, intercept_init=)``: each as
+    scikit-learn takes it (``(n_features,)`` or ``(n_outputs, n_features)``; a number
+    or ``(n_outputs,)``), zeros where not given."""
+    coef = np.zeros((n_outputs, n_features))
+    if coef_init is not None:
+        given = np.asarray(coef_init, dtype=np.float64)
+        if given.size != coef.size or given.ndim > 2 or given.shape[-1] != n_features:
+            expected = coef.shape if n_outputs > 1 else (n_features,)
+            raise ValueError(f"Provided coef_init does not match dataset: shape "
+                             f"{given.shape}, expected {expected}")
+        coef = given.reshape(coef.shape)
+    rows = [coef.T]
+    if fit_intercept:
+        intercept = np.zeros(n_outputs)
+        if intercept_init is not None:
+            given = np.asarray(intercept_init, dtype=np.float64)
+            if given.size != n_outputs or given.ndim > 1:
+                raise ValueError(f"Provided intercept_init does not match dataset: shape "
+                                 f"{given.shape}, expected ({n_outputs},)")
+            intercept = given.reshape(n_outputs)
+        rows.append(intercept[None, :])
+    return np.vstack(rows).ravel()
+
+
 def _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
           random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
           n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
-          split_every, cache, verbose, checkpoint, checkpoint_every):
+          split_every, cache, verbose, checkpoint, checkpoint_every, shuffle):
     """Set the shared parameters (scikit-learn's estimators store them as given)."""
     for name, value in locals().items():
         if name != "self":
@@ -178,13 +214,15 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
         proximal map after each step (proximal SGD), which sets coefficients exactly
         to zero (not with ``solver="local"``).
     alpha : float, default=1e-4
-    l1_ratio : float in [0, 1], default=0.15
+    l1_ratio : float in [0, 1] or None, default=0.15
+        ``None`` only where ``penalty`` is not ``"elasticnet"``.
     fit_intercept : bool, default=True
     max_iter : int, default=1000
         Most epochs.
-    tol : float, default=1e-3
+    tol : float or None, default=1e-3
         Stop when the epoch's loss has not improved on the best by ``tol`` for
-        ``n_iter_no_change`` epochs (with ``early_stopping``, the held-out :math:`R^2`).
+        ``n_iter_no_change`` epochs (with ``early_stopping``, the held-out :math:`R^2`);
+        ``None`` runs ``max_iter`` epochs.
         The epoch's loss is the mean loss of its rows, each at the parameters of its
         step, plus the penalty, as scikit-learn's: no extra pass over the data.
     epsilon : float, default=0.1
@@ -207,6 +245,9 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
     dtype : {"float64", "float32"}, default="float64"
         Precision of the steps' arithmetic on the data (the parameters and sums stay
         float64).
+    shuffle : bool, default=True
+        Visit the chunks and their rows in a new random order each epoch; ``False``
+        steps through them in order (not with ``data_parallel``).
     random_state, warm_start, client, split_every, cache, verbose, checkpoint,
     checkpoint_every
         As in :class:`~gdd_dask.estimators.LinearRegression`.
@@ -231,27 +272,30 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
                  validation_fraction=0.1, n_iter_no_change=5, warm_start=False, solver="sgd",
                  batch_size="auto", solver_options=None, dtype="float64", client=None,
                  split_every=8, cache="auto", verbose=0, checkpoint=None,
-                 checkpoint_every=1):
+                 checkpoint_every=1, shuffle=True):
         _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
               random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
               n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
-              split_every, cache, verbose, checkpoint, checkpoint_every)
+              split_every, cache, verbose, checkpoint, checkpoint_every, shuffle)
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit by epochs of mini-batch steps (from zeros, or the last fit with
-        ``warm_start``).
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit by epochs of mini-batch steps (from ``coef_init`` and ``intercept_init``,
+        zeros where not given, or the last fit with ``warm_start``).
 
         Parameters
         ----------
         X : array-like, Dask array or DataFrame, or Zarr array of shape (n_samples, n_features)
         y : array-like, Dask array or Series, or Zarr array of shape (n_samples,)
+        coef_init : array-like of shape (n_features,), optional
+        intercept_init : float or array-like of shape (1,), optional
         sample_weight : array-like or Dask array of shape (n_samples,), optional
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False,
+                         init=(coef_init, intercept_init))
 
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``(X, y)`` -- a chunk, or a whole Dask array -- from the
@@ -260,13 +304,13 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
         epoch of what it is given)."""
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _fit(self, X, y, sample_weight, *, incremental):
+    def _fit(self, X, y, sample_weight, *, incremental, init=(None, None)):
         self._validate_params()
         first = not (incremental and hasattr(self, "coef_"))
         X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=True,
                                                   reset=first)
         self._train(X, y, sample_weight, margin_loss(self.loss, epsilon=self.epsilon),
-                    incremental=incremental)
+                    incremental=incremental, init=init)
         self.coef_, self.intercept_ = self.coef_[0], self.intercept_
         return self
 
@@ -289,8 +333,10 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
 
     Parameters
     ----------
-    loss : {"hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron"}
-        ``"log_loss"`` is logistic regression, ``"hinge"`` a linear SVM;
+    loss : {"hinge", "log_loss", "modified_huber", "squared_hinge", "perceptron", \
+"squared_error", "huber", "epsilon_insensitive", "squared_epsilon_insensitive"}
+        ``"log_loss"`` is logistic regression, ``"hinge"`` a linear SVM; the regression
+        losses score ``r - y`` for the labels ``y`` in ``{-1, 1}``, as scikit-learn's;
         ``predict_proba`` exists for ``"log_loss"`` and ``"modified_huber"``.
     class_weight : dict, "balanced" or None, default=None
         Multiplies each row's weight by its class's weight.
@@ -299,7 +345,7 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
         Defaults 0.01 and 0.5.
     penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon, early_stopping,
     validation_fraction, n_iter_no_change, solver, batch_size, solver_options,
-    random_state, warm_start, client, split_every, cache, verbose, checkpoint,
+    shuffle, random_state, warm_start, client, split_every, cache, verbose, checkpoint,
     checkpoint_every
         As in :class:`SGDRegressor`; early stopping scores the held-out accuracy.
 
@@ -325,16 +371,19 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
                  validation_fraction=0.1, n_iter_no_change=5, class_weight=None,
                  warm_start=False, solver="sgd", batch_size="auto", solver_options=None,
                  dtype="float64", client=None, split_every=8, cache="auto", verbose=0,
-                 checkpoint=None, checkpoint_every=1):
+                 checkpoint=None, checkpoint_every=1, shuffle=True):
         _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
               random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
               n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
-              split_every, cache, verbose, checkpoint, checkpoint_every)
+              split_every, cache, verbose, checkpoint, checkpoint_every, shuffle)
         self.class_weight = class_weight
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit on labels of any type; see :meth:`SGDRegressor.fit`."""
-        return self._fit(X, y, sample_weight, classes=None, incremental=False)
+    def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
+        """Fit on labels of any type; see :meth:`SGDRegressor.fit` (``coef_init`` of shape
+        ``(n_classes, n_features)`` and ``intercept_init`` of ``(n_classes,)`` for more
+        than two classes)."""
+        return self._fit(X, y, sample_weight, classes=None, incremental=False,
+                         init=(coef_init, intercept_init))
 
     def partial_fit(self, X, y, classes=None, sample_weight=None):
         """One epoch over ``(X, y)`` from the current model. ``classes`` (every label
@@ -344,11 +393,11 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
         batch's class counts are not the data's."""
         return self._fit(X, y, sample_weight, classes=classes, incremental=True)
 
-    def _fit(self, X, y, sample_weight, *, classes, incremental):
+    def _fit(self, X, y, sample_weight, *, classes, incremental, init=(None, None)):
         X, codes, sample_weight = self._labelled_inputs(X, y, sample_weight, classes=classes,
                                                         incremental=incremental)
         loss = margin_loss(self.loss, epsilon=self.epsilon, n_classes=len(self.classes_))
-        return self._train(X, codes, sample_weight, loss, incremental=incremental)
+        return self._train(X, codes, sample_weight, loss, incremental=incremental, init=init)
 
     def _held_out_score(self, n_outputs, X, y, sample_weight, params):
         labels = np.arange(len(self.classes_))

@@ -178,7 +178,8 @@ class StochasticMixin:
             X, y, sample_weight, fraction=self.validation_fraction,
             random_state=self.random_state, stratify=isinstance(self, ClassifierMixin))
         plateau = options.get("learning_rate")
-        return train, EarlyStopping(partial(score, *held), tol=self.tol,
+        tol = -np.inf if self.tol is None else self.tol  # None: no stopping test
+        return train, EarlyStopping(partial(score, *held), tol=tol,
                                     n_iter_no_change=self._patience(),
                                     plateau=plateau if isinstance(plateau, Plateau) else None)
 

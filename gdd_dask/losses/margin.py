@@ -24,7 +24,8 @@ from __future__ import annotations
 from .base import LinearModelLoss
 from .glm import LogisticLoss, SquaredLoss
 
-__all__ = ["CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "OneVsRestLoss", "margin_loss"]
+__all__ = ["CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "OneVsRestLoss", "ResidualMarginLoss",
+           "margin_loss"]
 
 
 class _MarginLoss(LinearModelLoss):
@@ -84,6 +85,26 @@ class ModifiedHuberLoss(_MarginLoss):
 
     def slope(self, z, xp):
         return xp.where(z >= -1.0, -2.0 * xp.maximum(1.0 - z, 0.0), -4.0 + 0.0 * z)
+
+
+class ResidualMarginLoss(_MarginLoss):
+    """A regression loss of ``r - y_pm`` for the labels ``y_pm = 2 y - 1`` in
+    ``{-1, 1}``, as scikit-learn's ``SGDClassifier`` takes ``"squared_error"``,
+    ``"huber"`` and the epsilon-insensitive losses: as ``|y_pm| = 1`` and these losses
+    are even, that is ``residual(z - 1)`` of the margin ``z = y_pm r``."""
+
+    def __init__(self, residual):
+        self.residual = residual
+        self.name = residual.name
+
+    def value(self, z, xp):
+        return self.residual.loss(1.0, z, xp)
+
+    def slope(self, z, xp):
+        return self.residual.gradient(1.0, z, xp)
+
+    def __repr__(self):
+        return f"ResidualMarginLoss({self.residual!r})"
 
 
 class _ResidualLoss(LinearModelLoss):
@@ -176,12 +197,15 @@ REGRESSION_LOSSES = {
     "epsilon_insensitive": lambda epsilon: EpsilonInsensitiveLoss(epsilon, 1),
     "squared_epsilon_insensitive": lambda epsilon: EpsilonInsensitiveLoss(epsilon, 2),
 }
+CLASSIFICATION_LOSSES.update({  # scikit-learn's classifier takes these on labels -1, 1
+    name: (lambda make: lambda epsilon: ResidualMarginLoss(make(epsilon)))(make)
+    for name, make in REGRESSION_LOSSES.items()})
 
 
 def margin_loss(name, *, epsilon=0.1, n_classes=None):
     """The loss of scikit-learn's name ``name``; a classification loss with
     ``n_classes > 2`` is one-versus-rest."""
-    if name in REGRESSION_LOSSES:
+    if n_classes is None and name in REGRESSION_LOSSES:
         return REGRESSION_LOSSES[name](epsilon)
     binary = CLASSIFICATION_LOSSES[name](epsilon)
     return binary if n_classes is None or n_classes <= 2 else OneVsRestLoss(binary, n_classes)

@@ -91,8 +91,12 @@ def get_solver(solver, objective=None):
     if solver not in SOLVERS:
         raise ValueError(
             f"unknown solver {solver!r}; choose 'auto' or one of {sorted(SOLVERS)}")
-    if solver in SMOOTH_ONLY and objective is not None and not objective.penalty.smooth:
+    penalty = None if objective is None else objective.penalty
+    if getattr(penalty, "positive", False) and solver not in ("proximal", "cd"):
+        raise ValueError(f"positive=True needs solver 'proximal', 'cd' or 'auto'; got "
+                         f"solver={solver!r}")
+    if solver in SMOOTH_ONLY and penalty is not None and not penalty.smooth:
         raise ValueError(
-            f"solver {solver!r} needs a smooth objective, but {objective.penalty!r} has an "
+            f"solver {solver!r} needs a smooth objective, but {penalty!r} has an "
             "L1 part; use solver='proximal' (or 'auto')")
     return SOLVERS[solver]

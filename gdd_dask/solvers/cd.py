@@ -56,7 +56,8 @@ def coordinate_descent(objective, x0, *, tol=1e-6, max_iter=1000, callback=None,
                          f"coefficient; got {penalty!r}")
     alpha, l1_ratio = float(getattr(penalty, "alpha", 0.0)), float(getattr(penalty,
                                                                             "l1_ratio", 0.0))
-    w, n_iter, converged = _elastic_net(G, q, c, alpha, l1_ratio, tol, max_iter, x0[mask])
+    w, n_iter, converged = _elastic_net(G, q, c, alpha, l1_ratio, tol, max_iter, x0[mask],
+                                        positive=getattr(penalty, "positive", False))
     x = np.zeros(objective.n_params)
     x[mask] = w
     x[~mask] = y_bar - x_bar @ w
@@ -86,8 +87,9 @@ def _centred(H, g0, f0, mask):
     return G, q, c, x_bar, y_bar
 
 
-def _elastic_net(G, q, c, alpha, l1_ratio, tol, max_iter, w0):
-    """``argmin 1/2 w^T G w - q^T w + alpha (r |w|_1 + (1 - r)/2 |w|^2)`` by
+def _elastic_net(G, q, c, alpha, l1_ratio, tol, max_iter, w0, *, positive=False):
+    """``argmin 1/2 w^T G w - q^T w + alpha (r |w|_1 + (1 - r)/2 |w|^2)`` (over ``w >=
+    0`` with ``positive``) by
     scikit-learn's coordinate descent on rows ``A, z`` with the same Gram (module
     docstring): ``(w, sweeps, converged)``."""
     from sklearn.exceptions import ConvergenceWarning
@@ -101,7 +103,8 @@ def _elastic_net(G, q, c, alpha, l1_ratio, tol, max_iter, w0):
     z = np.append(z_top, np.sqrt(max(c - float(z_top @ z_top), 0.0)))
     rows = A.shape[0]
     model = ElasticNet(alpha=alpha / rows, l1_ratio=l1_ratio, fit_intercept=False,
-                       tol=tol, max_iter=max_iter, warm_start=True, selection="cyclic")
+                       tol=tol, max_iter=max_iter, warm_start=True, selection="cyclic",
+                       positive=positive)
     model.coef_ = np.array(w0, dtype=np.float64)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)

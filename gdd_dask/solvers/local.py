@@ -16,7 +16,7 @@ each model stepped on,
 the start of the next round. ``local_steps=None`` (default) averages once an epoch; a
 smaller value more often, one client round trip a round. An epoch reads every row
 once. ``max_iter`` counts epochs; the objective, the stopping test, ``evaluate``,
-``state`` and ``checkpoint`` are those of
+``state``, ``shuffle`` and ``checkpoint`` are those of
 :func:`~gdd_dask.solvers.stochastic.stochastic`.
 
 An average of ``K`` models, each trained on ``1/K`` of the rows, moves about as far as
@@ -48,7 +48,7 @@ __all__ = ["local_sgd"]
 def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd",
               n_models=None, local_steps=None, batch_size=200, learning_rate_scale=None,
               random_state=None, n_iter_no_change=5, dtype="float64", evaluate="pass",
-              state=None, checkpoint=None, **rule_options):
+              state=None, checkpoint=None, shuffle=True, **rule_options):
     """Minimize by rounds of local steps of ``rule`` and averaging; see the module
     docstring."""
     n_chunks = objective.engine.n_chunks
@@ -69,7 +69,8 @@ def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd
     models = [range(k * n_chunks // n_models, (k + 1) * n_chunks // n_models)
               for k in range(n_models)]
     rows = objective.engine.row_chunks
-    advance = partial(_epoch, objective, stepper, rng, models, rows, local_steps)
+    advance = partial(_epoch, objective, stepper, rng if shuffle else None, models, rows,
+                      local_steps)
     return run_epochs(objective, x0, advance, state, tol=tol, max_iter=max_iter,
                       callback=callback, n_iter_no_change=n_iter_no_change, rng=rng,
                       checkpoint=checkpoint, evaluate=evaluate, plateau=plateau)
@@ -77,10 +78,11 @@ def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd
 
 def _rounds(chunks, rows, batch_size, local_steps, rng):
     """One model's epoch: its chunks in a random order, each with the seed that
-    shuffles its rows, cut into rounds of ``local_steps`` batches (one round without
-    it); ``[(plan, rows stepped on)]``, a plan ``[(chunk, (seed, start, stop))]``."""
-    order = rng.permutation(list(chunks))
-    seeds = rng.integers(2**63, size=len(order))
+    shuffles its rows (in order, seeds ``None``, without ``rng``), cut into rounds of
+    ``local_steps`` batches (one round without it); ``[(plan, rows stepped on)]``, a
+    plan ``[(chunk, (seed, start, stop))]``."""
+    order = list(chunks) if rng is None else rng.permutation(list(chunks))
+    seeds = [None] * len(order) if rng is None else rng.integers(2**63, size=len(order))
     sizes = [[min(batch_size, rows[i] - b) for b in range(0, rows[i], batch_size)]
              for i in order]
     total = sum(len(s) for s in sizes)
@@ -91,7 +93,7 @@ def _rounds(chunks, rows, batch_size, local_steps, rng):
         for i, seed, batches in zip(order, seeds, sizes):
             start, stop = max(first - begin, 0), min(first + per_round - begin, len(batches))
             if start < stop:
-                plan.append((int(i), (int(seed), start, stop)))
+                plan.append((int(i), (None if seed is None else int(seed), start, stop)))
                 stepped += sum(batches[start:stop])
             begin += len(batches)
         rounds.append((plan, stepped))

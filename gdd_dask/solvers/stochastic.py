@@ -73,7 +73,7 @@ class Epoch(NamedTuple):
 def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd",
                batch_size=200, random_state=None, n_iter_no_change=5, max_staleness=None,
                data_parallel=False, dtype="float64", evaluate="pass", state=None,
-               checkpoint=None, **rule_options):
+               checkpoint=None, shuffle=True, **rule_options):
     """Minimize by mini-batch steps of ``rule``; see the module docstring.
 
     ``state`` (default ``rule.init(x0)``) continues from the rule state of an earlier
@@ -81,12 +81,16 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
     count, hence its place in the learning-rate schedule). ``dtype`` (``"float64"`` or
     ``"float32"``) is that of the forward and backward passes. ``checkpoint`` saves and
     resumes everything an epoch depends on, the random generator included
-    (asynchronous steps resume, but arrive in another order than they would have)."""
+    (asynchronous steps resume, but arrive in another order than they would have).
+    ``shuffle=False`` visits the chunks and their rows in order every epoch."""
     if max_staleness is not None:
         check_number(max_staleness, "max_staleness", low=0, integer=True)
         if data_parallel:
             raise ValueError("max_staleness (asynchronous steps) and data_parallel "
                              "(synchronous steps across workers) exclude each other")
+    if data_parallel and not shuffle:
+        raise ValueError("data_parallel steps take a random part of every chunk; "
+                         "shuffle=False needs steps in chunk order")
     rule, stepper, plateau = prepare(objective, rule, rule_options, batch_size=batch_size,
                                      dtype=dtype, evaluate=evaluate)
     rng = as_generator(random_state)
@@ -96,10 +100,11 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
         if data_parallel:
             carry = objective.parallel_epoch(stepper, carry, rng)
         elif max_staleness is not None:
-            carry = objective.async_epoch(stepper, carry, epoch_plan(objective.engine.n_chunks,
-                                                                     rng), max_staleness)
+            plan = epoch_plan(objective.engine.n_chunks, rng, shuffle)
+            carry = objective.async_epoch(stepper, carry, plan, max_staleness)
         else:
-            carry = objective.epoch(stepper, carry, epoch_plan(objective.engine.n_chunks, rng))
+            carry = objective.epoch(stepper, carry,
+                                    epoch_plan(objective.engine.n_chunks, rng, shuffle))
         return Epoch(carry.x, carry.state, *stepper.objective(carry), carry.first)
 
     if state is None:
