@@ -49,6 +49,12 @@ def _link(loss, mean):
     return float(mean)
 
 
+def _ndim(y):
+    """Dimensions of a target as given (an array, a Dask or pandas object, a list)."""
+    ndim = getattr(y, "ndim", None)
+    return np.asarray(y).ndim if ndim is None else ndim
+
+
 class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
     """A single-output GLM regressor: fit, predict, score on in-memory or lazy data."""
 
@@ -74,7 +80,7 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
         """
         self._validate_params()
         self._check_solver()
-        matrix = self._loss == "squared" and np.ndim(y) == 2
+        matrix = self._loss == "squared" and _ndim(y) == 2
         X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=True,
                                                   multi_output=matrix)
         n_targets = y.shape[1] if y.ndim == 2 else 1
@@ -121,6 +127,11 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
         Zarr X."""
         check_is_fitted(self)
         return self._mean(validate_X(self, X, reset=False, lengths=False))
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = self._loss == "squared"
+        return tags
 
 
 class LinearRegression(_Regressor):
