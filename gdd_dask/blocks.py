@@ -59,10 +59,13 @@ def take_weights(weights, codes):
 
 
 def pick_labels(classes, raw):
-    """``classes[raw > 0]`` (one output) or ``classes[argmax raw]``: in ``raw``'s
-    namespace and on its device for numeric classes, NumPy otherwise."""
+    """``classes[raw > 0]`` (one output; the one class of a single-class fit) or
+    ``classes[argmax raw]``: in ``raw``'s namespace and on its device for numeric
+    classes, NumPy otherwise."""
     xp = array_namespace(raw)
     index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
+    if classes.shape[0] == 1:
+        index = xp.zeros_like(index)
     if isinstance(raw, np.ndarray) or classes.dtype.kind not in "biuf":
         return classes[host(index).astype(np.intp)]
     return xp.take(xp.asarray(classes, device=device(raw)), index)

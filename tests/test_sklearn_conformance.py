@@ -337,3 +337,43 @@ def test_residual_losses_on_the_margin_equal_them_on_signed_labels():
         assert_allclose(margin.loss(y, raw, np), residual.loss(signed, raw, np), atol=1e-12)
         assert_allclose(margin.gradient(y, raw, np), residual.gradient(signed, raw, np),
                         atol=1e-12)
+
+
+@pytest.fixture(scope="module")
+def iris():
+    from sklearn.datasets import load_iris
+
+    return load_iris(return_X_y=True)
+
+
+def test_mlp_single_class_as_scikit_learn(iris):
+    """One class in y: scikit-learn's MLP fits it (one logistic output); so does this
+    one, from the same starting network, to probabilities within 0.01 of its own
+    (the batches differ)."""
+    from sklearn.neural_network import MLPClassifier as SkMLP
+
+    X, _ = iris
+    y = np.array(["a"] * len(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = MLPClassifier(max_iter=20, random_state=0).fit(X, y)
+        ref = SkMLP(max_iter=20, random_state=0).fit(X, y)
+    assert_array_equal(ours.classes_, ref.classes_)
+    assert_array_equal(ours.predict(X), ref.predict(X))
+    assert ours.predict_proba(X).shape == ref.predict_proba(X).shape == (len(X), 2)
+    assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=0.01)
+
+
+def test_mlp_max_fun_inf_patience_and_best_loss_conventions(iris):
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        capped = MLPClassifier(solver="lbfgs", max_iter=200, max_fun=5, random_state=0)
+        assert capped.fit(X, y).n_passes_ <= 6  # the check pass and 5 evaluations
+        patient = MLPClassifier(max_iter=15, n_iter_no_change=np.inf, tol=10.0,
+                                random_state=0).fit(X, y)
+        assert patient.n_iter_ == 15  # no epoch gains 10, none stops the fit
+        stopped = MLPClassifier(max_iter=15, early_stopping=True, random_state=0).fit(X, y)
+        plain = MLPClassifier(max_iter=15, random_state=0).fit(X, y)
+    assert stopped.best_loss_ is None and len(stopped.validation_scores_) == stopped.n_iter_
+    assert plain.best_loss_ == min(plain.loss_curve_) and plain.validation_scores_ is None

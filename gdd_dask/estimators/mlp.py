@@ -29,7 +29,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils._available_if import available_if
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import network_labels, network_log_output, network_output
@@ -87,7 +87,9 @@ class _BaseMLP(StochasticMixin, LinearModel):
         "beta_1": [Interval(Real, 0, 1, closed="left")],
         "beta_2": [Interval(Real, 0, 1, closed="left")],
         "epsilon": [Interval(Real, 0, None, closed="neither")],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left"),
+                             Options(Real, {np.inf})],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
         "solver_options": [dict, None],
         "dtype": [StrOptions(set(DTYPES))],
     }
@@ -100,8 +102,9 @@ class _BaseMLP(StochasticMixin, LinearModel):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
                  solver_options=None, dtype="float64", client=None, split_every=8,
-                 cache="auto", checkpoint=None, checkpoint_every=1):
+                 cache="auto", checkpoint=None, checkpoint_every=1, max_fun=15000):
         self.hidden_layer_sizes = hidden_layer_sizes
+        self.max_fun = max_fun
         self.activation = activation
         self.solver = solver
         self.alpha = alpha
@@ -159,6 +162,10 @@ class _BaseMLP(StochasticMixin, LinearModel):
             return {**extra, "learning_rate": eta, "b1": self.beta_1, "b2": self.beta_2,
                     "eps": self.epsilon}
         return {**extra, "learning_rate": eta}  # adagrad
+
+    def _stochastic_options(self, loss, *, partial, n_samples):
+        options = super()._stochastic_options(loss, partial=partial, n_samples=n_samples)
+        return {"max_fun": self.max_fun, **options} if self.solver == "lbfgs" else options
 
     def _patience(self):
         """scikit-learn's MLP stops once *more* than ``n_iter_no_change`` epochs in a
@@ -222,7 +229,9 @@ class _BaseMLP(StochasticMixin, LinearModel):
         self.n_layers_ = len(self.coefs_) + 1
         self.n_outputs_ = loss.n_outputs
         self.loss_ = float(result.fun)
-        self.best_loss_ = float(min(result.history, default=result.fun))
+        # scikit-learn's: with early stopping the held-out score decides, no best loss
+        self.best_loss_ = None if stopper is not None else \
+            float(min(result.history, default=result.fun))
         return self
 
     def _held_out_score(self, loss, X, y, sample_weight, params):
@@ -270,11 +279,14 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
         As in scikit-learn (``sgd``: momentum; ``adam``: the moments' decays).
     max_iter : int, default=200
         Epochs for the mini-batch solvers, iterations for ``"lbfgs"``.
-    tol, n_iter_no_change : float, int
+    tol, n_iter_no_change : float, int or np.inf
         As scikit-learn: stop when the epoch's loss (or, with early stopping, the
         held-out score) has failed to improve on the best by ``tol`` for more than
-        ``n_iter_no_change`` epochs in a row. The epoch's loss is the mean loss of its
-        rows, each at the parameters of its step, plus the penalty: no extra pass.
+        ``n_iter_no_change`` epochs in a row (``np.inf``: never). The epoch's loss is
+        the mean loss of its rows, each at the parameters of its step, plus the
+        penalty: no extra pass.
+    max_fun : int, default=15000
+        Most loss evaluations of ``"lbfgs"`` (each a pass over X), as scikit-learn.
     dtype : {"float64", "float32"}, default="float64"
         Precision of the forward and backward passes of the mini-batch steps
         (``"float32"``: half the memory traffic, as PyTorch trains by default); the
@@ -294,7 +306,8 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
     ----------
     coefs_, intercepts_ : lists of ndarray
         The weight matrices ``(fan_in, fan_out)`` and bias vectors of each layer.
-    loss_, best_loss_, loss_curve_ : float, float, ndarray
+    loss_, best_loss_, loss_curve_ : float, float or None, ndarray
+        ``best_loss_`` is ``None`` with early stopping, as in scikit-learn.
         The objective at the end, its lowest value, and its value after each epoch
         (for the mini-batch solvers, the epoch's loss as under ``tol``).
     n_iter_, n_passes_, t_, n_layers_, n_outputs_, n_features_in_
@@ -316,7 +329,7 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
                  nesterovs_momentum=True, early_stopping=False, validation_fraction=0.1,
                  beta_1=0.9, beta_2=0.999, epsilon=1e-8, n_iter_no_change=10,
                  solver_options=None, dtype="float64", client=None, split_every=8,
-                 cache="auto", checkpoint=None, checkpoint_every=1):
+                 cache="auto", checkpoint=None, checkpoint_every=1, max_fun=15000):
         self.loss = loss
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes, activation=activation, solver=solver,
@@ -328,7 +341,7 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
             beta_1=beta_1, beta_2=beta_2, epsilon=epsilon, n_iter_no_change=n_iter_no_change,
             solver_options=solver_options, dtype=dtype, client=client,
             split_every=split_every, cache=cache, checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every)
+            checkpoint_every=checkpoint_every, max_fun=max_fun)
 
     def _network(self, n_outputs):
         output = (PoissonLoss if self.loss == "poisson" else SquaredLoss)(n_outputs)
@@ -396,8 +409,10 @@ class MLPClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseMLP):
     ``loss``), plus ``classes_``; ``partial_fit`` takes ``classes`` on its first call.
     """
 
+    _min_classes = 1  # one class: one logistic output, every prediction that class
+
     def _network(self, n_classes):
-        output = LogisticLoss() if n_classes == 2 else MultinomialLoss(n_classes)
+        output = LogisticLoss() if n_classes <= 2 else MultinomialLoss(n_classes)
         return MLPLoss(self._hidden(), self.activation, output)
 
     def fit(self, X, y, sample_weight=None):
@@ -446,17 +461,20 @@ class MLPClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseMLP):
         return accuracy(y, labels, sample_weight, client=self.client)
 
     def predict_proba(self, X):
-        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
+        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``
+        (two columns for a single-class fit, as scikit-learn's)."""
         X = self._validated(X)
         return map_rows(partial(network_output, self._loss_, self._params()), X,
-                        dtype=np.float64, n_columns=len(self.classes_), token="gdd-proba")
+                        dtype=np.float64, n_columns=max(2, len(self.classes_)),
+                        token="gdd-proba")
 
     def predict_log_proba(self, X):
         """``log(predict_proba(X))``, computed from the raw output (log-sigmoids,
         log-softmax): finite where a probability rounds to 0."""
         X = self._validated(X)
         return map_rows(partial(network_log_output, self._loss_, self._params()), X,
-                        dtype=np.float64, n_columns=len(self.classes_), token="gdd-log-proba")
+                        dtype=np.float64, n_columns=max(2, len(self.classes_)),
+                        token="gdd-log-proba")
 
     def predict(self, X):
         """Predicted labels (from ``classes_``), or the 0/1 indicator matrix of a

@@ -206,6 +206,8 @@ class LabelsMixin:
     """The classes of ``fit`` and ``partial_fit``: found in y by ``fit``, given by
     ``partial_fit``'s first call and kept by the later ones."""
 
+    _min_classes = 2  # scikit-learn's MLP fits a single class too
+
     def _labelled_inputs(self, X, y, sample_weight, *, classes, incremental):
         """``fit``'s and ``partial_fit``'s inputs validated (X's features checked
         against the first call's on later ``partial_fit`` calls), with y as codes."""
@@ -236,7 +238,7 @@ class LabelsMixin:
         if incremental:
             known = np.unique(np.asarray(classes)) if first else self.classes_
         found, codes = encode_labels(y, client=self.client, classes=known)
-        if len(found) < 2:
+        if len(found) < self._min_classes:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes in y, "
                 f"but y contains only one class: {found[0]!r}")
