@@ -33,11 +33,11 @@ from .solvers import STOCHASTIC
 
 __all__ = ["PRECONDITIONED", "Preconditioned", "Standardized", "preconditions"]
 
-PRECONDITIONED = frozenset({"gd", "lbfgs", "proximal", "sgd", "adam", "adagrad", "async"})
+PRECONDITIONED = frozenset({"gd", "lbfgs", "proximal", "sgd", "adam", "adagrad", "async",
+                            "local"})
 """The solvers that run on standardized columns: the first-order full-batch ones and
-the mini-batch ones whose steps a :class:`~gdd_dask.steps.Stepper` takes (Newton
-scales its Hessian itself; ``"qr"`` and ``"cd"`` are direct; local SGD's rounds take
-plain steps of their own)."""
+the mini-batch ones, whose steps a :class:`~gdd_dask.steps.Stepper` takes (Newton
+scales its Hessian itself; ``"qr"`` and ``"cd"`` are direct)."""
 
 
 class Standardized(NamedTuple):
@@ -137,6 +137,9 @@ class Preconditioned:
 
     def async_epoch(self, stepper, carry, plan, max_staleness):
         return self.inner.async_epoch(stepper, carry, plan, max_staleness)
+
+    def local_epochs(self, stepper, carries, plans):
+        return self.inner.local_epochs(stepper, carries, plans)
 
     # -- evaluations in v ---------------------------------------------------------
     def to_original(self, v):

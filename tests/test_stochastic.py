@@ -180,13 +180,14 @@ def test_one_local_round_on_whole_chunks_is_a_gradient_step(cancer):
     w = np.full(X.shape[1] + 1, 0.01)
     options = {"n_models": 6, "batch_size": 100, "learning_rate": 0.1,
                "learning_rate_scale": 1}
-    result = minimize("logistic", X, y, x0=w, alpha=ALPHA, solver="local", chunk_rows=100,
-                      max_iter=1, tol=0, options=options)
+    kwargs = {"x0": w, "alpha": ALPHA, "solver": "local", "chunk_rows": 100, "max_iter": 1,
+              "tol": 0, "precondition": False}  # steps in the model's own coordinates
+    result = minimize("logistic", X, y, options=options, **kwargs)
     with make_objective("logistic", X, y, alpha=ALPHA, chunk_rows=100) as objective:
         _, g = objective.value_and_grad(w)
     np.testing.assert_allclose(result.x, w - 0.1 * g, rtol=1e-12, atol=1e-14)
-    scaled = minimize("logistic", X, y, x0=w, alpha=ALPHA, solver="local", chunk_rows=100,
-                      max_iter=1, tol=0, options={**options, "learning_rate_scale": None})
+    scaled = minimize("logistic", X, y, options={**options, "learning_rate_scale": None},
+                      **kwargs)
     np.testing.assert_allclose(scaled.x, w - 0.6 * g, rtol=1e-12, atol=1e-14)  # 6 chunks
 
 
@@ -200,7 +201,7 @@ def test_local_adam_averages_the_moments(cancer):
     options = {"rule": "adam", "n_models": 6, "batch_size": 100, "learning_rate": 0.01,
                "learning_rate_scale": 1}
     result = minimize("logistic", X, y, x0=w, alpha=ALPHA, solver="local", chunk_rows=100,
-                      max_iter=1, tol=0, options=options)
+                      max_iter=1, tol=0, options=options, precondition=False)
     with make_objective("logistic", X, y, alpha=ALPHA, chunk_rows=100) as objective:
         _, g = objective.value_and_grad(w)
     assert isinstance(result.state, AdamState) and result.state.count == 1
