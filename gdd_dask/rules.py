@@ -33,8 +33,8 @@ from .checks import check_number
 from .penalties import clamp_l2_shrink
 from .schedules import as_schedule
 
-__all__ = ["AdagradState", "AdamState", "L1State", "RULES", "Rule", "SGDState", "adagrad",
-           "adam", "apply_step", "get_rule", "init_state", "sgd"]
+__all__ = ["AdagradState", "AdamState", "AveragedState", "L1State", "RULES", "Rule",
+           "SGDState", "adagrad", "adam", "apply_step", "get_rule", "init_state", "sgd"]
 
 
 class Rule(NamedTuple):
@@ -164,14 +164,32 @@ class L1State(NamedTuple):
         return self.rule.count
 
 
-def init_state(rule, penalty, params):
+class AveragedState(NamedTuple):
+    """A state plus the running mean of the parameters after each step once the step
+    count passes ``start``: averaged SGD (Polyak & Juditsky 1992; scikit-learn's
+    ``average``). ``mean`` is the current parameters until then, ``n`` the steps
+    averaged."""
+
+    inner: Any
+    mean: np.ndarray
+    n: int
+    start: int
+
+    @property
+    def count(self):
+        return self.inner.count
+
+
+def init_state(rule, penalty, params, *, average=None):
     """The state a run starts from: ``rule.init(params)``, inside an
-    :class:`L1State` when ``penalty`` has an L1 part."""
-    state = rule.init(np.asarray(params, dtype=np.float64))
-    if penalty.smooth:
-        return state
-    zeros = np.zeros(np.shape(params))
-    return L1State(state, zeros, zeros)
+    :class:`L1State` when ``penalty`` has an L1 part, inside an :class:`AveragedState`
+    averaging from step ``average`` on where given."""
+    params = np.asarray(params, dtype=np.float64)
+    state = rule.init(params)
+    if not penalty.smooth:
+        zeros = np.zeros(np.shape(params))
+        state = L1State(state, zeros, zeros)
+    return state if average is None else AveragedState(state, params.copy(), 0, int(average))
 
 
 def apply_step(rule, penalty, grad, state, params):
@@ -180,7 +198,14 @@ def apply_step(rule, penalty, grad, state, params):
     shrinkage (:class:`L1State`): a parameter ``z`` after the step becomes
     ``max(0, z - (total + applied))`` if positive, ``min(0, z + (total - applied))``
     if negative -- the L1 penalty's proximal step, made up for the steps in which noise
-    kept the parameter away from zero, so that SGD gives exact zeros."""
+    kept the parameter away from zero, so that SGD gives exact zeros. An
+    :class:`AveragedState` adds the step's parameters to its mean."""
+    if isinstance(state, AveragedState):
+        x, inner = apply_step(rule, penalty, grad, state.inner, params)
+        if inner.count <= state.start:
+            return x, state._replace(inner=inner, mean=x)
+        n = state.n + 1
+        return x, state._replace(inner=inner, mean=state.mean + (x - state.mean) / n, n=n)
     inner = state if penalty.smooth else state.rule
     if rule.decay is not None:
         grad = clamp_l2_shrink(penalty, rule.decay(inner), params, grad)

@@ -377,3 +377,36 @@ def test_mlp_max_fun_inf_patience_and_best_loss_conventions(iris):
         plain = MLPClassifier(max_iter=15, random_state=0).fit(X, y)
     assert stopped.best_loss_ is None and len(stopped.validation_scores_) == stopped.n_iter_
     assert plain.best_loss_ == min(plain.loss_curve_) and plain.validation_scores_ is None
+
+
+def test_averaged_state_keeps_the_mean_of_the_iterates():
+    from gdd_dask.penalties import NoPenalty
+    from gdd_dask.rules import apply_step, init_state, sgd
+
+    rule, x = sgd(0.5), np.array([1.0, -1.0])
+    state = init_state(rule, NoPenalty(), x, average=1)  # from the second step on
+    iterates = []
+    for g in ([1.0, 0.0], [0.0, 2.0], [-1.0, 1.0], [2.0, 2.0]):
+        x, state = apply_step(rule, NoPenalty(), np.array(g), state, x)
+        iterates.append(x)
+    assert state.count == 4 and state.n == 3
+    assert_allclose(state.mean, np.mean(iterates[1:], axis=0), rtol=1e-15)
+
+
+def test_sgd_average_as_scikit_learn():
+    """``average``: the mean of the iterates once ``average`` rows were seen, near the
+    least-squares optimum where scikit-learn's is; ``solver="local"`` refuses it."""
+    from sklearn.datasets import make_regression
+
+    X, y = make_regression(n_samples=2000, n_features=10, noise=10, random_state=0)
+    optimum = np.linalg.lstsq(np.c_[X, np.ones(len(X))], y, rcond=None)[0][:-1]
+    options = dict(learning_rate="constant", max_iter=5, tol=None, random_state=0,
+                   penalty=None)
+    ours = gdd_dask.SGDRegressor(eta0=0.05, batch_size=10, average=1000, **options).fit(X, y)
+    plain = gdd_dask.SGDRegressor(eta0=0.05, batch_size=10, **options).fit(X, y)
+    ref = sk.SGDRegressor(eta0=0.005, average=1000, **options).fit(X, y)
+    error = np.abs(ours.coef_ - optimum).max()
+    assert error < 0.1 and error < np.abs(plain.coef_ - optimum).max() / 5
+    assert np.abs(ref.coef_ - optimum).max() < 0.1
+    with pytest.raises(ValueError, match="'local' averages its models already"):
+        gdd_dask.SGDRegressor(average=True, solver="local").fit(X, y)

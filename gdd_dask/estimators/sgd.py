@@ -33,6 +33,8 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import linear_labels, linear_raw, ovr_log_proba, ovr_proba
 from ..losses.margin import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
+from ..preconditioning import Standardized
+from ..scaling import ColumnScaling
 from ..solvers import STOCHASTIC
 from ..steps import DTYPES
 from .base import LinearModel
@@ -64,6 +66,7 @@ class _BaseSGD(StochasticMixin, LinearModel):
         "l1_ratio": [Interval(Real, 0, 1, closed="both"), None],
         "tol": [Interval(Real, 0, None, closed="left"), None],
         "shuffle": ["boolean"],
+        "average": [Interval(Integral, 0, None, closed="left"), "boolean"],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "solver": [StrOptions(set(STOCHASTIC))],
         "learning_rate": [StrOptions({"constant", "optimal", "invscaling", "adaptive"})],
@@ -90,8 +93,13 @@ class _BaseSGD(StochasticMixin, LinearModel):
             else None
 
     def _stochastic_options(self, loss, *, partial, n_samples):
-        return {**super()._stochastic_options(loss, partial=partial, n_samples=n_samples),
-                **({} if self.shuffle else {"shuffle": False})}
+        options = super()._stochastic_options(loss, partial=partial, n_samples=n_samples)
+        if not self.shuffle:
+            options["shuffle"] = False
+        if self.average and options.get("state") is None:  # from the first averaged step
+            rows = 0 if self.average is True else int(self.average)
+            options["average"] = rows // options["batch_size"]
+        return options
 
     def _auto_batch(self, n_samples):
         return min(200, max(1, n_samples // 16))
@@ -127,7 +135,8 @@ class _BaseSGD(StochasticMixin, LinearModel):
                              fit_intercept=self.fit_intercept, callback=stopper,
                              options=options, incremental=incremental)
         self._keep_state(result)
-        params = result.x
+        params = result.x if not self.average else _averaged(result.state, n_outputs,
+                                                             self.fit_intercept)
         if stopper is not None:
             self.validation_scores_ = stopper.scores
             self.best_validation_score_ = stopper.best_score
@@ -166,6 +175,17 @@ class _BaseSGD(StochasticMixin, LinearModel):
         return tags
 
 
+def _averaged(state, n_outputs, fit_intercept):
+    """The averaged parameters of an :class:`~gdd_dask.rules.AveragedState`, in the
+    model's coordinates (mapped back from standardized columns where the run stepped
+    in them)."""
+    if isinstance(state, Standardized):
+        scaling = ColumnScaling(state.shift, state.scale, n_outputs=n_outputs,
+                                fit_intercept=fit_intercept)
+        return scaling.to_original(state.state.mean)
+    return state.mean
+
+
 def _given_params(coef_init, intercept_init, n_features, n_outputs, fit_intercept):
     """The flat starting parameters of ``fit(coef_init=, intercept_init=)``: each as
     scikit-learn takes it (``(n_features,)`` or ``(n_outputs, n_features)``; a number
@@ -194,7 +214,7 @@ def _given_params(coef_init, intercept_init, n_features, n_outputs, fit_intercep
 def _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
           random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
           n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
-          split_every, cache, verbose, checkpoint, checkpoint_every, shuffle):
+          split_every, cache, verbose, checkpoint, checkpoint_every, shuffle, average):
     """Set the shared parameters (scikit-learn's estimators store them as given)."""
     for name, value in locals().items():
         if name != "self":
@@ -248,6 +268,12 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
     shuffle : bool, default=True
         Visit the chunks and their rows in a new random order each epoch; ``False``
         steps through them in order (not with ``data_parallel``).
+    average : bool or int, default=False
+        Averaged SGD, as scikit-learn's: ``coef_`` and ``intercept_`` are the mean of
+        the parameters after every step (``True``), or after every step once
+        ``average`` rows have been seen; the steps themselves, the epoch's loss and
+        early stopping's held-out score follow the plain iterates. Not with
+        ``solver="local"``.
     random_state, warm_start, client, split_every, cache, verbose, checkpoint,
     checkpoint_every
         As in :class:`~gdd_dask.estimators.LinearRegression`.
@@ -272,11 +298,11 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
                  validation_fraction=0.1, n_iter_no_change=5, warm_start=False, solver="sgd",
                  batch_size="auto", solver_options=None, dtype="float64", client=None,
                  split_every=8, cache="auto", verbose=0, checkpoint=None,
-                 checkpoint_every=1, shuffle=True):
+                 checkpoint_every=1, shuffle=True, average=False):
         _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
               random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
               n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
-              split_every, cache, verbose, checkpoint, checkpoint_every, shuffle)
+              split_every, cache, verbose, checkpoint, checkpoint_every, shuffle, average)
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit by epochs of mini-batch steps (from ``coef_init`` and ``intercept_init``,
@@ -345,7 +371,7 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
         Defaults 0.01 and 0.5.
     penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon, early_stopping,
     validation_fraction, n_iter_no_change, solver, batch_size, solver_options,
-    shuffle, random_state, warm_start, client, split_every, cache, verbose, checkpoint,
+    shuffle, average, random_state, warm_start, client, split_every, cache, verbose, checkpoint,
     checkpoint_every
         As in :class:`SGDRegressor`; early stopping scores the held-out accuracy.
 
@@ -371,11 +397,11 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
                  validation_fraction=0.1, n_iter_no_change=5, class_weight=None,
                  warm_start=False, solver="sgd", batch_size="auto", solver_options=None,
                  dtype="float64", client=None, split_every=8, cache="auto", verbose=0,
-                 checkpoint=None, checkpoint_every=1, shuffle=True):
+                 checkpoint=None, checkpoint_every=1, shuffle=True, average=False):
         _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
               random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
               n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
-              split_every, cache, verbose, checkpoint, checkpoint_every, shuffle)
+              split_every, cache, verbose, checkpoint, checkpoint_every, shuffle, average)
         self.class_weight = class_weight
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):

@@ -37,7 +37,7 @@ import inspect
 from functools import partial
 
 from ..checks import check_number
-from ..rules import RULES, Rule, init_state
+from ..rules import RULES, AveragedState, Rule, init_state
 from ..schedules import scaled
 from ..steps import Carry
 from .stochastic import Epoch, as_generator, prepare, run_epochs
@@ -48,7 +48,7 @@ __all__ = ["local_sgd"]
 def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd",
               n_models=None, local_steps=None, batch_size=200, learning_rate_scale=None,
               random_state=None, n_iter_no_change=5, dtype="float64", evaluate="pass",
-              state=None, checkpoint=None, shuffle=True, **rule_options):
+              state=None, checkpoint=None, shuffle=True, average=None, **rule_options):
     """Minimize by rounds of local steps of ``rule`` and averaging; see the module
     docstring."""
     n_chunks = objective.engine.n_chunks
@@ -66,6 +66,9 @@ def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd
     rng = as_generator(random_state)
     if state is None:
         state = init_state(rule, objective.penalty, x0)
+    if average is not None or isinstance(state, AveragedState):
+        raise ValueError("averaged SGD (average) runs one sequence of steps; solver "
+                         "'local' averages its models already")
     models = [range(k * n_chunks // n_models, (k + 1) * n_chunks // n_models)
               for k in range(n_models)]
     rows = objective.engine.row_chunks

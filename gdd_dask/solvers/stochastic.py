@@ -41,7 +41,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..checks import check_number
-from ..rules import AdagradState, AdamState, L1State, SGDState, get_rule, init_state
+from ..rules import (
+    AdagradState,
+    AdamState,
+    AveragedState,
+    L1State,
+    SGDState,
+    get_rule,
+    init_state,
+)
 from ..schedules import Plateau
 from ..steps import Carry, epoch_plan
 from .base import Trace, resume, save
@@ -73,7 +81,7 @@ class Epoch(NamedTuple):
 def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd",
                batch_size=200, random_state=None, n_iter_no_change=5, max_staleness=None,
                data_parallel=False, dtype="float64", evaluate="pass", state=None,
-               checkpoint=None, shuffle=True, **rule_options):
+               checkpoint=None, shuffle=True, average=None, **rule_options):
     """Minimize by mini-batch steps of ``rule``; see the module docstring.
 
     ``state`` (default ``rule.init(x0)``) continues from the rule state of an earlier
@@ -82,7 +90,9 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
     ``"float32"``) is that of the forward and backward passes. ``checkpoint`` saves and
     resumes everything an epoch depends on, the random generator included
     (asynchronous steps resume, but arrive in another order than they would have).
-    ``shuffle=False`` visits the chunks and their rows in order every epoch."""
+    ``shuffle=False`` visits the chunks and their rows in order every epoch.
+    ``average=k`` keeps the mean of the parameters after every step past step ``k``
+    in the state (:class:`~gdd_dask.rules.AveragedState`: averaged SGD)."""
     if max_staleness is not None:
         check_number(max_staleness, "max_staleness", low=0, integer=True)
         if data_parallel:
@@ -108,7 +118,7 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
         return Epoch(carry.x, carry.state, *stepper.objective(carry), carry.first)
 
     if state is None:
-        state = init_state(rule, objective.penalty, x0)
+        state = init_state(rule, objective.penalty, x0, average=average)
     return run_epochs(objective, x0, advance, state, tol=tol, max_iter=max_iter,
                       callback=callback, n_iter_no_change=n_iter_no_change, rng=rng,
                       checkpoint=checkpoint, evaluate=evaluate, plateau=plateau)
@@ -139,7 +149,7 @@ class Start(NamedTuple):
     state: Any
 
 
-STATES = (SGDState, AdamState, AdagradState, L1State, Start)
+STATES = (SGDState, AdamState, AdagradState, L1State, AveragedState, Start)
 """The NamedTuples a stochastic checkpoint holds."""
 
 GROWTH = 100.0
