@@ -29,16 +29,9 @@ import numpy as np
 from .losses.base import LinearModelLoss
 from .penalties import rescaled
 from .scaling import ColumnScaling
-from .solvers import STOCHASTIC
+from .solvers import PRECONDITIONED, STOCHASTIC
 
 __all__ = ["PRECONDITIONED", "Preconditioned", "Standardized", "preconditions"]
-
-PRECONDITIONED = frozenset({"gd", "lbfgs", "proximal", "sgd", "adam", "adagrad", "async",
-                            "local"})
-"""The solvers that run on standardized columns: the first-order full-batch ones and
-the mini-batch ones, whose steps a :class:`~gdd_dask.steps.Stepper` takes (Newton
-scales its Hessian itself; ``"qr"`` and ``"cd"`` are direct)."""
-
 
 class Standardized(NamedTuple):
     """A mini-batch rule's ``state`` in standardized coordinates, with the map it was

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import dask.array as da
 import numpy as np
 import pytest
@@ -123,6 +125,67 @@ def test_custom_solver_can_be_registered():
         np.testing.assert_allclose(result.x, problem.reference, rtol=1e-6)
     finally:
         del gdd_dask.SOLVERS["one-newton-step"]
+
+
+class ClippedState(NamedTuple):
+    """The state of a user's update rule (one the package does not know)."""
+
+    count: int
+    last: np.ndarray
+
+
+def _clipped_sgd(learning_rate=0.05):
+    """SGD with each step clipped to [-0.1, 0.1]: a user's rule with its own state."""
+    from gdd_dask.rules import Rule
+
+    def init(params):
+        return ClippedState(0, np.zeros_like(params))
+
+    def update(grad, state, params=None):
+        step = np.clip(-learning_rate * grad, -0.1, 0.1)
+        return step, ClippedState(state.count + 1, step)
+
+    return Rule(init, update)
+
+
+def test_a_registered_solver_is_known_everywhere(tmp_path):
+    """One register_solver call: the live name sets, the trait checks and the
+    checkpoint decoder know the solver and its state type (a checkpoint of a state
+    type no registry knew raised KeyError on load)."""
+    from functools import partial
+
+    from gdd_dask.solvers import SMOOTH_ONLY, STOCHASTIC, stochastic
+
+    gdd_dask.register_solver("clipped-sgd", partial(stochastic, rule=_clipped_sgd()),
+                             stochastic=True, smooth_only=True, state_types=(ClippedState,))
+    try:
+        assert "clipped-sgd" in STOCHASTIC and "clipped-sgd" in SMOOTH_ONLY
+        assert "clipped-sgd" in sorted(STOCHASTIC) and "lbfgs" not in STOCHASTIC
+        X, y = load_diabetes(return_X_y=True)
+        X = (X - X.mean(0)) / X.std(0)
+        kwargs = dict(solver="clipped-sgd", alpha=1e-2, chunk_rows=100, tol=0,
+                      options={"batch_size": 50, "random_state": 0},
+                      checkpoint=tmp_path / "clipped.ckpt")
+        first = minimize("squared", X, y / y.std(), max_iter=2, **kwargs)
+        resumed = minimize("squared", X, y / y.std(), max_iter=4, **kwargs)
+        whole = minimize("squared", X, y / y.std(), max_iter=4,
+                         **{**kwargs, "checkpoint": tmp_path / "whole.ckpt"})
+        assert isinstance(first.state, ClippedState) and resumed.nit == 4
+        np.testing.assert_array_equal(resumed.x, whole.x)
+        with pytest.raises(ValueError, match="needs a smooth objective"):
+            minimize("squared", X, y, penalty="l1", alpha=0.1, solver="clipped-sgd")
+    finally:
+        del gdd_dask.SOLVERS["clipped-sgd"]
+    assert "clipped-sgd" not in STOCHASTIC
+
+
+def test_newton_is_refused_for_a_loss_without_a_hessian():
+    from gdd_dask.losses import SquaredLoss
+    from gdd_dask.losses.mlp import MLPLoss
+
+    X, y = load_diabetes(return_X_y=True)
+    with pytest.raises(ValueError, match="solver 'newton' needs the loss's Hessian"):
+        minimize(MLPLoss((3,), "relu", SquaredLoss()), X[:50], y[:50], solver="newton")
 
 
 def test_auto_takes_newton_only_for_losses_with_a_hessian():

@@ -1,13 +1,16 @@
 """Solvers: pure update loops over the objective interface (no Dask here).
 
 ``SOLVERS`` maps names to solver functions ``solver(objective, x0, *, tol, max_iter,
-callback, **options) -> OptimizeResult``; :func:`register_solver` adds one.
+callback, **options) -> OptimizeResult``; :func:`register_solver` adds one with its
+traits (:mod:`gdd_dask.solvers.registry`), which ``"auto"``, the checks and the
+checkpoints read.
 """
 
 from __future__ import annotations
 
 from functools import partial
 
+from ..rules import AdagradState, AdamState, AveragedState, L1State, SGDState
 from .cd import CD_MAX_PARAMS, coordinate_descent
 from .gd import gd
 from .lbfgs import lbfgs
@@ -15,11 +18,22 @@ from .local import local_sgd
 from .newton import newton
 from .proximal import proximal
 from .qr import QR_MAX_PARAMS, least_squares_qr
+from .registry import (
+    PRECONDITIONED,
+    REGISTRY,
+    SMOOTH_ONLY,
+    SOLVERS,
+    STOCHASTIC,
+    SolverSpec,
+    register_solver,
+    state_types,
+)
 from .stochastic import asynchronous, stochastic
 
-__all__ = ["SOLVERS", "STOCHASTIC", "asynchronous", "auto_solver", "coordinate_descent", "gd",
+__all__ = ["PRECONDITIONED", "REGISTRY", "SMOOTH_ONLY", "SOLVERS", "STOCHASTIC", "SolverSpec",
+           "asynchronous", "auto_solver", "coordinate_descent", "gd",
            "get_solver", "lbfgs", "least_squares_qr", "local_sgd", "newton", "proximal",
-           "register_solver", "stochastic"]
+           "register_solver", "state_types", "stochastic"]
 
 
 def _named(solver, name, doc=None):
@@ -33,16 +47,21 @@ def _named(solver, name, doc=None):
     return named
 
 
-SOLVERS = {"gd": gd, "lbfgs": lbfgs, "newton": newton, "proximal": proximal,
-           "cd": _named(coordinate_descent, "cd"), "qr": _named(least_squares_qr, "qr"),
-           **{rule: _named(partial(stochastic, rule=rule), rule,
-                           f"Mini-batch {rule}: :func:`gdd_dask.solvers.stochastic.stochastic`.")
-              for rule in ("sgd", "adam", "adagrad")},
-           "async": _named(asynchronous, "async"), "local": _named(local_sgd, "local")}
-STOCHASTIC = {"sgd", "adam", "adagrad", "async", "local"}
-"""Solvers over mini-batches: they approach the optimum, at the noise of their steps."""
-SMOOTH_ONLY = {"gd", "lbfgs", "newton", "local", "qr"}
-"""Solvers that need the whole objective smooth (no L1 part)."""
+RULE_STATES = (SGDState, AdamState, AdagradState, L1State, AveragedState)
+STEPPED = {"stochastic": True, "preconditioned": True, "state_types": RULE_STATES}
+register_solver("gd", gd, smooth_only=True, preconditioned=True)
+register_solver("lbfgs", lbfgs, smooth_only=True, preconditioned=True)
+register_solver("newton", newton, smooth_only=True, needs_hessian=True)
+register_solver("proximal", proximal, bounds=True, preconditioned=True)
+register_solver("cd", _named(coordinate_descent, "cd"), bounds=True, quadratic_only=True)
+register_solver("qr", _named(least_squares_qr, "qr"), smooth_only=True, quadratic_only=True)
+for _rule in ("sgd", "adam", "adagrad"):
+    register_solver(_rule, _named(partial(stochastic, rule=_rule), _rule, f"Mini-batch "
+                                  f"{_rule}: :func:`gdd_dask.solvers.stochastic.stochastic`."),
+                    **STEPPED)
+register_solver("async", _named(asynchronous, "async"), **STEPPED)
+register_solver("local", _named(local_sgd, "local"), smooth_only=True, **STEPPED)
+
 NEWTON_MAX_PARAMS = {"streaming": 64, "memory": 32}
 """Up to how many parameters ``"auto"`` picks Newton. A Newton pass does ``O(n p^2)``
 work against ``O(n p)`` for a gradient: measured on 2 cores, it hides behind reading a
@@ -74,13 +93,6 @@ def has_hessian(loss):
     return bool(getattr(loss, "has_hessian", callable(getattr(loss, "hessian_sum", None))))
 
 
-def register_solver(name, solver):
-    """Make ``solver`` available to :func:`gdd_dask.minimize` as ``solver=name``."""
-    if not isinstance(name, str) or not callable(solver):
-        raise TypeError("register_solver(name, solver) takes a str and a callable")
-    SOLVERS[name] = solver
-
-
 def get_solver(solver, objective=None):
     """The solver function for a registered name, ``"auto"`` (needs the objective:
     :func:`auto_solver`), or a callable (returned as is)."""
@@ -91,12 +103,23 @@ def get_solver(solver, objective=None):
     if solver not in SOLVERS:
         raise ValueError(
             f"unknown solver {solver!r}; choose 'auto' or one of {sorted(SOLVERS)}")
-    penalty = None if objective is None else objective.penalty
-    if getattr(penalty, "positive", False) and solver not in ("proximal", "cd"):
-        raise ValueError(f"positive=True needs solver 'proximal', 'cd' or 'auto'; got "
-                         f"solver={solver!r}")
-    if solver in SMOOTH_ONLY and penalty is not None and not penalty.smooth:
-        raise ValueError(
-            f"solver {solver!r} needs a smooth objective, but {penalty!r} has an "
-            "L1 part; use solver='proximal' (or 'auto')")
+    if objective is not None:
+        _check_fits(solver, REGISTRY[solver], objective)
     return SOLVERS[solver]
+
+
+def _check_fits(name, spec, objective):
+    """Refuse, by name, a solver whose traits the objective's loss or penalty needs
+    and it lacks."""
+    penalty, loss = objective.penalty, objective.loss
+    if getattr(penalty, "positive", False) and not spec.bounds:
+        able = sorted(n for n, s in REGISTRY.items() if s.bounds)
+        raise ValueError(f"positive=True needs solver {', '.join(map(repr, able))} or 'auto'; "
+                         f"got solver={name!r}")
+    if spec.smooth_only and not penalty.smooth:
+        raise ValueError(
+            f"solver {name!r} needs a smooth objective, but {penalty!r} has an "
+            "L1 part; use solver='proximal' (or 'auto')")
+    if spec.needs_hessian and not has_hessian(loss):
+        raise ValueError(f"solver {name!r} needs the loss's Hessian, which {loss!r} does "
+                         "not give; use solver='lbfgs' (or 'auto')")

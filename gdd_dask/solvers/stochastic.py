@@ -41,18 +41,11 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..checks import check_number
-from ..rules import (
-    AdagradState,
-    AdamState,
-    AveragedState,
-    L1State,
-    SGDState,
-    get_rule,
-    init_state,
-)
+from ..rules import get_rule, init_state
 from ..schedules import Plateau
 from ..steps import Carry, epoch_plan
 from .base import Trace, resume, save
+from .registry import state_types
 
 __all__ = ["EVALUATE", "as_generator", "asynchronous", "prepare", "run_epochs", "stochastic"]
 
@@ -149,8 +142,10 @@ class Start(NamedTuple):
     state: Any
 
 
-STATES = (SGDState, AdamState, AdagradState, L1State, AveragedState, Start)
-"""The NamedTuples a stochastic checkpoint holds."""
+def checkpoint_states():
+    """The NamedTuples a stochastic checkpoint holds: every registered solver's state
+    types (:func:`~gdd_dask.solvers.registry.state_types`) and :class:`Start`."""
+    return (*state_types(), Start)
 
 GROWTH = 100.0
 """How far above its start every epoch's objective must be for a stalled run to count
@@ -163,9 +158,9 @@ def _start(checkpoint, value_and_grad, x0, trace, state, exact):
     otherwise only with a checkpoint, at ``x0``, whose saved values a resumed run must
     reproduce."""
     if exact:
-        saved, x, (f, g) = resume(checkpoint, value_and_grad, x0, trace, STATES)
+        saved, x, (f, g) = resume(checkpoint, value_and_grad, x0, trace, checkpoint_states())
         return saved, Start(x, f, g, state)
-    saved = checkpoint.load(STATES) if checkpoint is not None else None
+    saved = checkpoint.load(checkpoint_states()) if checkpoint is not None else None
     x0 = np.asarray(x0, dtype=float)
     f = g = None
     if checkpoint is not None:  # the point where a resumed run checks its data
