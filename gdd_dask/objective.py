@@ -8,8 +8,9 @@ Every method is exactly one pass over X: one task per chunk and a fixed reductio
 run by an engine -- :class:`~gdd_dask.engine.Engine` (Dask) or
 :class:`~gdd_dask.inprocess.InProcessEngine` (a plain loop, same tree). The solvers talk
 only to this interface: ``value``, ``value_and_grad``, ``value_grad_hessian``,
-``hessian``, ``hessp``, ``line_values``, ``moment`` (least squares), ``n_params`` and
-the counter ``n_passes``; the
+``hessian``, ``hessp``, ``line_values``, ``moment`` (least squares), ``n_params``,
+the counter ``n_passes`` (``count_pass`` for the solvers' own epochs), the data's
+``row_chunks``/``n_chunks``, ``n_workers``, ``streams`` and ``log_event``; the
 mini-batch solvers also to ``epoch`` (a chain of step tasks, :mod:`gdd_dask.steps`)
 and ``local_epochs`` (local SGD's models, side by side).
 
@@ -84,6 +85,42 @@ class Objective:
         ``positive`` holds the coefficients at ``w >= 0``."""
         mask = self.loss.penalty_mask(self.n_features, fit_intercept=self.fit_intercept)
         self.penalty = make_penalty(penalty, alpha, mask, l1_ratio, positive=positive)
+
+    # -- what the solvers read of the data and the cluster -----------------------
+    @property
+    def row_chunks(self):
+        """The rows of each chunk, in order."""
+        return tuple(self.engine.row_chunks)
+
+    @property
+    def n_chunks(self):
+        return self.engine.n_chunks
+
+    @property
+    def n_workers(self):
+        """The workers the passes run on (1 in-process)."""
+        return int(getattr(self.engine, "n_workers", 1))
+
+    @property
+    def streams(self):
+        """Whether some chunks are read from their source in every pass (not cached)."""
+        return self.engine.n_cached < self.engine.n_chunks
+
+    @property
+    def publishes(self):
+        """Whether :meth:`log_event` reaches a cluster's event log."""
+        return getattr(self.engine, "client", None) is not None
+
+    def log_event(self, topic, message):
+        """``message`` on the cluster's event log under ``topic`` (``Client.log_event``,
+        for anyone subscribed); nothing without a cluster."""
+        client = getattr(self.engine, "client", None)
+        if client is not None:
+            client.log_event(topic, message)
+
+    def count_pass(self):
+        """Count one read of every row done by the solver's own tasks (an epoch)."""
+        self.n_passes += 1
 
     # -- passes -------------------------------------------------------------------
     def _sums(self, kind, params, *vector, moments=False):

@@ -95,7 +95,6 @@ class Preconditioned:
         return Standardized(state, self.scaling.shift, self.scaling.scale)
 
     # -- what the solvers read, as the objective has it ---------------------------
-    engine = property(lambda self: self.inner.engine)
     loss = property(lambda self: self.inner.loss)
     n_params = property(lambda self: self.inner.n_params)
     n_features = property(lambda self: self.inner.n_features)
@@ -108,6 +107,18 @@ class Preconditioned:
     @n_passes.setter
     def n_passes(self, value):
         self.inner.n_passes = value
+
+    row_chunks = property(lambda self: self.inner.row_chunks)
+    n_chunks = property(lambda self: self.inner.n_chunks)
+    n_workers = property(lambda self: self.inner.n_workers)
+    streams = property(lambda self: self.inner.streams)
+    publishes = property(lambda self: self.inner.publishes)
+
+    def log_event(self, topic, message):
+        self.inner.log_event(topic, message)
+
+    def count_pass(self):
+        self.inner.count_pass()
 
     def check_params(self, params, name="params"):
         return self.inner.check_params(params, name)

@@ -81,8 +81,7 @@ def auto_solver(objective):
         return "cd" if quadratic and objective.n_params <= CD_MAX_PARAMS else "proximal"
     if quadratic and objective.n_params <= QR_MAX_PARAMS:
         return "qr"
-    engine = objective.engine
-    kind = "streaming" if engine.n_cached < engine.n_chunks else "memory"
+    kind = "streaming" if objective.streams else "memory"
     narrow = objective.n_params <= NEWTON_MAX_PARAMS[kind]
     return "newton" if narrow and has_hessian(objective.loss) else "lbfgs"
 

@@ -76,7 +76,6 @@ class Trace:
 
     def __init__(self, objective, callback=None):
         self.objective, self.callback = objective, callback
-        self.client = getattr(objective.engine, "client", None)
         self.fit_id = uuid.uuid4().hex
         self.history = []
         self.silent = False  # replaying saved iterations: no callback
@@ -103,11 +102,11 @@ class Trace:
         if self.silent:
             return False
         elapsed = time.perf_counter() - self._start
-        if self.client is None and self.callback is None:
+        if not self.objective.publishes and self.callback is None:
             return False
         jac = self.objective.optimality(x, grad)
-        if self.client is not None:  # for anyone subscribed to the "gdd" topic
-            self.client.log_event(EVENT_TOPIC, {
+        if self.objective.publishes:  # for anyone subscribed to the "gdd" topic
+            self.objective.log_event(EVENT_TOPIC, {
                 "fit": self.fit_id, "iteration": int(nit), "fun": float(fun),
                 "grad_norm": grad_norm(jac), "n_passes": int(self.objective.n_passes),
                 "elapsed": elapsed})

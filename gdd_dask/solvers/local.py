@@ -51,9 +51,9 @@ def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd
               state=None, checkpoint=None, shuffle=True, average=None, **rule_options):
     """Minimize by rounds of local steps of ``rule`` and averaging; see the module
     docstring."""
-    n_chunks = objective.engine.n_chunks
+    n_chunks = objective.n_chunks
     if n_models is None:
-        n_models = min(n_chunks, max(1, getattr(objective.engine, "n_workers", 1)))
+        n_models = min(n_chunks, max(1, objective.n_workers))
     n_models = int(check_number(n_models, "n_models", low=1, high=n_chunks + 1, integer=True))
     if local_steps is not None:
         local_steps = int(check_number(local_steps, "local_steps", low=1, integer=True))
@@ -71,7 +71,7 @@ def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd
                          "'local' averages its models already")
     models = [range(k * n_chunks // n_models, (k + 1) * n_chunks // n_models)
               for k in range(n_models)]
-    rows = objective.engine.row_chunks
+    rows = objective.row_chunks
     advance = partial(_epoch, objective, stepper, rng if shuffle else None, models, rows,
                       local_steps)
     return run_epochs(objective, x0, advance, state, tol=tol, max_iter=max_iter,

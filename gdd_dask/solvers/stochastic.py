@@ -103,11 +103,11 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
         if data_parallel:
             carry = objective.parallel_epoch(stepper, carry, rng)
         elif max_staleness is not None:
-            plan = epoch_plan(objective.engine.n_chunks, rng, shuffle)
+            plan = epoch_plan(objective.n_chunks, rng, shuffle)
             carry = objective.async_epoch(stepper, carry, plan, max_staleness)
         else:
             carry = objective.epoch(stepper, carry,
-                                    epoch_plan(objective.engine.n_chunks, rng, shuffle))
+                                    epoch_plan(objective.n_chunks, rng, shuffle))
         return Epoch(carry.x, carry.state, *stepper.objective(carry), carry.first)
 
     if state is None:
@@ -201,7 +201,7 @@ def run_epochs(objective, x0, advance, state, *, tol, max_iter, callback, n_iter
     while nit < max_iter:
         with np.errstate(over="ignore", invalid="ignore"):  # divergence is status 4
             epoch = advance(x, state)
-            objective.n_passes += 1  # the epoch read every row once
+            objective.count_pass()  # the epoch read every row once
             f_new, g_new = value_and_grad(epoch.x) if exact else (epoch.f, epoch.g)
         if start.f is None:  # the first step's estimate stands in for f(x0)
             start = start._replace(f=epoch.first)
@@ -241,5 +241,5 @@ def asynchronous(objective, x0, *, max_staleness=None, **options):
     number of workers less one, so that no worker waits). With ``max_staleness=0`` it
     is synchronous SGD in chunk order, bit for bit."""
     if max_staleness is None:
-        max_staleness = max(0, getattr(objective.engine, "n_workers", 1) - 1)
+        max_staleness = max(0, objective.n_workers - 1)
     return stochastic(objective, x0, max_staleness=max_staleness, **options)
