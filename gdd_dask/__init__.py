@@ -9,6 +9,7 @@ from importlib import import_module
 
 _EXPORTS = {
     "ElasticNet": "estimators",
+    "GammaRegressor": "estimators",
     "Lasso": "estimators",
     "LinearRegression": "estimators",
     "LogisticRegression": "estimators",
@@ -18,6 +19,7 @@ _EXPORTS = {
     "Ridge": "estimators",
     "SGDClassifier": "estimators",
     "SGDRegressor": "estimators",
+    "TweedieRegressor": "estimators",
     "Inference": "standard_errors",
     "inference": "standard_errors",
     "LOSSES": "losses",

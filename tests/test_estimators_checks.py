@@ -13,6 +13,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from gdd_dask.estimators import (
     ElasticNet,
+    GammaRegressor,
     Lasso,
     LinearRegression,
     LogisticRegression,
@@ -22,10 +23,12 @@ from gdd_dask.estimators import (
     Ridge,
     SGDClassifier,
     SGDRegressor,
+    TweedieRegressor,
 )
 
 ESTIMATORS = [
     LinearRegression(), Ridge(), Lasso(), ElasticNet(), LogisticRegression(), PoissonRegressor(),
+    GammaRegressor(), TweedieRegressor(power=1.5),
     # tight: the sample-weight checks compare fits to 1e-7
     LogisticRegression(penalty="l1", solver="auto", tol=1e-12, max_iter=10_000),
     SGDClassifier(random_state=0), SGDRegressor(random_state=0),

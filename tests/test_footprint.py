@@ -28,7 +28,7 @@ RSS_GROWTH = 48 * 2**20  # scikit-learn and SciPy alone are about 130 MB
 
 CLASSIFIERS = ["LogisticRegression", "SGDClassifier", "MLPClassifier"]
 REGRESSORS = ["LinearRegression", "Ridge", "Lasso", "ElasticNet", "PoissonRegressor",
-              "SGDRegressor", "MLPRegressor"]
+              "GammaRegressor", "SGDRegressor", "MLPRegressor"]
 
 
 def _worker_state():
@@ -87,7 +87,8 @@ def test_tasks_import_the_chunk_math_only(name, small_client, start, data):
     2 x 250 MiB workers: the fit returns, and no worker imports scikit-learn, SciPy or
     the client-side layers."""
     X, labels, mean, counts = data
-    y = labels if name in CLASSIFIERS else counts if name == "PoissonRegressor" else mean
+    y = {"PoissonRegressor": counts, "GammaRegressor": counts + 1.0}.get(
+        name, labels if name in CLASSIFIERS else mean)
     options = {"max_iter": 2} if name.startswith(("SGD", "MLP")) else {}
     model = getattr(gdd_dask, name)(client=small_client, **options).fit(X, y)
     prediction = model.predict(X).compute()

@@ -145,12 +145,13 @@ def fit_store(X, y, *, model, solver="auto", alpha=None, tol=1e-5, max_iter=100,
 
 def score(fitted, X, y, client):
     """``(name, value)``: accuracy (classifiers), R^2 (linear, ridge), D^2 (Poisson)."""
-    from ..estimators.metrics import accuracy, poisson_d2, r2
+    from ..estimators.metrics import accuracy, d2, r2
+    from ..losses import get_loss
 
     if fitted.model in ("logistic", "multinomial"):
         return "accuracy", accuracy(y, fitted.predict(X), client=client)
     if fitted.model == "poisson":
-        return "D^2", poisson_d2(y, fitted.raw(X), client=client)
+        return "D^2", d2(get_loss("poisson"), y, fitted.raw(X), client=client)
     return "R^2", r2(y, fitted.predict(X), client=client)
 
 

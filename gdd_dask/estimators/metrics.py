@@ -14,13 +14,7 @@ import numpy as np
 
 from .inputs import evaluate as _evaluate
 
-__all__ = ["accuracy", "poisson_d2", "r2"]
-
-
-def _xlogy(x, y):
-    """``x log y``, 0 where ``x = 0`` (SciPy's ``xlogy``), with NumPy functions that
-    Dask arrays take too: SciPy's own would make every worker import SciPy."""
-    return np.where(x == 0, 0.0, x * np.log(np.where(x == 0, 1.0, y)))
+__all__ = ["accuracy", "d2", "r2"]
 
 
 def _weights(y, sample_weight):
@@ -67,24 +61,22 @@ def _column_sums(a):
     return [a.sum()] if a.ndim == 1 else [a[:, j].sum() for j in range(a.shape[1])]
 
 
-def poisson_d2(y, raw, sample_weight=None, *, client=None):
-    """Fraction of Poisson deviance explained, from the raw prediction ``r = log mu``:
+def d2(loss, y, raw, sample_weight=None, *, client=None):
+    """Fraction of ``loss``'s deviance explained, from the raw prediction ``r``:
 
-    .. math:: D^2 = 1 - \\frac{\\sum_i s_i h(y_i, r_i)}{\\sum_i s_i h(y_i, \\log \\bar y)},
-              \\quad h(y, r) = y \\log y - y + e^r - y r
+    .. math:: D^2 = 1 - \\frac{\\sum_i s_i h(y_i, r_i)}{\\sum_i s_i h(y_i, g(\\bar y))}
 
-    (half the unit deviance), as scikit-learn's ``PoissonRegressor.score``.
+    with ``h`` the loss's half unit deviance (``loss.deviance``), ``g`` its link and
+    ``bar y`` the weighted mean: scikit-learn's ``score`` of its GLM regressors (two
+    passes over lazy input, the mean first).
     """
     y_mean, y_min = _weighted_mean(y, sample_weight, client)
-    if y_min < 0:
-        raise ValueError(f"y must be non-negative for the Poisson score; min(y) = {y_min!r}")
+    if loss.invalid_target(np.atleast_1d(y_min), np).any():  # the ranges bound y below
+        raise ValueError(f"{loss.target_rule} to score; min(y) = {y_min!r}")
     s, _ = _weights(y, sample_weight)
-    constant = _xlogy(y, y) - y
-    dev, dev_null = _evaluate(
-        client,
-        (s * (constant + np.exp(raw) - y * raw)).sum(),
-        (s * (constant + y_mean - _xlogy(y, y_mean))).sum(),
-    )
+    null = np.float64(loss.link(y_mean))
+    dev, dev_null = _evaluate(client, (s * loss.deviance(y, raw, np)).sum(),
+                              (s * loss.deviance(y, null, np)).sum())
     if dev_null == 0:
         return 1.0 if dev == 0 else 0.0
     return 1.0 - dev / dev_null

@@ -1,4 +1,5 @@
-"""Regressors: ``LinearRegression``, ``Ridge`` and ``PoissonRegressor``.
+"""Regressors: ``LinearRegression``, ``Ridge``, ``Lasso``, ``ElasticNet`` and the GLMs
+``PoissonRegressor``, ``GammaRegressor``, ``TweedieRegressor``.
 
 Each minimizes the core objective (mean weighted loss plus ``alpha/2 ||w||^2``, the
 intercept never penalized) with ``alpha`` chosen so that the estimator's own
@@ -24,11 +25,11 @@ from numbers import Real
 
 import numpy as np
 from sklearn.base import RegressorMixin
-from sklearn.utils._param_validation import Interval
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import linear_raw, mean_prediction
-from ..losses import SquaredLoss, get_loss
+from ..losses import SquaredLoss, TweedieLoss, get_loss
 from .base import LinearModel
 from .inputs import (
     float_dtype,
@@ -37,16 +38,10 @@ from .inputs import (
     validate_score_inputs,
     validate_X,
 )
-from .metrics import LazyScoreMixin, poisson_d2
+from .metrics import LazyScoreMixin, d2
 
-__all__ = ["ElasticNet", "Lasso", "LinearRegression", "PoissonRegressor", "Ridge"]
-
-
-def _link(loss, mean):
-    """The raw prediction of a constant mean: ``mean`` (squared), ``log(mean)`` (Poisson)."""
-    if loss == "poisson":
-        return float(np.log(mean)) if mean > 0 else 0.0
-    return float(mean)
+__all__ = ["ElasticNet", "GammaRegressor", "Lasso", "LinearRegression", "PoissonRegressor",
+           "Ridge", "TweedieRegressor"]
 
 
 def _ndim(y):
@@ -84,7 +79,7 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
         X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=True,
                                                   multi_output=matrix)
         n_targets = y.shape[1] if y.ndim == 2 else 1
-        loss = SquaredLoss(n_targets) if matrix else self._loss
+        loss = SquaredLoss(n_targets) if matrix else self._glm_loss()
         params = self._fit_linear(X, y, sample_weight, loss=loss, n_outputs=n_targets)
         dtype = float_dtype(X)  # float32 X: float32 coef_ and predictions
         coef, intercept = params[: self.n_features_in_].T.astype(dtype), params[-1].astype(dtype)
@@ -104,8 +99,12 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
             return None
         means = np.atleast_1d(objective.target_mean)
         x0 = np.zeros(n_params)
-        x0[-means.size:] = [_link(self._loss, mean) for mean in means]
+        x0[-means.size:] = [self._glm_loss().link(mean) for mean in means]
         return x0
+
+    def _glm_loss(self):
+        """The loss of one target (its link, inverse link and deviance)."""
+        return get_loss(self._loss)
 
     def _raw(self, X):
         """``X @ coef_.T + intercept_`` of validated X (NumPy, or lazy Dask)."""
@@ -115,7 +114,7 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
 
     def _mean(self, X):
         """The predicted mean, ``inverse_link(X @ coef_.T + intercept_)``."""
-        func = partial(mean_prediction, get_loss(self._loss), self.coef_.T, self.intercept_)
+        func = partial(mean_prediction, self._glm_loss(), self.coef_.T, self.intercept_)
         return map_rows(func, X, dtype=self.coef_.dtype, n_columns=self._n_columns())
 
     def _n_columns(self):
@@ -398,7 +397,40 @@ feature_names_in_
         return "l1", float(self.alpha)
 
 
-class PoissonRegressor(_Regressor):
+class _GLMRegressor(_Regressor):
+    """A GLM regressor as scikit-learn's: ``1/(2 sum_i s_i) sum_i s_i d(y_i, mu_i) +
+    alpha/2 ||w||^2`` (core ``alpha``), L-BFGS by default, ``score`` the fraction of
+    deviance explained, :math:`D^2` (:func:`~gdd_dask.estimators.metrics.d2`)."""
+
+    _parameter_constraints: dict = {
+        **_Regressor._parameter_constraints,
+        "alpha": [Interval(Real, 0, None, closed="left")],
+    }
+
+    def __init__(self, *, alpha=1.0, fit_intercept=True, solver="lbfgs", tol=1e-4,
+                 max_iter=100, warm_start=False, client=None, split_every=8, cache="auto",
+                 verbose=0, random_state=None, checkpoint=None, checkpoint_every=1):
+        for name, value in locals().items():  # scikit-learn's: store them as given
+            if name != "self":
+                setattr(self, name, value)
+
+    def _penalty(self, weight_sum):
+        return "l2", float(self.alpha)
+
+    def score(self, X, y, sample_weight=None):
+        """:math:`D^2`, the fraction of deviance explained (a Python float)."""
+        check_is_fitted(self)
+        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
+        return d2(self._glm_loss(), y.astype(np.float64), self._raw(X), sample_weight,
+                  client=self.client)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = True
+        return tags
+
+
+class PoissonRegressor(_GLMRegressor):
     """Poisson regression (log link), as :class:`sklearn.linear_model.PoissonRegressor`.
 
     Minimizes :math:`\\frac{1}{2 \\sum_i s_i} \\sum_i s_i d(y_i, \\mu_i)
@@ -428,40 +460,88 @@ feature_names_in_
     """
 
     _loss = "poisson"
+
+
+class GammaRegressor(_GLMRegressor):
+    """Gamma regression (log link), as :class:`sklearn.linear_model.GammaRegressor`.
+
+    Minimizes :math:`\\frac{1}{2 \\sum_i s_i} \\sum_i s_i d(y_i, \\mu_i)
+    + \\frac{\\alpha}{2} \\lVert w \\rVert^2` with :math:`\\mu_i = e^{x_i w + b}` and
+    the unit deviance :math:`d(y, \\mu) = 2 (\\log(\\mu / y) + y / \\mu - 1)`. ``y``
+    must be positive. ``score`` is :math:`D^2`.
+
+    Parameters
+    ----------
+    alpha, solver, tol, max_iter, fit_intercept, warm_start, client, split_every, cache, \
+verbose, random_state, checkpoint, checkpoint_every
+        As in :class:`PoissonRegressor`.
+
+    Attributes
+    ----------
+    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, feature_names_in_
+        As in :class:`LinearRegression`.
+    """
+
+    _loss = "gamma"
+
+
+class TweedieRegressor(_GLMRegressor):
+    """Tweedie regression, as :class:`sklearn.linear_model.TweedieRegressor`.
+
+    Minimizes the mean half Tweedie deviance of power ``power`` plus
+    :math:`\\frac{\\alpha}{2} \\lVert w \\rVert^2` (:class:`~gdd_dask.losses.TweedieLoss`):
+    ``power=0`` normal, 1 Poisson, in ``(1, 2)`` compound Poisson-Gamma, 2 Gamma, 3
+    inverse Gaussian. ``score`` is :math:`D^2`.
+
+    Parameters
+    ----------
+    power : float, default=0.0
+        The Tweedie power: ``<= 0`` or ``>= 1``; ``y >= 0`` from 1, ``y > 0`` from 2.
+    link : {"auto", "identity", "log"}, default="auto"
+        ``"auto"``: identity for ``power <= 0``, else log. The identity link is the
+        normal distribution's (``power=0``: least squares) only.
+    alpha, solver, tol, max_iter, fit_intercept, warm_start, client, split_every, cache, \
+verbose, random_state, checkpoint, checkpoint_every
+        As in :class:`PoissonRegressor`.
+
+    Attributes
+    ----------
+    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, \
+feature_names_in_
+        As in :class:`LinearRegression`.
+    """
+
+    _loss = "tweedie"  # of the power and link: _glm_loss
     _parameter_constraints: dict = {
-        **_Regressor._parameter_constraints,
-        "alpha": [Interval(Real, 0, None, closed="left")],
+        **_GLMRegressor._parameter_constraints,
+        "power": [Interval(Real, None, 0, closed="right"), Interval(Real, 1, None,
+                                                                     closed="left")],
+        "link": [StrOptions({"auto", "identity", "log"})],
     }
 
-    def __init__(self, alpha=1.0, *, fit_intercept=True, solver="lbfgs", tol=1e-4,
-                 max_iter=100, warm_start=False, client=None, split_every=8, cache="auto",
-                 verbose=0, random_state=None, checkpoint=None,
+    def __init__(self, *, power=0.0, alpha=1.0, fit_intercept=True, link="auto",
+                 solver="lbfgs", tol=1e-4, max_iter=100, warm_start=False, client=None,
+                 split_every=8, cache="auto", verbose=0, random_state=None, checkpoint=None,
                  checkpoint_every=1):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.client = client
-        self.split_every = split_every
-        self.cache = cache
-        self.verbose = verbose
-        self.random_state = random_state
-        self.checkpoint = checkpoint
-        self.checkpoint_every = checkpoint_every
+        super().__init__(alpha=alpha, fit_intercept=fit_intercept, solver=solver, tol=tol,
+                         max_iter=max_iter, warm_start=warm_start, client=client,
+                         split_every=split_every, cache=cache, verbose=verbose,
+                         random_state=random_state, checkpoint=checkpoint,
+                         checkpoint_every=checkpoint_every)
+        self.power = power
+        self.link = link
 
-    def _penalty(self, weight_sum):
-        return "l2", float(self.alpha)
-
-    def score(self, X, y, sample_weight=None):
-        """:math:`D^2`, the fraction of Poisson deviance explained (a Python float)."""
-        check_is_fitted(self)
-        X, y, sample_weight = validate_score_inputs(self, X, y, sample_weight)
-        return poisson_d2(y.astype(np.float64), self._raw(X), sample_weight,
-                          client=self.client)
+    def _glm_loss(self):
+        power = float(self.power)
+        link = ("identity" if power <= 0 else "log") if self.link == "auto" else self.link
+        if link == "identity":
+            if power != 0:
+                raise ValueError(f"link='identity' is the normal distribution's "
+                                 f"(power=0) only here; got power={power!r}: use link='log'")
+            return SquaredLoss()
+        return TweedieLoss(power)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.positive_only = True
+        tags.target_tags.positive_only = float(self.power) >= 1
         return tags

@@ -9,8 +9,10 @@ from __future__ import annotations
 from .base import LinearModelLoss, Loss
 from .glm import LogisticLoss, PoissonLoss, SquaredLoss
 from .multinomial import MultinomialLoss
+from .tweedie import GammaLoss, TweedieLoss
 
 __all__ = [
+    "GammaLoss",
     "LOSSES",
     "Loss",
     "LinearModelLoss",
@@ -18,6 +20,7 @@ __all__ = [
     "MultinomialLoss",
     "PoissonLoss",
     "SquaredLoss",
+    "TweedieLoss",
     "get_loss",
 ]
 
@@ -26,6 +29,8 @@ LOSSES = {
     "logistic": LogisticLoss,
     "multinomial": MultinomialLoss,
     "poisson": PoissonLoss,
+    "gamma": GammaLoss,
+    "tweedie": TweedieLoss,
 }
 
 _METHODS = ("n_params", "penalty_mask", "invalid_target", "value_sum", "grad_sum")

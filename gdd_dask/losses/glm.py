@@ -7,6 +7,8 @@ sums. The constants match scikit-learn's half losses, so objectives agree with i
 
 from __future__ import annotations
 
+import math
+
 from .base import LinearModelLoss
 
 __all__ = ["SquaredLoss", "LogisticLoss", "PoissonLoss", "log_sigmoid", "sigmoid"]
@@ -37,6 +39,13 @@ class SquaredLoss(LinearModelLoss):
 
     def hessian(self, y, raw, xp):
         return xp.ones_like(raw)
+
+    def link(self, mean):
+        return float(mean)
+
+    def deviance(self, y, raw, xp):
+        """Half the squared error, ``(y - r)^2 / 2``."""
+        return 0.5 * (y - raw) ** 2
 
 
 class LogisticLoss(LinearModelLoss):
@@ -102,3 +111,11 @@ class PoissonLoss(LinearModelLoss):
 
     def inverse_link(self, raw, xp):
         return xp.exp(raw)
+
+    def link(self, mean):
+        return math.log(mean) if mean > 0 else 0.0
+
+    def deviance(self, y, raw, xp):
+        """Half the unit deviance, ``y log(y / mu) - y + mu``."""
+        positive = xp.where(y > 0, y, 1.0)
+        return xp.where(y > 0, y * xp.log(positive), 0.0) - y * raw + xp.exp(raw) - y
