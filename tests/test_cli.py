@@ -14,7 +14,12 @@ import sys
 import numpy as np
 import pytest
 import zarr
-from sklearn.linear_model import LinearRegression, LogisticRegression, PoissonRegressor
+from sklearn.linear_model import (
+    GammaRegressor,
+    LinearRegression,
+    LogisticRegression,
+    PoissonRegressor,
+)
 
 from gdd_dask.cli import main
 
@@ -53,6 +58,7 @@ CASES = {  # model: (data make options, the scikit-learn estimator it equals)
                     lambda n: LogisticRegression(C=1.0, tol=1e-10)),
     "linear": (["--kind", "regression", "--noise", "0.5"], lambda n: LinearRegression()),
     "poisson": (["--kind", "poisson"], lambda n: PoissonRegressor(alpha=1 / n, tol=1e-10)),
+    "gamma": (["--kind", "gamma"], lambda n: GammaRegressor(alpha=1 / n, tol=1e-10)),
 }
 
 

@@ -16,7 +16,7 @@ from gdd_dask.datasets.blocks import rebatch
 REPO = Path(__file__).resolve().parents[1]
 
 KINDS = [("regression", {}), ("classification", {}), ("classification", {"n_classes": 3}),
-         ("poisson", {})]
+         ("poisson", {}), ("gamma", {})]
 
 
 def read(path):
@@ -63,7 +63,7 @@ def test_attributes_hold_the_truth_and_the_parameters(tmp_path, kind, options):
     assert len(attrs["intercept"]) == n_outputs
     assert {attrs[k] for k in ("kind", "seed", "n_samples", "block_rows", "chunk_rows",
                                "codec")} >= {kind, 5, 1000, 64, 300, "none"}
-    assert attrs["model"] == {"regression": "linear", "poisson": "poisson"}.get(
+    assert attrs["model"] == {"regression": "linear", "poisson": "poisson", "gamma": "gamma"}.get(
         kind, "multinomial" if options else "logistic")
 
 

@@ -154,7 +154,7 @@ def test_intercept_is_last_and_unpenalized():
 
 
 def test_registry_names():
-    assert sorted(LOSSES) == ["logistic", "multinomial", "poisson", "squared"]
+    assert sorted(LOSSES) == ["gamma", "logistic", "multinomial", "poisson", "squared", "tweedie"]
 
 
 @pytest.mark.parametrize("kind", ["value", "grad", "hess", "hessp"])

@@ -267,7 +267,7 @@ def test_positive_coefficients_as_scikit_learn(name, params):
             assert model.coef_.min() >= 0 and (model.coef_ == 0).any()
             assert_allclose(model.coef_, ref.coef_, atol=1e-7)
             assert_allclose(model.intercept_, ref.intercept_, atol=1e-7)
-    with pytest.raises(ValueError, match="positive=True needs solver 'proximal', 'cd'"):
+    with pytest.raises(ValueError, match="positive=True needs solver 'cd', 'proximal' or 'auto'"):
         getattr(gdd_dask, name)(positive=True, solver="lbfgs", **params).fit(X, y)
 
 

@@ -15,6 +15,8 @@ RECIPE_OPTIONS = ("kind", "rows", "features", "chunk_rows", "seed", "classes", "
 
 
 def add_parser(sub):
+    from ..datasets.synthetic import KINDS
+
     parser = sub.add_parser("data", help="make, list and describe datasets",
                             description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="data_command", required=True, metavar="COMMAND")
@@ -25,7 +27,7 @@ def add_parser(sub):
                     "datasets/NAME.zarr or --out.")
     make.add_argument("name", metavar="NAME", help="a catalog name, or a new dataset's name")
     make.add_argument("--out", metavar="PATH", help="the store (default datasets/NAME.zarr)")
-    make.add_argument("--kind", choices=("regression", "classification", "poisson"))
+    make.add_argument("--kind", choices=KINDS)
     make.add_argument("--rows", type=count(1), help="samples")
     make.add_argument("--features", type=count(1), help="features")
     make.add_argument("--classes", type=count(2), help="classes (classification; default 2)")

@@ -7,7 +7,7 @@ store). Predictions are lazy and chunk by chunk: the raw prediction
 :math:`r = X W^T + b` of each row block, then
 
 - ``linear``, ``ridge``: :math:`\\hat y = r`;
-- ``poisson``: :math:`\\hat y = e^{r}`;
+- ``poisson``, ``gamma``: the loss's mean, :math:`\\hat y = e^{r}`;
 - ``logistic``: label ``classes[r > 0]``, :math:`P(y = 1) = \\text{sigmoid}(r)`;
 - ``multinomial``: label ``classes[argmax_k r_k]``, probabilities ``softmax(r)``.
 
@@ -27,14 +27,16 @@ import numpy as np
 
 from ..blocks import linear_raw
 
-__all__ = ["FORMAT", "MODELS", "FittedModel", "load_model"]
+__all__ = ["FORMAT", "GLMS", "MODELS", "FittedModel", "load_model"]
 
 FORMAT = "gdd-dask-linear-model"
 VERSION = 1
 
 MODELS = {"linear": "squared", "ridge": "squared", "logistic": "logistic",
-          "multinomial": "multinomial", "poisson": "poisson"}
+          "multinomial": "multinomial", "poisson": "poisson", "gamma": "gamma"}
 """Model kind -> loss of :func:`gdd_dask.minimize`."""
+GLMS = ("poisson", "gamma")
+"""The kinds whose prediction is the loss's mean and whose score its D^2."""
 
 CLASSIFIERS = ("logistic", "multinomial")
 
@@ -46,10 +48,12 @@ def output_block(X, model, classes, coef_t, intercept, output="predict"):
 
     xp = array_namespace(X)
     raw = linear_raw(X, coef_t, intercept)
-    if output == "raw" or (output == "predict" and model not in (*CLASSIFIERS, "poisson")):
+    if output == "raw" or (output == "predict" and model not in (*CLASSIFIERS, *GLMS)):
         return raw[:, 0] if raw.shape[1] == 1 else raw
-    if model == "poisson":
-        return xp.exp(raw[:, 0])
+    if model in GLMS:
+        from ..losses import get_loss
+
+        return get_loss(MODELS[model]).inverse_link(raw[:, 0], xp)
     if model == "logistic":
         p = 1.0 / (1.0 + xp.exp(-raw[:, 0]))
         if output == "proba":

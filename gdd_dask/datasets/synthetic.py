@@ -8,11 +8,15 @@ Every problem draws ``X ~ N(0, 1)`` (float64, iid) and the raw prediction
 - ``classification``: :math:`y \\sim \\text{Bernoulli}(\\text{sigmoid}(r))` for two
   classes, :math:`y \\sim \\text{Categorical}(\\text{softmax}(r))` for :math:`K > 2`
   (labels :math:`0 .. K-1`);
-- ``poisson``:        :math:`y \\sim \\text{Poisson}(e^{r})`.
+- ``poisson``:        :math:`y \\sim \\text{Poisson}(e^{r})`;
+- ``gamma``:          :math:`y \\sim \\text{Gamma}` of shape 2 and mean :math:`e^{r}`.
+
+The GLM kinds (:data:`GLM_KINDS`) draw their targets by their loss's ``sample``.
 
 ``y`` is float64 in every case (integer-valued for the counts and labels), as the core
 losses take it. These are the models of scikit-learn's ``LinearRegression``,
-``LogisticRegression`` and ``PoissonRegressor``, so fits recover ``W`` and ``b``.
+``LogisticRegression``, ``PoissonRegressor`` and ``GammaRegressor``, so fits recover
+``W`` and ``b``.
 """
 
 from __future__ import annotations
@@ -22,13 +26,16 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit, softmax
 
+from ..losses import get_loss
 from .blocks import block_rng
 
-__all__ = ["KINDS", "Problem", "make_problem"]
+__all__ = ["GLM_KINDS", "KINDS", "Problem", "make_problem"]
 
-KINDS = ("regression", "classification", "poisson")
+GLM_KINDS = ("poisson", "gamma")
+"""The kinds named after their loss (``gdd_dask.losses``), whose ``sample`` draws y."""
+KINDS = ("regression", "classification", *GLM_KINDS)
 
-MODELS = {"regression": "linear", "poisson": "poisson"}
+MODELS = {"regression": "linear", **{kind: kind for kind in GLM_KINDS}}
 """The ``gdd-dask fit --model`` that matches each kind (classification: by classes)."""
 
 
@@ -82,17 +89,19 @@ def _classification(problem, rng, raw):
     return np.minimum(labels, problem.n_classes - 1).astype(np.float64)
 
 
-def _poisson(problem, rng, raw):
-    return rng.poisson(np.exp(raw[:, 0])).astype(np.float64)
+def _glm(problem, rng, raw):
+    return get_loss(problem.kind).sample(raw[:, 0], rng)
 
 
-_TARGETS = {"regression": _regression, "classification": _classification, "poisson": _poisson}
+_TARGETS = {"regression": _regression, "classification": _classification,
+            **{kind: _glm for kind in GLM_KINDS}}
 
 _DESCRIPTION = {
     "linear": "y = X @ coef.T + intercept + noise * N(0, 1), X ~ N(0, 1)",
     "logistic": "y ~ Bernoulli(sigmoid(X @ coef.T + intercept)), X ~ N(0, 1)",
     "multinomial": "y ~ Categorical(softmax(X @ coef.T + intercept)), X ~ N(0, 1)",
     "poisson": "y ~ Poisson(exp(X @ coef.T + intercept)), X ~ N(0, 1)",
+    "gamma": "y ~ Gamma(shape 2, mean exp(X @ coef.T + intercept)), X ~ N(0, 1)",
 }
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .base import LinearModelLoss
 
 __all__ = ["SquaredLoss", "LogisticLoss", "PoissonLoss", "log_sigmoid", "sigmoid"]
@@ -114,6 +116,10 @@ class PoissonLoss(LinearModelLoss):
 
     def link(self, mean):
         return math.log(mean) if mean > 0 else 0.0
+
+    def sample(self, raw, rng):
+        """Synthetic targets at raw predictions ``raw`` (NumPy): ``Poisson(exp(r))``."""
+        return rng.poisson(np.exp(raw)).astype(np.float64)
 
     def deviance(self, y, raw, xp):
         """Half the unit deviance, ``y log(y / mu) - y + mu``."""

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .base import LinearModelLoss
 from .glm import PoissonLoss
 
@@ -42,6 +44,11 @@ class GammaLoss(LinearModelLoss):
 
     def link(self, mean):
         return math.log(mean)
+
+    def sample(self, raw, rng, shape=2.0):
+        """Synthetic targets at raw predictions ``raw`` (NumPy): Gamma of ``shape`` and
+        mean ``exp(r)``."""
+        return rng.gamma(shape, np.exp(raw) / shape)
 
     def deviance(self, y, raw, xp):
         """``log(mu / y) + y / mu - 1``."""
