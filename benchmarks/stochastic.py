@@ -42,7 +42,8 @@ def solvers():
                                                       "learning_rate": inverse_scaling(0.05,
                                                                                        0.5)}),
         "local sgd (a model a worker, averaged every 20 steps)": ("local", 10, {
-            **common, "local_steps": 20, "learning_rate": inverse_scaling(0.05, 0.5)}),
+            **common, "local_steps": 20, "momentum": 0.9,
+            "learning_rate": inverse_scaling(0.05, 0.5)}),
         "lbfgs": ("lbfgs", 100, {}),
         "newton": ("newton", 100, {}),
     }
