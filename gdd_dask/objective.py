@@ -114,9 +114,8 @@ class Objective:
     def log_event(self, topic, message):
         """``message`` on the cluster's event log under ``topic`` (``Client.log_event``,
         for anyone subscribed); nothing without a cluster."""
-        client = getattr(self.engine, "client", None)
-        if client is not None:
-            client.log_event(topic, message)
+        if self.publishes:
+            self.engine.client.log_event(topic, message)
 
     def count_pass(self):
         """Count one read of every row done by the solver's own tasks (an epoch)."""

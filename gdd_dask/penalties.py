@@ -130,8 +130,6 @@ def make_penalty(penalty, alpha, mask, l1_ratio=None, *, positive=False):
             and alpha.dtype.kind in "iuf":  # one strength per parameter
         if not np.all(np.isfinite(alpha)) or np.any(alpha < 0):
             raise ValueError("alpha must hold finite numbers >= 0")
-        if not np.any(alpha[np.asarray(mask, dtype=bool)]) and not positive:
-            return NoPenalty()
     elif isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.number)):
         raise TypeError(f"alpha must be a real number, got {type(alpha).__name__}")
     elif not np.isfinite(alpha) or alpha < 0:
@@ -144,7 +142,8 @@ def make_penalty(penalty, alpha, mask, l1_ratio=None, *, positive=False):
             raise ValueError(
                 f"l1_ratio must be a number in [0, 1] for penalty='elasticnet'; "
                 f"got {l1_ratio!r}")
-    if penalty is None or np.all(np.asarray(alpha) == 0):
+    penalized = np.asarray(alpha)[np.asarray(mask, dtype=bool)] if np.ndim(alpha) else alpha
+    if penalty is None or np.all(penalized == 0):
         return ElasticNetPenalty(0.0, mask, 0.0, positive=True) if positive else NoPenalty()
     ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, l1_ratio)
     return ElasticNetPenalty(alpha, mask, ratio, positive=positive)

@@ -33,6 +33,7 @@ from .solvers import PRECONDITIONED, STOCHASTIC
 
 __all__ = ["PRECONDITIONED", "Preconditioned", "Standardized", "preconditions"]
 
+
 class Standardized(NamedTuple):
     """A mini-batch rule's ``state`` in standardized coordinates, with the map it was
     made in (``shift``, ``scale``): what a preconditioned stochastic run returns, so
@@ -45,6 +46,11 @@ class Standardized(NamedTuple):
     @property
     def count(self):
         return getattr(self.state, "count", None)
+
+    def to_original(self, v, *, n_outputs, fit_intercept):
+        """Parameters ``v`` of this map's coordinates in the model's, ``x = T v``."""
+        return ColumnScaling(self.shift, self.scale, n_outputs=n_outputs,
+                             fit_intercept=fit_intercept).to_original(v)
 
 
 def preconditions(objective, solver_name, options):

@@ -220,4 +220,3 @@ def chunk_steps(stepper, offset, index, X, y, sample_weight, carry, seed):
             carry = stepper.step(carry, *(None if a is None else take_rows(a, rows)
                                           for a in (X, y, sample_weight)))
     return carry
-

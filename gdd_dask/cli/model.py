@@ -11,8 +11,9 @@ store). Predictions are lazy and chunk by chunk: the raw prediction
 - ``logistic``: label ``classes[r > 0]``, :math:`P(y = 1) = \\text{sigmoid}(r)`;
 - ``multinomial``: label ``classes[argmax_k r_k]``, probabilities ``softmax(r)``.
 
-The block functions import only NumPy and ``array_api_compat``, so the workers that
-run them stay small.
+The block functions import only NumPy, ``array_api_compat`` and the chunk math
+(``gdd_dask.losses``, for a GLM's inverse link), so the workers that run them stay
+small.
 """
 
 from __future__ import annotations
@@ -26,17 +27,18 @@ from typing import NamedTuple
 import numpy as np
 
 from ..blocks import linear_raw
+from ..losses import GLM_LOSSES, get_loss
 
 __all__ = ["FORMAT", "GLMS", "MODELS", "FittedModel", "load_model"]
 
 FORMAT = "gdd-dask-linear-model"
 VERSION = 1
 
-MODELS = {"linear": "squared", "ridge": "squared", "logistic": "logistic",
-          "multinomial": "multinomial", "poisson": "poisson", "gamma": "gamma"}
-"""Model kind -> loss of :func:`gdd_dask.minimize`."""
-GLMS = ("poisson", "gamma")
+GLMS = GLM_LOSSES
 """The kinds whose prediction is the loss's mean and whose score its D^2."""
+MODELS = {"linear": "squared", "ridge": "squared", "logistic": "logistic",
+          "multinomial": "multinomial", **{model: model for model in GLMS}}
+"""Model kind -> loss of :func:`gdd_dask.minimize`."""
 
 CLASSIFIERS = ("logistic", "multinomial")
 
@@ -51,8 +53,6 @@ def output_block(X, model, classes, coef_t, intercept, output="predict"):
     if output == "raw" or (output == "predict" and model not in (*CLASSIFIERS, *GLMS)):
         return raw[:, 0] if raw.shape[1] == 1 else raw
     if model in GLMS:
-        from ..losses import get_loss
-
         return get_loss(MODELS[model]).inverse_link(raw[:, 0], xp)
     if model == "logistic":
         p = 1.0 / (1.0 + xp.exp(-raw[:, 0]))

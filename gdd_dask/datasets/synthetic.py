@@ -26,12 +26,12 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit, softmax
 
-from ..losses import get_loss
+from ..losses import GLM_LOSSES, get_loss
 from .blocks import block_rng
 
 __all__ = ["GLM_KINDS", "KINDS", "Problem", "make_problem"]
 
-GLM_KINDS = ("poisson", "gamma")
+GLM_KINDS = GLM_LOSSES
 """The kinds named after their loss (``gdd_dask.losses``), whose ``sample`` draws y."""
 KINDS = ("regression", "classification", *GLM_KINDS)
 

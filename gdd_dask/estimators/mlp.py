@@ -148,8 +148,10 @@ class _BaseMLP(StochasticMixin, LinearModel):
         """scikit-learn's: ``learning_rate`` schedules the steps of the ``"sgd"`` rule
         (its asynchronous form too) only; the others step from ``learning_rate_init``.
         ``"local"`` steps by Adam (``solver_options={"rule": ...}`` for another)."""
-        rule = {"async": "sgd", "local": "adam"}.get(self.solver, self.solver)
-        rule = (self.solver_options or {}).get("rule", rule) if self.solver == "local" else rule
+        if self.solver == "local":
+            rule = (self.solver_options or {}).get("rule", "adam")
+        else:
+            rule = "sgd" if self.solver == "async" else self.solver
         extra = {"rule": rule} if self.solver == "local" else {}
         if rule == "sgd":
             eta = learning_rate_schedule(self.learning_rate, eta0=self.learning_rate_init,

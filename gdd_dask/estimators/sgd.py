@@ -34,7 +34,6 @@ from sklearn.utils.validation import check_is_fitted
 from ..blocks import linear_labels, linear_raw, ovr_log_proba, ovr_proba
 from ..losses.margin import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
 from ..preconditioning import Standardized
-from ..scaling import ColumnScaling
 from ..solvers import STOCHASTIC
 from ..steps import DTYPES
 from .base import LinearModel
@@ -180,9 +179,8 @@ def _averaged(state, n_outputs, fit_intercept):
     model's coordinates (mapped back from standardized columns where the run stepped
     in them)."""
     if isinstance(state, Standardized):
-        scaling = ColumnScaling(state.shift, state.scale, n_outputs=n_outputs,
-                                fit_intercept=fit_intercept)
-        return scaling.to_original(state.state.mean)
+        return state.to_original(state.state.mean, n_outputs=n_outputs,
+                                 fit_intercept=fit_intercept)
     return state.mean
 
 

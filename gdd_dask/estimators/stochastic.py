@@ -206,7 +206,7 @@ class LabelsMixin:
     """The classes of ``fit`` and ``partial_fit``: found in y by ``fit``, given by
     ``partial_fit``'s first call and kept by the later ones."""
 
-    _min_classes = 2  # scikit-learn's MLP fits a single class too
+    _min_classes = 2  # classes y must hold (scikit-learn's MLP takes one: it overrides)
 
     def _labelled_inputs(self, X, y, sample_weight, *, classes, incremental):
         """``fit``'s and ``partial_fit``'s inputs validated (X's features checked

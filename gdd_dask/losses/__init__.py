@@ -12,6 +12,7 @@ from .multinomial import MultinomialLoss
 from .tweedie import GammaLoss, TweedieLoss
 
 __all__ = [
+    "GLM_LOSSES",
     "GammaLoss",
     "LOSSES",
     "Loss",
@@ -32,6 +33,10 @@ LOSSES = {
     "gamma": GammaLoss,
     "tweedie": TweedieLoss,
 }
+
+GLM_LOSSES = tuple(name for name, loss in LOSSES.items() if hasattr(loss, "sample"))
+"""The log-link GLM losses that draw their own synthetic targets (``sample``): the
+synthetic kinds and the CLI's GLM models of the same names."""
 
 _METHODS = ("n_params", "penalty_mask", "invalid_target", "value_sum", "grad_sum")
 

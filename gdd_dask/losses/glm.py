@@ -13,7 +13,12 @@ import numpy as np
 
 from .base import LinearModelLoss
 
-__all__ = ["SquaredLoss", "LogisticLoss", "PoissonLoss", "log_sigmoid", "sigmoid"]
+__all__ = ["SquaredLoss", "LogisticLoss", "PoissonLoss", "log_link", "log_sigmoid", "sigmoid"]
+
+
+def log_link(mean):
+    """The raw prediction ``log(mean)`` of a log-link GLM's mean (0 for a mean of 0)."""
+    return math.log(mean) if mean > 0 else 0.0
 
 
 def sigmoid(raw, xp):
@@ -115,7 +120,7 @@ class PoissonLoss(LinearModelLoss):
         return xp.exp(raw)
 
     def link(self, mean):
-        return math.log(mean) if mean > 0 else 0.0
+        return log_link(mean)
 
     def sample(self, raw, rng):
         """Synthetic targets at raw predictions ``raw`` (NumPy): ``Poisson(exp(r))``."""

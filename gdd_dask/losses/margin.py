@@ -197,9 +197,13 @@ REGRESSION_LOSSES = {
     "epsilon_insensitive": lambda epsilon: EpsilonInsensitiveLoss(epsilon, 1),
     "squared_epsilon_insensitive": lambda epsilon: EpsilonInsensitiveLoss(epsilon, 2),
 }
-CLASSIFICATION_LOSSES.update({  # scikit-learn's classifier takes these on labels -1, 1
-    name: (lambda make: lambda epsilon: ResidualMarginLoss(make(epsilon)))(make)
-    for name, make in REGRESSION_LOSSES.items()})
+def _on_signed_labels(make):
+    """``make(epsilon)``'s regression loss as a classification loss (labels -1, 1)."""
+    return lambda epsilon: ResidualMarginLoss(make(epsilon))
+
+
+CLASSIFICATION_LOSSES.update({name: _on_signed_labels(make)  # as scikit-learn's classifier
+                              for name, make in REGRESSION_LOSSES.items()})
 
 
 def margin_loss(name, *, epsilon=0.1, n_classes=None):

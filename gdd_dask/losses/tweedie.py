@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from .base import LinearModelLoss
-from .glm import PoissonLoss
+from .glm import PoissonLoss, log_link
 
 __all__ = ["GammaLoss", "TweedieLoss"]
 
@@ -43,7 +43,7 @@ class GammaLoss(LinearModelLoss):
         return xp.exp(raw)
 
     def link(self, mean):
-        return math.log(mean)
+        return log_link(mean)
 
     def sample(self, raw, rng, shape=2.0):
         """Synthetic targets at raw predictions ``raw`` (NumPy): Gamma of ``shape`` and
@@ -100,7 +100,7 @@ class TweedieLoss(LinearModelLoss):
         return xp.exp(raw)
 
     def link(self, mean):
-        return math.log(mean) if mean > 0 else 0.0
+        return log_link(mean)
 
     def deviance(self, y, raw, xp):
         """Half the unit deviance, ``d(y, mu) / 2``, zero at ``mu = y``."""

@@ -45,15 +45,15 @@ def coordinate_descent(objective, x0, *, tol=1e-6, max_iter=1000, callback=None,
     if not getattr(objective.loss, "quadratic", False):
         raise ValueError(f"solver 'cd' needs the squared loss; got {objective.loss!r}")
     penalty, trace = objective.penalty, Trace(objective, callback)
+    if np.ndim(getattr(penalty, "alpha", 0.0)) != 0:
+        raise ValueError("solver 'cd' takes one penalty strength (alpha) for every "
+                         f"coefficient; got {penalty!r}")
     zero = np.zeros(objective.n_params)
     f0, g0, H = trace.counted(objective.value_grad_hessian)(zero)
     H = H - np.diag(penalty.hessian_diag(zero))  # the loss's alone
     mask = objective.loss.penalty_mask(objective.n_features,
                                        fit_intercept=objective.fit_intercept)
     G, q, c, x_bar, y_bar = _centred(H, g0, f0, mask)
-    if np.ndim(getattr(penalty, "alpha", 0.0)) != 0:
-        raise ValueError("solver 'cd' takes one penalty strength (alpha) for every "
-                         f"coefficient; got {penalty!r}")
     alpha, l1_ratio = float(getattr(penalty, "alpha", 0.0)), float(getattr(penalty,
                                                                             "l1_ratio", 0.0))
     w, n_iter, converged = _elastic_net(G, q, c, alpha, l1_ratio, tol, max_iter, x0[mask],

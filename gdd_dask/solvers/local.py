@@ -44,6 +44,9 @@ from .stochastic import Epoch, as_generator, prepare, run_epochs
 
 __all__ = ["local_sgd"]
 
+_NOT_AVERAGED = ("averaged SGD (average) runs one sequence of steps; solver 'local' "
+                 "averages its models already")
+
 
 def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd",
               n_models=None, local_steps=None, batch_size=200, learning_rate_scale=None,
@@ -51,6 +54,8 @@ def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd
               state=None, checkpoint=None, shuffle=True, average=None, **rule_options):
     """Minimize by rounds of local steps of ``rule`` and averaging; see the module
     docstring."""
+    if average is not None:
+        raise ValueError(_NOT_AVERAGED)
     n_chunks = objective.n_chunks
     if n_models is None:
         n_models = min(n_chunks, max(1, objective.n_workers))
@@ -66,9 +71,8 @@ def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd
     rng = as_generator(random_state)
     if state is None:
         state = init_state(rule, objective.penalty, x0)
-    if average is not None or isinstance(state, AveragedState):
-        raise ValueError("averaged SGD (average) runs one sequence of steps; solver "
-                         "'local' averages its models already")
+    if isinstance(state, AveragedState):
+        raise ValueError(_NOT_AVERAGED)
     models = [range(k * n_chunks // n_models, (k + 1) * n_chunks // n_models)
               for k in range(n_models)]
     rows = objective.row_chunks
@@ -115,15 +119,18 @@ def _epoch(objective, stepper, rng, models, rows, local_steps, x, state):
                                         [plan for plan, _ in taking])
         weights = [stepped for _, stepped in taking]
         total = float(sum(weights))
-        x = sum(w * c.x for w, c in zip(weights, finals)) / total
-        count = round(sum(w * c.state.count for w, c in zip(weights, finals)) / total)
-        state = type(state)(count, *(sum(w * c.state[j] for w, c in zip(weights, finals)) / total
-                                     for j in range(1, len(state))))
+
+        def mean(values):  # weighted by the rows each model stepped on
+            return sum(w * v for w, v in zip(weights, values)) / total
+
+        x = mean(c.x for c in finals)
+        state = type(state)(round(mean(c.state.count for c in finals)),
+                            *(mean(c.state[j] for c in finals) for j in range(1, len(state))))
         loss_sum += sum(c.loss_sum for c in finals)
         grad_sum = grad_sum + sum(c.grad_sum for c in finals)
         n_steps += sum(c.n_steps for c in finals)
         if first is None:
-            first = sum(w * c.first for w, c in zip(weights, finals)) / total
+            first = mean(c.first for c in finals)
     return Epoch(x, state, *stepper.objective(Carry(x, state, loss_sum, grad_sum, n_steps)),
                  first)
 

@@ -147,6 +147,7 @@ def checkpoint_states():
     types (:func:`~gdd_dask.solvers.registry.state_types`) and :class:`Start`."""
     return (*state_types(), Start)
 
+
 GROWTH = 100.0
 """How far above its start every epoch's objective must be for a stalled run to count
 as diverged (a too-large step that overflows slowly never gets back)."""
