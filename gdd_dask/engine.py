@@ -47,10 +47,10 @@ from dask.optimization import cull
 
 from .chunk import Inline, load_group, run_chain, run_group
 from .data import itemsize, row_offsets
-from .lanes import abandon
+from .lanes import LANE_TIMEOUT, abandon
 from .reduction import add_kept_sums, add_sums, tree_levels, tree_reduce
 
-__all__ = ["Engine", "check_cache", "compute", "group_span", "resolve_client",
+__all__ = ["Engine", "check_cache", "compute", "group_span", "live_workers", "resolve_client",
            "CACHE_POLICIES"]
 
 CACHE_POLICIES = ("auto", "memory", "none")
@@ -563,7 +563,7 @@ class Engine:
         cluster."""
         if self.client is None:
             return [None] * len(self.groups)
-        live = sorted(self.client.scheduler_info(n_workers=-1)["workers"])
+        live = live_workers(self.client)
         firsts = {}
         for g, unit in enumerate(self._units):
             head = unit[0] if _is_future(unit[0]) else next(
@@ -683,6 +683,21 @@ class Engine:
     def _add(graph, key, combine, children):
         graph[key] = (combine, children)
         return key
+
+
+def live_workers(client, timeout=LANE_TIMEOUT):
+    """The scheduler's workers, sorted; when it has none (a cluster starting or
+    restarting its workers), the first that joins within ``timeout`` seconds, else a
+    ``TimeoutError`` saying so."""
+    live = sorted(client.scheduler_info(n_workers=-1)["workers"])
+    if live:
+        return live
+    try:
+        client.wait_for_workers(1, timeout=timeout)
+    except TimeoutError:
+        raise TimeoutError(f"the cluster has no workers, and none joined within {timeout} s; "
+                           "an epoch of lanes needs at least one") from None
+    return sorted(client.scheduler_info(n_workers=-1)["workers"])
 
 
 def _collect(*carries):

@@ -277,3 +277,16 @@ def test_auto_solver_prefers_newton_for_narrow_or_streamed_data(logistic, client
     streamed = fit(logistic, da.from_array(wide, chunks=(100, -1)), logistic.y, client=client,
                    cache="none", solver="auto", max_iter=2)
     assert (in_memory.solver, streamed.solver) == ("lbfgs", "newton")
+
+
+def test_lanes_wait_for_a_worker_of_a_cluster_that_has_none():
+    """Between a cluster's workers leaving and new ones joining the scheduler lists
+    none: the lanes' placement waits for one (it divided by the count of none, a
+    ZeroDivisionError), and says so when none comes."""
+    import threading
+
+    with make_cluster(0) as cluster, Client(cluster, set_as_default=False) as client:
+        with pytest.raises(TimeoutError, match="the cluster has no workers, and none joined"):
+            engine.live_workers(client, timeout=0.5)
+        threading.Timer(0.5, cluster.scale, args=(1,)).start()
+        assert len(engine.live_workers(client, timeout=60)) == 1
