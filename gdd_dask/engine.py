@@ -599,7 +599,7 @@ class Engine:
                 self._wait(futures if keep_all else futures[:1])
                 if keep_all:  # raise any error now, leaving the data where it is
                     for future in futures:
-                        if future.exception() is not None:
+                        if future.status == "error":
                             future.result()
                     return None, futures
                 return futures[0].result(), futures[1:]
@@ -618,15 +618,15 @@ class Engine:
         forever). ``check()``, called every :data:`WATCH_INTERVAL` meanwhile, may raise
         too."""
         paused_since = None
-        for future in futures:
-            while True:
-                try:
-                    future.exception(timeout=WATCH_INTERVAL)
-                    break
-                except TimeoutError:
-                    if check is not None:
-                        check()
-                    paused_since = self._paused_since(paused_since)
+        while True:
+            try:  # one round trip for all of them, not one each
+                with self.client.as_current():
+                    distributed.wait(futures, timeout=WATCH_INTERVAL)
+                return
+            except TimeoutError:
+                if check is not None:
+                    check()
+                paused_since = self._paused_since(paused_since)
 
     def _paused_since(self, since):
         """When every worker has been paused since (``None``: they are not all paused);
