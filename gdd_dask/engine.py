@@ -593,10 +593,10 @@ class Engine:
             extra = [k for k in watch if k not in keys] if self.on_task_done else []
             futures = self._submit(graph, [*keys, *extra], homes)
             futures, extra = futures[:len(keys)], futures[len(keys):]
-            if self.on_task_done and watch:
-                self._report(extra + [f for f in futures if f.key in set(watch)])
+            watched = extra + [f for f in futures if f.key in set(watch)] \
+                if self.on_task_done and watch else []
             try:
-                self._wait(futures if keep_all else futures[:1])
+                self._wait(futures if keep_all else futures[:1], report=watched)
                 if keep_all:  # raise any error now, leaving the data where it is
                     for future in futures:
                         if future.status == "error":
@@ -611,22 +611,34 @@ class Engine:
         values = get(graph, keys)
         return (None, list(values)) if keep_all else (values[0], list(values[1:]))
 
-    def _wait(self, futures, check=None):
-        """Wait for ``futures`` to finish (or fail); raise ``RuntimeError`` when every
-        worker stays paused for :data:`PAUSED_TIMEOUT` seconds meanwhile (their memory
-        above Dask's pause threshold: no task would ever run, and a fit would wait
-        forever). ``check()``, called every :data:`WATCH_INTERVAL` meanwhile, may raise
-        too."""
-        paused_since = None
-        while True:
-            try:  # one round trip for all of them, not one each
-                with self.client.as_current():
-                    distributed.wait(futures, timeout=WATCH_INTERVAL)
-                return
-            except TimeoutError:
+    def _wait(self, futures, check=None, report=()):
+        """Wait for ``futures`` and ``report`` to finish (or fail), calling
+        ``on_task_done(done, total)`` as each of ``report`` does; raise ``RuntimeError``
+        when every worker stays paused for :data:`PAUSED_TIMEOUT` seconds meanwhile
+        (their memory above Dask's pause threshold: no task would ever run, and a fit
+        would wait forever). ``check()``, called every :data:`WATCH_INTERVAL` meanwhile,
+        may raise too. Errors are left to the caller, which reads the results.
+
+        The futures say when they finish by callbacks (no round trip to the scheduler
+        per future, nor Dask's default client)."""
+        pending = {id(f): f for f in [*futures, *report]}
+        reported = {id(f) for f in report}
+        finished = queue.SimpleQueue()
+        for future in pending.values():
+            future.add_done_callback(finished.put)  # called in a thread of its own
+        paused_since, done = None, 0
+        while pending:
+            try:
+                future = finished.get(timeout=WATCH_INTERVAL)
+            except queue.Empty:
                 if check is not None:
                     check()
                 paused_since = self._paused_since(paused_since)
+                continue
+            pending.pop(id(future), None)
+            if id(future) in reported:
+                done += 1
+                self.on_task_done(done, len(reported))
 
     def _paused_since(self, since):
         """When every worker has been paused since (``None``: they are not all paused);
@@ -645,23 +657,6 @@ class Engine:
     def _all_paused(self):
         statuses = [w.get("status") for w in self.client.scheduler_info()["workers"].values()]
         return bool(statuses) and all(status == "paused" for status in statuses)
-
-    def _report(self, futures):
-        """``on_task_done(done, total)`` as each of ``futures`` finishes (an error is
-        raised by the caller, from the pass's result), with the paused-worker watch of
-        :meth:`_wait` meanwhile: a paused cluster raises here too, not hangs."""
-        finished = queue.SimpleQueue()
-        for future in futures:
-            future.add_done_callback(finished.put)  # called in a thread of its own
-        paused_since = None
-        for done in range(1, len(futures) + 1):
-            while True:
-                try:
-                    finished.get(timeout=WATCH_INTERVAL)
-                    break
-                except queue.Empty:
-                    paused_since = self._paused_since(paused_since)
-            self.on_task_done(done, len(futures))
 
     def _submit(self, graph, keys, homes=None, strict=False):
         """Futures of ``keys`` of ``graph`` on the client, the tasks of ``homes``

@@ -11,8 +11,8 @@ only to this interface: ``value``, ``value_and_grad``, ``value_grad_hessian``,
 ``hessian``, ``hessp``, ``line_values``, ``moment`` (least squares), ``n_params``,
 the counter ``n_passes`` (``count_pass`` for the solvers' own epochs), the data's
 ``row_chunks``/``n_chunks``, ``n_workers``, ``streams`` and ``log_event``; the
-mini-batch solvers also to ``epoch`` (a chain of step tasks, :mod:`gdd_dask.steps`)
-and ``local_epochs`` (local SGD's models, side by side).
+mini-batch solvers also to ``chains`` and ``lanes`` (tasks that step through the
+chunks where they live), from which :mod:`gdd_dask.solvers.epochs` builds their epochs.
 
 For linear losses every pass also keeps the per-chunk margins ``X @ w`` of its point on
 the workers (the last :data:`KEPT_POINTS` points): ``line_values`` then evaluates the
@@ -31,12 +31,10 @@ from .chunk import chunk_check, chunk_line_sums, chunk_sums
 from .data import as_data
 from .engine import Engine, check_cache, compute, resolve_client
 from .inprocess import InProcessEngine
-from .lanes import async_lane, parallel_lane
 from .losses import get_loss
 from .penalties import make_penalty
 from .reduction import add_sums
 from .scaling import add_with_moments
-from .steps import Stepper, chunk_steps
 from .tsqr import chunk_moment, merge_moments
 
 __all__ = ["Objective", "make_objective"]
@@ -195,44 +193,23 @@ class Objective:
         H[np.diag_indices_from(H)] += self.penalty.hessian_diag(params)
         return f, grad / self.weight_sum + self.penalty.grad(params), H
 
-    def stepper(self, rule, *, batch_size, dtype="float64", penalty=None, scaling=None):
-        """The :class:`~gdd_dask.steps.Stepper` of mini-batch steps of ``rule`` on this
-        objective (its loss, penalty, size and weight); ``penalty`` and ``scaling`` for
-        steps in standardized coordinates (:mod:`gdd_dask.preconditioning`)."""
-        return Stepper(self.loss, rule, self.penalty if penalty is None else penalty,
-                       fit_intercept=self.fit_intercept, batch_size=batch_size,
-                       n_samples=self.n_samples, weight_sum=self.weight_sum, dtype=dtype,
-                       scaling=scaling)
+    def chains(self, prefix, func, carries, plans):
+        """``carry = func(offset_i, i, *chunk_i, carry, arg_i)`` along each plan of
+        ``plans`` (``[(chunk, arg)]``) from its carry of ``carries``, inside the tasks
+        that hold the chunks, the chains at the same time; the final carries (the
+        engine's ``chains``). The solver counts the passes its chains make."""
+        return self.engine.chains(prefix, func, carries, plans)
 
-    def epoch(self, stepper, carry, plan):
-        """Run ``stepper`` over every batch of the chunks of ``plan`` (``[(chunk,
-        seed)]``, :func:`~gdd_dask.steps.epoch_plan`) in turn, inside the tasks that hold
-        them, from ``carry``; the final :class:`~gdd_dask.steps.Carry`. It reads every
-        row of the plan once: the solver counts it as a pass."""
-        return self.engine.chain("gdd-sgd", partial(chunk_steps, stepper), carry, plan)
+    def lanes(self, prefix, lane, *shared, cached=False):
+        """``lane(*shared, ...)`` on one task per worker at once (the engine's
+        ``lanes``, :mod:`gdd_dask.lanes`); the hub's value. ``cached`` refuses data that
+        is not all in the workers' memory."""
+        return self.engine.lanes(prefix, lane, *shared, cached=cached)
 
-    def parallel_epoch(self, stepper, carry, rng):
-        """An epoch of data-parallel steps (:func:`~gdd_dask.lanes.parallel_lane`): each
-        of ``ceil(n / batch_size)`` steps takes a part of every chunk, its chunks'
-        sums reduced through the fixed tree across the workers; the final carry. Needs
-        every chunk cached."""
-        seeds = [int(s) for s in rng.integers(2**63, size=self.engine.n_chunks)]
-        return self.engine.lanes("gdd-parallel", parallel_lane, stepper,
-                                 self.engine.split_every, list(self.engine.row_chunks), seeds,
-                                 carry, cached=True)
-
-    def async_epoch(self, stepper, carry, plan, max_staleness):
-        """An epoch of asynchronous steps (:func:`~gdd_dask.lanes.async_lane`) along
-        ``plan``, gradients at most ``max_staleness`` updates old; the final carry."""
-        return self.engine.lanes("gdd-async", async_lane, stepper, int(max_staleness), plan,
-                                 list(self.engine.row_chunks), carry)
-
-    def local_epochs(self, stepper, carries, plans):
-        """Run ``stepper`` from each of ``carries`` along its plan of ``plans`` (``[(chunk,
-        seed or (seed, start, stop))]``: every batch of the chunk, or batches ``start``
-        to ``stop``), the chains at the same time; the final carries (local SGD's
-        models). The solver counts the passes."""
-        return self.engine.chains("gdd-local", partial(chunk_steps, stepper), carries, plans)
+    @property
+    def split_every(self):
+        """The fan-in of the fixed reduction tree."""
+        return self.engine.split_every
 
     def moment(self):
         """``(W, m, R)``: the weight, weighted mean and R factor of the rows ``[x_i,

@@ -132,24 +132,16 @@ class Preconditioned:
     def keep_margins(self, enabled=True):
         self.inner.keep_margins(enabled)
 
-    # -- mini-batch steps in v ----------------------------------------------------
-    def stepper(self, rule, *, batch_size, dtype="float64"):
-        """The inner objective's stepper, stepping in ``v`` (the batch evaluated at
-        ``T v``, its gradient ``T^T g``, the penalty rescaled)."""
-        return self.inner.stepper(rule, batch_size=batch_size, dtype=dtype,
-                                  penalty=self.penalty, scaling=self.scaling)
+    # -- mini-batch steps in v (the stepper reads penalty and scaling) ------------
+    n_samples = property(lambda self: self.inner.n_samples)
+    weight_sum = property(lambda self: self.inner.weight_sum)
+    split_every = property(lambda self: self.inner.split_every)
 
-    def epoch(self, stepper, carry, plan):
-        return self.inner.epoch(stepper, carry, plan)
+    def chains(self, prefix, func, carries, plans):
+        return self.inner.chains(prefix, func, carries, plans)
 
-    def parallel_epoch(self, stepper, carry, rng):
-        return self.inner.parallel_epoch(stepper, carry, rng)
-
-    def async_epoch(self, stepper, carry, plan, max_staleness):
-        return self.inner.async_epoch(stepper, carry, plan, max_staleness)
-
-    def local_epochs(self, stepper, carries, plans):
-        return self.inner.local_epochs(stepper, carries, plans)
+    def lanes(self, prefix, lane, *shared, cached=False):
+        return self.inner.lanes(prefix, lane, *shared, cached=cached)
 
     # -- evaluations in v ---------------------------------------------------------
     def to_original(self, v):

@@ -7,7 +7,7 @@ stochastic solvers do, and visits each model's chunks in a random order; it runs
 *rounds*. In a round every model starts from the parameters ``x`` and the update rule's
 state (Adam's moments, momentum, the step count) and steps through its next
 ``local_steps`` batches by a chain of tasks, each on the worker that holds its chunk
-(:meth:`gdd_dask.objective.Objective.local_epochs`): the models run at the same time.
+(:func:`gdd_dask.solvers.epochs.local_epochs`): the models run at the same time.
 The client's new parameters and state are the averages weighted by the rows ``m_k``
 each model stepped on,
 
@@ -40,6 +40,7 @@ from ..checks import check_number
 from ..rules import RULES, AveragedState, Rule, init_state
 from ..schedules import scaled
 from ..steps import Carry
+from .epochs import local_epochs
 from .stochastic import Epoch, as_generator, prepare, run_epochs
 
 __all__ = ["local_sgd"]
@@ -115,8 +116,8 @@ def _epoch(objective, stepper, rng, models, rows, local_steps, x, state):
     loss_sum, grad_sum, n_steps, first = 0.0, 0.0, 0, None
     for r in range(max(len(m) for m in rounds)):
         taking = [m[r] for m in rounds if r < len(m)]
-        finals = objective.local_epochs(stepper, [Carry(x, state)] * len(taking),
-                                        [plan for plan, _ in taking])
+        finals = local_epochs(objective, stepper, [Carry(x, state)] * len(taking),
+                              [plan for plan, _ in taking])
         weights = [stepped for _, stepped in taking]
         total = float(sum(weights))
 

@@ -45,6 +45,7 @@ from ..rules import get_rule, init_state
 from ..schedules import Plateau
 from ..steps import Carry, epoch_plan
 from .base import Trace, resume, save
+from .epochs import async_epoch, make_stepper, parallel_epoch, sequential_epoch
 from .registry import state_types
 
 __all__ = ["EVALUATE", "as_generator", "asynchronous", "prepare", "run_epochs", "stochastic"]
@@ -101,13 +102,13 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
     def advance(x, state):
         carry = Carry(x, state)
         if data_parallel:
-            carry = objective.parallel_epoch(stepper, carry, rng)
+            carry = parallel_epoch(objective, stepper, carry, rng)
         elif max_staleness is not None:
             plan = epoch_plan(objective.n_chunks, rng, shuffle)
-            carry = objective.async_epoch(stepper, carry, plan, max_staleness)
+            carry = async_epoch(objective, stepper, carry, plan, max_staleness)
         else:
-            carry = objective.epoch(stepper, carry,
-                                    epoch_plan(objective.n_chunks, rng, shuffle))
+            carry = sequential_epoch(objective, stepper, carry,
+                                     epoch_plan(objective.n_chunks, rng, shuffle))
         return Epoch(carry.x, carry.state, *stepper.objective(carry), carry.first)
 
     if state is None:
@@ -129,7 +130,7 @@ def prepare(objective, rule, rule_options, *, batch_size, dtype, evaluate):
     if not objective.penalty.smooth and rule.scale is None:
         raise ValueError(f"an L1 penalty needs a rule that reports its step size (scale); "
                          f"got {objective.penalty!r}")
-    return rule, objective.stepper(rule, batch_size=batch_size, dtype=dtype), plateau
+    return rule, make_stepper(objective, rule, batch_size=batch_size, dtype=dtype), plateau
 
 
 class Start(NamedTuple):
