@@ -19,6 +19,7 @@ from array_api_compat import (
 )
 
 from .reduction import add_sums, tree_reduce
+from .runtime import meter
 from .scaling import add_with_moments, block_moment
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
@@ -196,13 +197,11 @@ def run_chain(func, carry, steps, parts):
     func(offset, index, *chunk, carry, arg)`` for each ``(offset, index, position,
     arg)`` of ``steps``, the chunk at ``position`` of its group (``parts`` as for
     :func:`run_group`), read here when streamed."""
-    from distributed.metrics import context_meter
-
     chunks = _flatten(parts)
     for offset, index, position, arg in steps:
-        with context_meter.meter("gdd-read"):
+        with meter("gdd-read"):
             data = [loaded(a) for a in chunks[position]]
-        with context_meter.meter("gdd-compute"):
+        with meter("gdd-compute"):
             carry = func(offset, index, *data, carry, arg)
         del data
     return carry
@@ -231,15 +230,13 @@ def run_group(func, combine, split_every, keep, with_X, offsets, indices, parts,
     The time spent reading chunks and computing on them is metered apart
     (``gdd-read``, ``gdd-compute``: the dashboard's Fine Performance Metrics).
     """
-    from distributed.metrics import context_meter  # loaded on every worker anyway
-
     chunks = _flatten(parts)
     kept = [k[1] if isinstance(k, tuple) else k for k in kept]
     outs = []
     for j, (offset, index) in enumerate(zip(offsets, indices)):
-        with context_meter.meter("gdd-read"):
+        with meter("gdd-read"):
             data = [loaded(a) for a in (chunks[j] if with_X else chunks[j][1:])]
-        with context_meter.meter("gdd-compute"):
+        with meter("gdd-compute"):
             outs.append(func(offset, index, *data, *(k[j] for k in kept), *shared))
         del data
     if not keep:

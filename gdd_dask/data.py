@@ -13,6 +13,8 @@ from typing import NamedTuple
 import numpy as np
 from array_api_compat import array_namespace
 
+from .runtime import compute
+
 __all__ = ["Data", "as_data", "auto_chunk_rows", "dtype_kind", "is_dask", "itemsize",
            "known_chunks", "row_offsets"]
 
@@ -200,8 +202,6 @@ def known_chunks(*arrays, client=None):
     returned as they are. Unlike ``Array.compute_chunk_sizes`` it changes neither the
     arrays nor Dask's configuration (which all threads share), and arrays that share
     work (``X[mask]``, ``y[mask]``) are computed in one graph."""
-    from .engine import compute
-
     todo = [i for i, a in enumerate(arrays) if _unknown(a)]
     if not todo:
         return arrays

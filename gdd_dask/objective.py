@@ -29,11 +29,12 @@ import numpy as np
 
 from .chunk import chunk_check, chunk_line_sums, chunk_sums
 from .data import as_data
-from .engine import Engine, check_cache, compute, resolve_client
+from .engine import Engine, check_cache
 from .inprocess import InProcessEngine
 from .losses import get_loss
 from .penalties import make_penalty
 from .reduction import add_sums
+from .runtime import compute, resolve_client
 from .scaling import add_with_moments
 from .tsqr import chunk_moment, merge_moments
 

@@ -13,6 +13,7 @@ from .checks import check_number
 from .objective import make_objective
 from .preconditioning import Preconditioned, preconditions
 from .result import STATUS, OptimizeResult
+from .runtime import span
 from .solvers import get_solver
 from .solvers.base import grad_norm
 
@@ -175,8 +176,6 @@ def fit_span(label, *, child=False):
     """``distributed.span("gdd-fit", label)`` (``span(label)`` inside it, with
     ``child``): the fit's tasks grouped on the dashboard, e.g. ``("gdd-fit",
     "LogisticRegression", "lbfgs")``. Without a cluster it only annotates graphs."""
-    from distributed import span
-
     with span(label) if child else span("gdd-fit", label):
         yield
 

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import linalg, special, stats
 
-from .engine import compute
 from .objective import make_objective
+from .runtime import compute
 
 __all__ = ["Inference", "inference"]
 

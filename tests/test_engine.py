@@ -143,7 +143,7 @@ def test_persisted_input(logistic, client, monkeypatch, in_place):
     its worker (aligned there, which copies only unaligned chunks). Small ones are
     regrouped once (a task per chunk would cost more). Both give the numbers of the
     lazy input."""
-    monkeypatch.setattr(engine, "IN_PLACE_MIN_CHUNK_BYTES", 1 if in_place else 2**40)
+    monkeypatch.setattr(engine.plan, "IN_PLACE_MIN_CHUNK_BYTES", 1 if in_place else 2**40)
     X, y = chunked(logistic, 20)  # 29 chunks
     Xp, yp = client.persist([X, y])
     with get_task_stream(client=client) as stream:
@@ -160,7 +160,7 @@ def test_chunks_still_computing_are_used_where_they_land(client, monkeypatch):
     """Input persisted a moment before (as a fit persists a slice of persisted data)
     has no holder yet: the engine waits for it, so each chunk is cached on the worker
     that computed it instead of one picked without it (an X chunk moved)."""
-    monkeypatch.setattr(engine, "IN_PLACE_MIN_CHUNK_BYTES", 1)
+    monkeypatch.setattr(engine.plan, "IN_PLACE_MIN_CHUNK_BYTES", 1)
     rng = np.random.default_rng(1)
     X = da.from_array(rng.normal(size=(4000, 5)), chunks=(500, -1))
     y = da.from_array((rng.random(4000) > 0.5).astype(float), chunks=500)
@@ -290,3 +290,30 @@ def test_lanes_wait_for_a_worker_of_a_cluster_that_has_none():
             engine.live_workers(client, timeout=0.5)
         threading.Timer(0.5, cluster.scale, args=(1,)).start()
         assert len(engine.live_workers(client, timeout=60)) == 1
+
+
+def test_the_planner_needs_no_cluster():
+    """The planner is pure: groups are whole subtrees of the fixed tree, two tasks per
+    worker at least; ``auto`` caches leading chunks of each group on the least-loaded
+    worker with room, after the reservations, and streams the rest."""
+    from gdd_dask.engine.plan import plan_cache, plan_groups
+
+    rows = (100,) * 40
+    groups, in_place = plan_groups(rows, 80, split_every=4, n_workers=2, persisted=False,
+                                   cache="auto", room_bytes=1e9)
+    assert not in_place and [len(g) for g in groups] == [4] * 10  # 10 tasks >= 2 x 2
+    assert [g.start for g in groups] == list(range(0, 40, 4))
+    chunk = 100 * (80 + 16)  # X, y and sample_weight of a chunk
+    reserved = 6 * chunk + 16 * 4000 / 2  # streamed chunks' working set, kept margins
+    room = {"a": reserved + 10 * chunk, "b": reserved + 5.5 * chunk}
+    plan = plan_cache(groups, rows, 80, cache="auto", kept_bytes_per_row=16, room=room)
+    assert plan[:3] == [(0, 4, "a"), (1, 4, "b"), (2, 4, "a")]
+    assert sum(m for _, m, _ in plan) == 15  # 10 chunks fit on a, 5 on b
+    assert plan_cache(groups, rows, 80, cache="none", kept_bytes_per_row=16, room=room) == []
+    everything = plan_cache(groups, rows, 80, cache="memory", kept_bytes_per_row=16, room=room)
+    assert sum(m for _, m, _ in everything) == 40
+    persisted_small, in_place = plan_groups(rows, 80, split_every=4, n_workers=2,
+                                            persisted=True, cache="auto", room_bytes=1e9)
+    assert not in_place and len(persisted_small) == 10  # regrouped: they are small
+    assert plan_groups(rows, 80, split_every=4, n_workers=2, persisted=True, cache="auto",
+                       room_bytes=0)[1]  # no room to move them: used where they are

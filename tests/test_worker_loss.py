@@ -129,10 +129,10 @@ def test_paused_workers_stop_the_fit_with_an_error(monkeypatch, verbose):
     import dask
     import dask.array as da
 
-    from gdd_dask import engine
+    from gdd_dask.engine import executor
 
-    monkeypatch.setattr(engine, "PAUSED_TIMEOUT", 3.0)
-    monkeypatch.setattr(engine, "WATCH_INTERVAL", 0.5)
+    monkeypatch.setattr(executor, "PAUSED_TIMEOUT", 3.0)
+    monkeypatch.setattr(executor, "WATCH_INTERVAL", 0.5)
     with dask.config.set({"distributed.worker.memory.pause": 0.01,  # paused from the start
                           "distributed.worker.memory.spill": False,
                           "distributed.worker.memory.target": False}), \

@@ -18,7 +18,7 @@ from sklearn.utils.validation import validate_data
 
 from ..blocks import cast_output
 from ..data import dtype_kind, frame_as_float, is_dask, known_chunks, refuse_sparse
-from ..engine import compute, resolve_client
+from ..runtime import compute, resolve_client
 
 __all__ = [
     "as_dask",

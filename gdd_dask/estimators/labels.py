@@ -19,7 +19,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from ..blocks import class_totals, label_codes, take_weights, unique_labels
 from ..chunk import host
 from ..data import is_dask
-from ..engine import compute
+from ..runtime import compute
 
 __all__ = ["apply_class_weight", "class_weights", "encode_labels"]
 
