@@ -15,13 +15,10 @@ import numpy as np
 from array_api_compat import array_namespace, device
 
 from .chunk import as_float64, host
-from .losses import LogisticLoss, MultinomialLoss
-from .losses.glm import log_sigmoid, sigmoid
-from .losses.multinomial import softmax
 
 __all__ = ["cast_output", "class_totals", "label_codes", "linear_labels", "linear_log_proba",
            "linear_proba", "linear_raw", "mean_prediction", "network_labels",
-           "network_output", "network_raw", "ovr_proba", "pick_labels", "row_mask",
+           "network_output", "network_raw", "pick_labels", "row_mask",
            "split_rows", "take_weights", "unique_labels"]
 
 
@@ -107,64 +104,16 @@ def mean_prediction(loss, coef, intercept, X):
     return loss.inverse_link(linear_raw(X, coef, intercept), array_namespace(X))
 
 
-def _binary(raw, xp, log=False):
-    """``[sigmoid(-r), sigmoid(r)]`` (or their logs) of one output: both sides exact."""
-    side = log_sigmoid if log else sigmoid
-    return xp.stack([side(-raw, xp), side(raw, xp)], axis=1)
-
-
-def _log_proba(raw, xp):
-    """Stable log-probabilities of raw scores: log-sigmoids (one output) or the
-    log-softmax ``r_k - logsumexp(r)``."""
-    if raw.ndim == 1:
-        return _binary(raw, xp, log=True)
-    return raw - xp.reshape(softmax(raw, xp)[1], (-1, 1))
-
-
-def linear_proba(coef, intercept, X):
-    """Class probabilities of one block: ``[1 - p, p]`` (binary) or the softmax."""
+def linear_proba(loss, coef, intercept, X):
+    """Class probabilities of one block, by the loss (``loss.predict_proba``)."""
     xp = array_namespace(X)
-    raw = linear_raw(X, coef, intercept)
-    if raw.ndim == 1:
-        return _binary(raw, xp)
-    return MultinomialLoss(raw.shape[1]).inverse_link(raw, xp)
+    return loss.predict_proba(linear_raw(X, coef, intercept), xp)
 
 
-def linear_log_proba(coef, intercept, X):
-    """Log-probabilities of one block without ``log(0)``: ``log sigmoid(-r)`` and ``log
-    sigmoid(r)`` (binary), ``r_k - logsumexp(r)`` (multinomial)."""
+def linear_log_proba(loss, coef, intercept, X):
+    """Log-probabilities of one block without ``log(0)`` (``loss.predict_log_proba``)."""
     xp = array_namespace(X)
-    return _log_proba(linear_raw(X, coef, intercept), xp)
-
-
-def ovr_proba(loss, coef, intercept, X):
-    """SGD's probabilities: the sigmoid (``log_loss``) or ``(clip(r, -1, 1) + 1) / 2``
-    (``modified_huber``) of each output; one-versus-rest outputs normalized to sum to 1
-    (uniform where they are all 0)."""
-    xp = array_namespace(X)
-    raw = linear_raw(X, coef, intercept)
-    if loss == "log_loss" and raw.ndim == 1:
-        return _binary(raw, xp)
-    if loss == "log_loss":
-        p = sigmoid(raw, xp)
-    else:
-        p = (xp.clip(raw, min=-1.0, max=1.0) + 1.0) / 2.0
-    if raw.ndim == 1:
-        return xp.stack([1.0 - p, p], axis=1)
-    total = xp.sum(p, axis=1, keepdims=True)
-    uniform = xp.ones_like(p) / p.shape[1]
-    return xp.where(total > 0, p / xp.where(total > 0, total, 1.0), uniform)
-
-
-def ovr_log_proba(coef, intercept, X):
-    """The log of :func:`ovr_proba` for ``log_loss``, from the raw scores: the
-    log-sigmoids (binary), or ``log sigmoid(r_k) - log sum_j sigmoid(r_j)``."""
-    xp = array_namespace(X)
-    raw = linear_raw(X, coef, intercept)
-    if raw.ndim == 1:
-        return _binary(raw, xp, log=True)
-    logs = log_sigmoid(raw, xp)
-    return logs - xp.reshape(softmax(logs, xp)[1], (-1, 1))
+    return loss.predict_log_proba(linear_raw(X, coef, intercept), xp)
 
 
 # -- networks ------------------------------------------------------------------------
@@ -176,23 +125,20 @@ def network_raw(loss, params, X):
 
 
 def network_output(loss, params, X):
-    """``inverse_link(raw)``: the mean (regression), the class probabilities, or each
-    label's probability (multilabel)."""
-    xp = array_namespace(X)
-    raw = network_raw(loss, params, X)
-    if isinstance(loss.output, LogisticLoss) and loss.n_outputs == 1:
-        return _binary(raw, xp)
-    return loss.output.inverse_link(raw, xp)
+    """The output's probabilities (classification: ``predict_proba`` of its loss), or
+    ``inverse_link(raw)``: the mean (regression)."""
+    raw, out = network_raw(loss, params, X), loss.output
+    xp = array_namespace(raw)
+    if hasattr(out, "predict_proba"):
+        return out.predict_proba(raw, xp)
+    return out.inverse_link(raw, xp)
 
 
 def network_log_output(loss, params, X):
     """The log of :func:`network_output`'s probabilities, computed from the raw output
     (log-sigmoids, log-softmax): finite where a probability rounds to 0."""
-    xp = array_namespace(X)
     raw = network_raw(loss, params, X)
-    if isinstance(loss.output, LogisticLoss):
-        return _log_proba(raw, xp) if loss.n_outputs == 1 else log_sigmoid(raw, xp)
-    return _log_proba(raw, xp)
+    return loss.output.predict_log_proba(raw, array_namespace(raw))
 
 
 def network_labels(loss, params, classes, X):

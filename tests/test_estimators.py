@@ -457,9 +457,10 @@ def test_prediction_blocks_run_on_any_array_namespace():
     X, y = wine()
     Xs = xps.asarray(X)
     model = LogisticRegression().fit(X, y)
-    parts = model._parts()
-    assert_allclose(np.from_dlpack(linear_proba(*parts, Xs)), model.predict_proba(X))
-    assert_allclose(np.from_dlpack(linear_log_proba(*parts, Xs)), model.predict_log_proba(X))
+    parts, loss = model._parts(), model._loss()
+    assert_allclose(np.from_dlpack(linear_proba(loss, *parts, Xs)), model.predict_proba(X))
+    assert_allclose(np.from_dlpack(linear_log_proba(loss, *parts, Xs)),
+                    model.predict_log_proba(X))
     assert_array_equal(linear_labels(*parts, model.classes_, Xs), model.predict(X))
     poisson = PoissonRegressor().fit(*poisson_data())
     Xp = poisson_data()[0]

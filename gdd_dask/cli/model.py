@@ -11,9 +11,9 @@ store). Predictions are lazy and chunk by chunk: the raw prediction
 - ``logistic``: label ``classes[r > 0]``, :math:`P(y = 1) = \\text{sigmoid}(r)`;
 - ``multinomial``: label ``classes[argmax_k r_k]``, probabilities ``softmax(r)``.
 
-The block functions import only NumPy, ``array_api_compat`` and the chunk math
-(``gdd_dask.losses``, for a GLM's inverse link), so the workers that run them stay
-small.
+Means and probabilities are those of the model's loss (``inverse_link``,
+``predict_proba``). The block functions import only NumPy, ``array_api_compat`` and
+the chunk math (``gdd_dask.losses``), so the workers that run them stay small.
 """
 
 from __future__ import annotations
@@ -43,27 +43,29 @@ MODELS = {"linear": "squared", "ridge": "squared", "logistic": "logistic",
 CLASSIFIERS = ("logistic", "multinomial")
 
 
+def model_loss(model, n_outputs=1):
+    """The loss a ``model`` kind was fitted with (``n_outputs`` classes for
+    multinomial): its link, mean and probabilities are the model's."""
+    return get_loss(MODELS[model], n_classes=n_outputs if model == "multinomial" else None)
+
+
 def output_block(X, model, classes, coef_t, intercept, output="predict"):
     """One block's ``output``: ``"predict"`` (labels or means, see the module note),
-    ``"proba"`` (class probabilities) or ``"raw"`` (the raw prediction ``r``)."""
+    ``"proba"`` (class probabilities, ``predict_proba`` of the model's loss) or
+    ``"raw"`` (the raw prediction ``r``)."""
     from array_api_compat import array_namespace
 
     xp = array_namespace(X)
     raw = linear_raw(X, coef_t, intercept)
     if output == "raw" or (output == "predict" and model not in (*CLASSIFIERS, *GLMS)):
         return raw[:, 0] if raw.shape[1] == 1 else raw
+    loss = model_loss(model, raw.shape[1])
     if model in GLMS:
-        return get_loss(MODELS[model]).inverse_link(raw[:, 0], xp)
-    if model == "logistic":
-        p = 1.0 / (1.0 + xp.exp(-raw[:, 0]))
-        if output == "proba":
-            return xp.stack([1.0 - p, p], axis=1)
-        index = xp.astype(raw[:, 0] > 0, xp.int64)
-    else:
-        if output == "proba":
-            e = xp.exp(raw - xp.max(raw, axis=1, keepdims=True))
-            return e / xp.sum(e, axis=1, keepdims=True)
-        index = xp.argmax(raw, axis=1)
+        return loss.inverse_link(raw[:, 0], xp)
+    raw = raw[:, 0] if model == "logistic" else raw
+    if output == "proba":
+        return loss.predict_proba(raw, xp)
+    index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
     return xp.take(xp.asarray(classes, dtype=xp.float64), index)
 
 

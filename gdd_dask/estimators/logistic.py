@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..blocks import linear_labels, linear_log_proba, linear_proba, linear_raw
 from ..data import is_dask
-from ..losses import MultinomialLoss
+from ..losses import LogisticLoss, MultinomialLoss
 from .base import LinearModel
 from .inputs import (
     as_dask,
@@ -192,6 +192,11 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
             return self.coef_[0], self.intercept_[0]
         return self.coef_.T, self.intercept_
 
+    def _loss(self):
+        """The fitted loss, whose probabilities :meth:`predict_proba` gives."""
+        n_outputs = self.coef_.shape[0]
+        return LogisticLoss() if n_outputs == 1 else MultinomialLoss(n_outputs)
+
     def _validated(self, X):
         check_is_fitted(self)
         return validate_X(self, X, reset=False, lengths=False)
@@ -209,14 +214,14 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
     def predict_proba(self, X):
         """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
         X = self._validated(X)
-        func = partial(linear_proba, *self._parts())
+        func = partial(linear_proba, self._loss(), *self._parts())
         return map_rows(func, X, dtype=self.coef_.dtype, n_columns=len(self.classes_),
                         token="gdd-proba")
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably."""
         X = self._validated(X)
-        func = partial(linear_log_proba, *self._parts())
+        func = partial(linear_log_proba, self._loss(), *self._parts())
         return map_rows(func, X, dtype=self.coef_.dtype, n_columns=len(self.classes_),
                         token="gdd-log-proba")
 

@@ -31,8 +31,8 @@ from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ..blocks import linear_labels, linear_raw, ovr_log_proba, ovr_proba
-from ..losses.margin import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
+from ..blocks import linear_labels, linear_log_proba, linear_proba, linear_raw
+from ..losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
 from ..preconditioning import Standardized
 from ..solvers import STOCHASTIC
 from ..steps import DTYPES
@@ -420,14 +420,19 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
     def _fit(self, X, y, sample_weight, *, classes, incremental, init=(None, None)):
         X, codes, sample_weight = self._labelled_inputs(X, y, sample_weight, classes=classes,
                                                         incremental=incremental)
-        loss = margin_loss(self.loss, epsilon=self.epsilon, n_classes=len(self.classes_))
-        return self._train(X, codes, sample_weight, loss, incremental=incremental, init=init)
+        return self._train(X, codes, sample_weight, self._loss(), incremental=incremental,
+                           init=init)
 
     def _held_out_score(self, n_outputs, X, y, sample_weight, params):
         labels = np.arange(len(self.classes_))
         func = partial(linear_labels, *self._split(params, n_outputs), labels)
         return accuracy(y, map_rows(func, X, dtype=np.int64), sample_weight,
                         client=self.client)
+
+    def _loss(self):
+        """The loss fitted (one-versus-rest for more than two classes), whose
+        probabilities :meth:`predict_proba` gives."""
+        return margin_loss(self.loss, epsilon=self.epsilon, n_classes=len(self.classes_))
 
     def decision_function(self, X):
         """``X @ coef_.T + intercept_``: (n,) for one output, else (n, n_outputs)."""
@@ -448,7 +453,7 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
         """Class probabilities (``log_loss`` and ``modified_huber`` only), columns in
         the order of ``classes_``."""
         X = self._validated(X)
-        return map_rows(partial(ovr_proba, self.loss, *self._parts()), X, dtype=np.float64,
+        return map_rows(partial(linear_proba, self._loss(), *self._parts()), X, dtype=np.float64,
                         n_columns=len(self.classes_), token="gdd-proba")
 
     @available_if(_has_proba)
@@ -459,8 +464,8 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
             with np.errstate(divide="ignore"):
                 return np.log(self.predict_proba(X))
         X = self._validated(X)
-        return map_rows(partial(ovr_log_proba, *self._parts()), X, dtype=np.float64,
-                        n_columns=len(self.classes_), token="gdd-log-proba")
+        return map_rows(partial(linear_log_proba, self._loss(), *self._parts()), X,
+                        dtype=np.float64, n_columns=len(self.classes_), token="gdd-log-proba")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

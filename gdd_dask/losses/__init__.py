@@ -1,17 +1,28 @@
 """Per-chunk losses that return sums, on any array namespace.
 
-``LOSSES`` maps the names :func:`gdd_dask.minimize` accepts to loss classes;
-:func:`get_loss` resolves a name or passes a :class:`Loss` object through.
+``LOSSES`` maps the names :func:`gdd_dask.minimize` accepts to loss classes, a view of
+the one registry of losses (:mod:`gdd_dask.losses.registry`) that SGD's names and the
+GLM lists read too; :func:`get_loss` resolves a name or passes a :class:`Loss` object
+through.
 """
 
 from __future__ import annotations
 
 from .base import LinearModelLoss, Loss
 from .glm import LogisticLoss, PoissonLoss, SquaredLoss
+from .margin import margin_loss
 from .multinomial import MultinomialLoss
+from .registry import (
+    CLASSIFICATION_LOSSES,
+    GLM_LOSSES,
+    LOSSES,
+    REGRESSION_LOSSES,
+    register_loss,
+)
 from .tweedie import GammaLoss, TweedieLoss
 
 __all__ = [
+    "CLASSIFICATION_LOSSES",
     "GLM_LOSSES",
     "GammaLoss",
     "LOSSES",
@@ -20,23 +31,18 @@ __all__ = [
     "LogisticLoss",
     "MultinomialLoss",
     "PoissonLoss",
+    "REGRESSION_LOSSES",
     "SquaredLoss",
     "TweedieLoss",
     "get_loss",
+    "margin_loss",
+    "register_loss",
 ]
 
-LOSSES = {
-    "squared": SquaredLoss,
-    "logistic": LogisticLoss,
-    "multinomial": MultinomialLoss,
-    "poisson": PoissonLoss,
-    "gamma": GammaLoss,
-    "tweedie": TweedieLoss,
-}
-
-GLM_LOSSES = tuple(name for name, loss in LOSSES.items() if hasattr(loss, "sample"))
-"""The log-link GLM losses that draw their own synthetic targets (``sample``): the
-synthetic kinds and the CLI's GLM models of the same names."""
+for _name, _loss in (("squared", SquaredLoss), ("logistic", LogisticLoss),
+                     ("multinomial", MultinomialLoss), ("poisson", PoissonLoss),
+                     ("gamma", GammaLoss), ("tweedie", TweedieLoss)):
+    register_loss(_name, _loss)
 
 _METHODS = ("n_params", "penalty_mask", "invalid_target", "value_sum", "grad_sum")
 

@@ -90,6 +90,27 @@ class LogisticLoss(LinearModelLoss):
     def inverse_link(self, raw, xp):
         return sigmoid(raw, xp)
 
+    def positive_proba(self, raw, xp):
+        """``P(y = 1) = sigmoid(r)`` of each output."""
+        return sigmoid(raw, xp)
+
+    def positive_log_proba(self, raw, xp):
+        """``log sigmoid(r)`` of each output, finite where the probability rounds to 0."""
+        return log_sigmoid(raw, xp)
+
+    def predict_proba(self, raw, xp):
+        """``[sigmoid(-r), sigmoid(r)]`` of one output (both sides exact, no ``1 - p``);
+        each output's ``sigmoid(r)`` for several (multilabel)."""
+        if raw.ndim == 1:
+            return xp.stack([sigmoid(-raw, xp), sigmoid(raw, xp)], axis=1)
+        return sigmoid(raw, xp)
+
+    def predict_log_proba(self, raw, xp):
+        """The log of :meth:`predict_proba` by log-sigmoids: no ``log(0)``."""
+        if raw.ndim == 1:
+            return xp.stack([log_sigmoid(-raw, xp), log_sigmoid(raw, xp)], axis=1)
+        return log_sigmoid(raw, xp)
+
 
 class PoissonLoss(LinearModelLoss):
     """Half Poisson deviance with log link, ``mu = exp(r)``, ``y >= 0``.

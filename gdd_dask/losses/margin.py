@@ -23,6 +23,8 @@ from __future__ import annotations
 
 from .base import LinearModelLoss
 from .glm import LogisticLoss, SquaredLoss
+from .multinomial import softmax
+from .registry import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, register_loss
 
 __all__ = ["CLASSIFICATION_LOSSES", "REGRESSION_LOSSES", "OneVsRestLoss", "ResidualMarginLoss",
            "margin_loss"]
@@ -85,6 +87,15 @@ class ModifiedHuberLoss(_MarginLoss):
 
     def slope(self, z, xp):
         return xp.where(z >= -1.0, -2.0 * xp.maximum(1.0 - z, 0.0), -4.0 + 0.0 * z)
+
+    def positive_proba(self, raw, xp):
+        """scikit-learn's ``P(y = 1) = (clip(r, -1, 1) + 1) / 2``."""
+        return (xp.clip(raw, min=-1.0, max=1.0) + 1.0) / 2.0
+
+    def predict_proba(self, raw, xp):
+        """``[1 - p, p]`` of :meth:`positive_proba`."""
+        p = self.positive_proba(raw, xp)
+        return xp.stack([1.0 - p, p], axis=1)
 
 
 class ResidualMarginLoss(_MarginLoss):
@@ -180,36 +191,47 @@ class OneVsRestLoss(LinearModelLoss):
     def loss_gradient(self, y, raw, xp):
         return self.binary.loss_gradient(self._indicators(y, raw, xp), raw, xp)
 
+    def predict_proba(self, raw, xp):
+        """Each output's ``P(y = k)`` of the binary loss, normalized to sum to 1 (uniform
+        where they are all 0), as scikit-learn's one-versus-all."""
+        p = self.binary.positive_proba(raw, xp)
+        total = xp.sum(p, axis=1, keepdims=True)
+        uniform = xp.ones_like(p) / p.shape[1]
+        return xp.where(total > 0, p / xp.where(total > 0, total, 1.0), uniform)
+
+    def predict_log_proba(self, raw, xp):
+        """The log of :meth:`predict_proba` from the outputs' log-probabilities
+        (``log p_k - log sum_j p_j``), for a binary loss that has them."""
+        logs = self.binary.positive_log_proba(raw, xp)
+        return logs - xp.reshape(softmax(logs, xp)[1], (-1, 1))
+
     def __repr__(self):
         return f"OneVsRestLoss({self.binary!r}, n_classes={self.n_outputs})"
 
 
-CLASSIFICATION_LOSSES = {
-    "hinge": lambda epsilon: HingeLoss(1.0),
-    "log_loss": lambda epsilon: LogisticLoss(),
-    "modified_huber": lambda epsilon: ModifiedHuberLoss(),
-    "squared_hinge": lambda epsilon: SquaredHingeLoss(),
-    "perceptron": lambda epsilon: HingeLoss(0.0),
-}
-REGRESSION_LOSSES = {
-    "squared_error": lambda epsilon: SquaredLoss(),
-    "huber": HuberLoss,
-    "epsilon_insensitive": lambda epsilon: EpsilonInsensitiveLoss(epsilon, 1),
-    "squared_epsilon_insensitive": lambda epsilon: EpsilonInsensitiveLoss(epsilon, 2),
-}
-def _on_signed_labels(make):
-    """``make(epsilon)``'s regression loss as a classification loss (labels -1, 1)."""
-    return lambda epsilon: ResidualMarginLoss(make(epsilon))
-
-
-CLASSIFICATION_LOSSES.update({name: _on_signed_labels(make)  # as scikit-learn's classifier
-                              for name, make in REGRESSION_LOSSES.items()})
+for _name, _make in (("hinge", lambda epsilon=0.1: HingeLoss(1.0)),
+                     ("log_loss", lambda epsilon=0.1: LogisticLoss()),
+                     ("modified_huber", lambda epsilon=0.1: ModifiedHuberLoss()),
+                     ("squared_hinge", lambda epsilon=0.1: SquaredHingeLoss()),
+                     ("perceptron", lambda epsilon=0.1: HingeLoss(0.0))):
+    register_loss(_name, _make, uses=("sgd_classifier",))
+for _name, _make in (("squared_error", lambda epsilon=0.1: SquaredLoss()),
+                     ("huber", HuberLoss),
+                     ("epsilon_insensitive", lambda epsilon=0.1: EpsilonInsensitiveLoss(epsilon)),
+                     ("squared_epsilon_insensitive",
+                      lambda epsilon=0.1: EpsilonInsensitiveLoss(epsilon, 2))):
+    # scikit-learn's classifier takes them too, on the labels -1, 1 (margin_loss)
+    register_loss(_name, _make, uses=("sgd_regressor", "sgd_classifier"))
 
 
 def margin_loss(name, *, epsilon=0.1, n_classes=None):
-    """The loss of scikit-learn's name ``name``; a classification loss with
-    ``n_classes > 2`` is one-versus-rest."""
-    if n_classes is None and name in REGRESSION_LOSSES:
-        return REGRESSION_LOSSES[name](epsilon)
-    binary = CLASSIFICATION_LOSSES[name](epsilon)
-    return binary if n_classes is None or n_classes <= 2 else OneVsRestLoss(binary, n_classes)
+    """The loss of scikit-learn's SGD name ``name`` (a regression loss without
+    ``n_classes``); for a classifier (``n_classes``) a regression loss scores the labels
+    -1, 1 (:class:`ResidualMarginLoss`), and more than two classes are one-versus-rest."""
+    if name not in CLASSIFICATION_LOSSES:
+        raise ValueError(f"unknown SGD loss {name!r}; choose one of "
+                         f"{sorted(CLASSIFICATION_LOSSES)}")
+    loss = CLASSIFICATION_LOSSES[name](epsilon)
+    if n_classes is not None and name in REGRESSION_LOSSES:
+        loss = ResidualMarginLoss(loss)
+    return loss if n_classes is None or n_classes <= 2 else OneVsRestLoss(loss, n_classes)

@@ -60,6 +60,14 @@ class MultinomialLoss(LinearModelLoss):
     def inverse_link(self, raw, xp):
         return softmax(raw, xp)[0]
 
+    def predict_proba(self, raw, xp):
+        """The class probabilities ``softmax(r)``."""
+        return softmax(raw, xp)[0]
+
+    def predict_log_proba(self, raw, xp):
+        """``r_k - logsumexp(r)``: the log-softmax, no ``log(0)``."""
+        return raw - xp.reshape(softmax(raw, xp)[1], (-1, 1))
+
     def _hess_apply(self, p, R, sample_weight):
         """``J_ik = s_i p_ik (R_ik - sum_m p_im R_im)``: the Hessian block times ``R``."""
         xp = array_namespace(p)
