@@ -1,6 +1,6 @@
 """Stochastic update rules in the style of optax: pure functions of immutable state.
 
-A rule is a pair ``(init, update)``::
+A rule (a gradient transformation) is a pair ``(init, update)``::
 
     state = rule.init(params)
     step, state = rule.update(grad, state, params)
@@ -16,11 +16,14 @@ schedules (``gdd_dask.schedules``) of the step count.
   ``step = -eta m_hat / (sqrt(v_hat) + eps)``;
 - :func:`adagrad`: ``s <- s + g^2``; ``step = -eta g / (sqrt(s) + eps)``.
 
-Each rule also reports its step size (``scale``), so that a penalty with an L1 part
-can be applied by its proximal map after each step (proximal SGD): :func:`apply_step`
-is one step of a rule followed, for such a penalty, by the cumulative L1 shrinkage
-(:class:`L1State`). Steps run inside the tasks that hold the data
-(``gdd_dask.steps``), so this module imports nothing heavier than NumPy.
+Rules compose (:func:`chain`), each applied to the step the one before made, with
+:func:`add_decayed_weights` and :func:`clip_by_global_norm` as building blocks. A run
+steps by :func:`run_rule`: the rule, then -- where the penalty has an L1 part -- the
+cumulative L1 shrinkage (:func:`l1_shrinkage`, which reads the step size ``scale``
+the rule reports: proximal SGD), then -- for averaged SGD -- the running mean of the
+parameters (:func:`averaged`). A new rule is one function returning a :class:`Rule`
+(``RULES[name] = function`` makes it known by name). Steps run inside the tasks that
+hold the data (``gdd_dask.steps``), so this module imports nothing heavier than NumPy.
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ from .checks import check_number
 from .penalties import clamp_l2_shrink
 from .schedules import as_schedule
 
-__all__ = ["AdagradState", "AdamState", "AveragedState", "L1State", "RULES", "Rule",
-           "SGDState", "adagrad", "adam", "apply_step", "get_rule", "init_state", "sgd"]
+__all__ = ["AdagradState", "AdamState", "AveragedState", "ChainState", "EmptyState", "L1State",
+           "RULES", "Rule", "SGDState", "adagrad", "adam", "add_decayed_weights", "apply_step",
+           "averaged", "chain", "clip_by_global_norm", "find_state", "get_rule",
+           "l1_shrinkage", "mean_state", "run_rule", "sgd"]
 
 
 class Rule(NamedTuple):
@@ -46,12 +51,14 @@ class Rule(NamedTuple):
     an L2 term ``lambda w`` of ``g`` shrinks ``w`` by ``1 - c lambda``, which
     :func:`apply_step` keeps at 0 or above, as scikit-learn's SGD does
     (:func:`~gdd_dask.penalties.clamp_l2_shrink`). Rules whose steps are bounded
-    anyway (Adam, Adagrad: about ``eta`` per parameter) need none."""
+    anyway (Adam, Adagrad: about ``eta`` per parameter) need none. ``takes_scale``: the
+    update takes ``scale=``, the step size of the rules before it in a :func:`chain`."""
 
     init: Callable
     update: Callable
     scale: Callable | None = None
     decay: Callable | None = None
+    takes_scale: bool = False
 
 
 class SGDState(NamedTuple):
@@ -150,72 +157,210 @@ def get_rule(rule, **options):
     return RULES[rule](**options)
 
 
-class L1State(NamedTuple):
-    """A rule's state plus the cumulative L1 penalty of Tsuruoka, Tsujii & Ananiadou
-    (2009): ``total`` is the shrinkage ``sum_k t_k lambda`` each parameter could have
-    had so far, ``applied`` the shrinkage it got."""
+# -- composing rules, the optax way -------------------------------------------------
+class ChainState(NamedTuple):
+    """The state of ``chain(head_rule, *tail_rules)``: the head's state and the rest's
+    (nested, so that every state is a NamedTuple a checkpoint can hold)."""
 
-    rule: Any
-    total: np.ndarray
-    applied: np.ndarray
+    head: Any
+    tail: Any
 
     @property
     def count(self):
-        return self.rule.count
+        """The step count of the first rule in the chain that keeps one (a property:
+        ``tuple.count`` would hide it from :meth:`__getattr__`)."""
+        for part in (self.head, self.tail):
+            count = getattr(part, "count", None)
+            if count is not None and not callable(count):
+                return count
+        return None
+
+    def __getattr__(self, name):
+        """A field of the first part that has it (``state.count``: the step count of
+        the first rule that keeps one; ``state.mean`` of an averaged run)."""
+        if name.startswith("__"):
+            raise AttributeError(name)
+        for part in (self.head, self.tail):
+            if hasattr(part, name):
+                return getattr(part, name)
+        raise AttributeError(f"no part of this chain's state has {name!r}")
+
+
+class EmptyState(NamedTuple):
+    """The state of a rule that keeps none."""
+
+
+def _product(factors):
+    total = 1.0
+    for f in factors:
+        total = total * f
+    return total
+
+
+def chain(*rules):
+    """The rules applied in turn, each to the step the one before made (optax's
+    ``chain``): ``chain(clip_by_global_norm(1.0), adam(1e-3))``. A rule whose ``update``
+    takes ``scale`` (:func:`l1_shrinkage`) gets the step size of the rules before it.
+    The chain's ``scale`` and ``decay`` are the products of its rules' (``None`` when
+    one lacks it)."""
+    if not rules:
+        raise ValueError("chain() needs at least one rule")
+    if len(rules) == 1:
+        return rules[0]
+    head, tail = rules[0], chain(*rules[1:])
+
+    def init(params):
+        return ChainState(head.init(params), tail.init(params))
+
+    def update(grad, state, params=None, scale=1.0):
+        step, first = head.update(grad, state.head, params, **_scale_of(head, scale))
+        if head.scale is not None:
+            scale = scale * head.scale(first)
+        step, rest = tail.update(step, state.tail, params, **_scale_of(tail, scale))
+        return step, ChainState(first, rest)
+
+    def combined(name):
+        parts = (getattr(head, name), getattr(tail, name))
+        if any(part is None for part in parts):
+            return None
+        return lambda state: _product((parts[0](state.head), parts[1](state.tail)))
+
+    return Rule(init, update, combined("scale"), combined("decay"), takes_scale=True)
+
+
+def _scale_of(rule, scale):
+    return {"scale": scale} if rule.takes_scale else {}
+
+
+def _unit(state):
+    return 1.0
+
+
+def add_decayed_weights(weight_decay, mask=None):
+    """``g + lambda w`` (on the parameters of ``mask``, all by default): an L2 term added
+    to the step's input, e.g. ``chain(add_decayed_weights(1e-4), sgd(0.1))``."""
+    weight = _check(weight_decay, "weight_decay", 0.0)
+
+    def update(grad, state, params=None):
+        decay = weight * params if mask is None else np.where(mask, weight * params, 0.0)
+        return grad + decay, state
+
+    return Rule(lambda params: EmptyState(), update, _unit, _unit)
+
+
+def clip_by_global_norm(max_norm):
+    """The step's input scaled down to an L2 norm of at most ``max_norm``."""
+    limit = _check(max_norm, "max_norm", 0.0)
+
+    def update(grad, state, params=None):
+        norm = float(np.sqrt(np.sum(grad * grad)))
+        return (grad if norm <= limit else grad * (limit / norm)), state
+
+    return Rule(lambda params: EmptyState(), update)
+
+
+class L1State(NamedTuple):
+    """The cumulative L1 penalty of Tsuruoka, Tsujii & Ananiadou (2009): ``total`` is
+    the shrinkage ``sum_k t_k lambda`` each parameter could have had so far,
+    ``applied`` the shrinkage it got."""
+
+    total: np.ndarray
+    applied: np.ndarray
+
+
+def l1_shrinkage(l1_weights):
+    """The L1 penalty's proximal step after the step of the rules before it in a chain
+    (proximal SGD), made up for the steps in which noise kept a parameter away from
+    zero (:class:`L1State`): a parameter ``z`` after the step becomes ``max(0, z -
+    (total + applied))`` if positive, ``min(0, z + (total - applied))`` if negative,
+    so that SGD gives exact zeros. ``total`` grows by the step size ``scale`` of the
+    rules before it times ``l1_weights`` at every step."""
+    weights = np.asarray(l1_weights, dtype=np.float64)
+
+    def init(params):
+        zeros = np.zeros(np.shape(params))
+        return L1State(zeros, zeros)
+
+    def update(step, state, params, scale=1.0):
+        z = params + step
+        total = state.total + scale * weights
+        x = np.where(z > 0, np.maximum(0.0, z - (total + state.applied)),
+                     np.where(z < 0, np.minimum(0.0, z + (total - state.applied)), z))
+        return x - params, L1State(total, state.applied + (x - z))
+
+    return Rule(init, update, _unit, _unit, takes_scale=True)
 
 
 class AveragedState(NamedTuple):
-    """A state plus the running mean of the parameters after each step once the step
-    count passes ``start``: averaged SGD (Polyak & Juditsky 1992; scikit-learn's
-    ``average``). ``mean`` is the current parameters until then, ``n`` the steps
-    averaged."""
+    """The running mean of the parameters after each step once the step count passes
+    ``start``: averaged SGD (Polyak & Juditsky 1992; scikit-learn's ``average``).
+    ``mean`` is the current parameters until then, ``n`` the steps averaged,
+    ``count`` the steps taken."""
 
-    inner: Any
+    count: int
     mean: np.ndarray
     n: int
     start: int
 
-    @property
-    def count(self):
-        return self.inner.count
+
+def averaged(start):
+    """Keep the mean of the parameters after every step past step ``start`` in the
+    state (:class:`AveragedState`); the steps themselves are unchanged."""
+    start = int(start)
+
+    def init(params):
+        return AveragedState(0, np.array(params, dtype=np.float64), 0, start)
+
+    def update(step, state, params):
+        x, count = params + step, state.count + 1
+        if count <= state.start:
+            return step, state._replace(count=count, mean=x)
+        n = state.n + 1
+        return step, AveragedState(count, state.mean + (x - state.mean) / n, n, state.start)
+
+    return Rule(init, update, _unit, _unit)
 
 
-def init_state(rule, penalty, params, *, average=None):
-    """The state a run starts from: ``rule.init(params)``, inside an
-    :class:`L1State` when ``penalty`` has an L1 part, inside an :class:`AveragedState`
-    averaging from step ``average`` on where given."""
-    params = np.asarray(params, dtype=np.float64)
-    state = rule.init(params)
+def find_state(state, kind):
+    """The part of type ``kind`` of a (chained) rule's ``state``, else ``None``."""
+    if isinstance(state, kind):
+        return state
+    if isinstance(state, ChainState):
+        return find_state(state.head, kind) or find_state(state.tail, kind)
+    return None
+
+
+def run_rule(rule, penalty, *, average=None):
+    """The rule a run steps by: ``rule``, then the L1 shrinkage where ``penalty`` has an
+    L1 part (:func:`l1_shrinkage`), then the averaging from step ``average`` on where
+    given (:func:`averaged`)."""
+    parts = [rule]
     if not penalty.smooth:
-        zeros = np.zeros(np.shape(params))
-        state = L1State(state, zeros, zeros)
-    return state if average is None else AveragedState(state, params.copy(), 0, int(average))
+        parts.append(l1_shrinkage(penalty.l1_weights))
+    if average is not None:
+        parts.append(averaged(average))
+    return chain(*parts)
+
+
+def mean_state(states, weights):
+    """The mean of rule states of one structure weighted by ``weights``: arrays and
+    floats averaged, integers (step counts) rounded; NamedTuples field by field."""
+    total = float(sum(weights))
+    first = states[0]
+    if isinstance(first, tuple):
+        fields = [mean_state([s[j] for s in states], weights) for j in range(len(first))]
+        return type(first)(*fields) if hasattr(first, "_fields") else tuple(fields)
+    mean = sum(w * v for w, v in zip(weights, states)) / total
+    integer = isinstance(first, (int, np.integer)) and not isinstance(first, bool)
+    return round(mean) if integer else mean
 
 
 def apply_step(rule, penalty, grad, state, params):
-    """``(params, state)`` after one step of ``rule`` along ``grad``; with an L1 part in
-    ``penalty`` (``grad`` holds only the smooth part's gradient), then the cumulative L1
-    shrinkage (:class:`L1State`): a parameter ``z`` after the step becomes
-    ``max(0, z - (total + applied))`` if positive, ``min(0, z + (total - applied))``
-    if negative -- the L1 penalty's proximal step, made up for the steps in which noise
-    kept the parameter away from zero, so that SGD gives exact zeros. An
-    :class:`AveragedState` adds the step's parameters to its mean."""
-    if isinstance(state, AveragedState):
-        x, inner = apply_step(rule, penalty, grad, state.inner, params)
-        if inner.count <= state.start:
-            return x, state._replace(inner=inner, mean=x)
-        n = state.n + 1
-        return x, state._replace(inner=inner, mean=state.mean + (x - state.mean) / n, n=n)
-    inner = state if penalty.smooth else state.rule
+    """``(params, state)`` after one step of ``rule`` (a run's rule, :func:`run_rule`)
+    along ``grad``, which holds only the smooth part's gradient. With a ``decay``, the
+    step's L2 shrink ``1 - c lambda`` is kept at 0 or above first, as scikit-learn's
+    SGD keeps it (:func:`~gdd_dask.penalties.clamp_l2_shrink`)."""
     if rule.decay is not None:
-        grad = clamp_l2_shrink(penalty, rule.decay(inner), params, grad)
-    if penalty.smooth:
-        step, state = rule.update(grad, state, params)
-        return params + step, state
-    step, inner = rule.update(grad, inner, params)
-    z = params + step
-    total = state.total + rule.scale(inner) * penalty.l1_weights
-    x = np.where(z > 0, np.maximum(0.0, z - (total + state.applied)),
-                 np.where(z < 0, np.minimum(0.0, z + (total - state.applied)), z))
-    return x, L1State(inner, total, state.applied + (x - z))
-
+        grad = clamp_l2_shrink(penalty, rule.decay(state), params, grad)
+    step, state = rule.update(grad, state, params)
+    return params + step, state

@@ -381,10 +381,10 @@ def test_mlp_max_fun_inf_patience_and_best_loss_conventions(iris):
 
 def test_averaged_state_keeps_the_mean_of_the_iterates():
     from gdd_dask.penalties import NoPenalty
-    from gdd_dask.rules import apply_step, init_state, sgd
+    from gdd_dask.rules import apply_step, run_rule, sgd
 
-    rule, x = sgd(0.5), np.array([1.0, -1.0])
-    state = init_state(rule, NoPenalty(), x, average=1)  # from the second step on
+    rule, x = run_rule(sgd(0.5), NoPenalty(), average=1), np.array([1.0, -1.0])
+    state = rule.init(x)  # averaging from the second step on
     iterates = []
     for g in ([1.0, 0.0], [0.0, 2.0], [-1.0, 1.0], [2.0, 2.0]):
         x, state = apply_step(rule, NoPenalty(), np.array(g), state, x)

@@ -208,3 +208,44 @@ def test_local_adam_averages_the_moments(cancer):
     np.testing.assert_allclose(result.state.mu, 0.1 * g, rtol=1e-12, atol=1e-15)
     assert np.all(result.state.nu >= 0.001 * g**2 * (1 - 1e-12))
     assert np.any(result.state.nu > 0.0011 * g**2)  # the chunks' squares, not the mean's
+
+
+def test_rules_compose_and_l1_is_one_more_rule(cancer, tmp_path):
+    """``chain`` applies rules in turn (optax's way); a run with an L1 part steps by the
+    rule and then the L1 shrinkage, which reads the step size the rule reports."""
+    from gdd_dask.rules import (
+        ChainState,
+        L1State,
+        add_decayed_weights,
+        chain,
+        clip_by_global_norm,
+        run_rule,
+    )
+
+    g = np.array([3.0, -4.0])  # norm 5
+    clipped = chain(clip_by_global_norm(1.0), sgd(0.1))
+    step, state = clipped.update(g, clipped.init(g), g)
+    np.testing.assert_allclose(step, -0.1 * g / 5, rtol=1e-15)
+    assert isinstance(state, ChainState) and state.count == 1
+    decayed = chain(add_decayed_weights(0.5), sgd(0.1))
+    step, _ = decayed.update(g, decayed.init(g), np.ones(2))
+    np.testing.assert_allclose(step, -0.1 * (g + 0.5), rtol=1e-15)
+    rule = adam(0.01)
+    assert chain(rule) is rule
+    X, y = cancer
+    with make_objective("logistic", X, y, penalty="l1", alpha=ALPHA) as objective:
+        run = run_rule(rule, objective.penalty)
+        assert isinstance(run.init(np.zeros(objective.n_params)).tail, L1State)
+    kw = dict(penalty="l1", alpha=0.02, solver="sgd", max_iter=5, tol=0, chunk_rows=100,
+              precondition=False, options={"rule": decayed, "random_state": 0})
+    composed = minimize("logistic", X, y, **kw)
+    assert composed.state.count > 0 and np.sum(composed.x == 0) > 0  # exact zeros
+
+    def stop(info):
+        if info.nit == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # the chain's state checkpoints and resumes
+        minimize("logistic", X, y, checkpoint=tmp_path / "fit.ckpt", callback=stop, **kw)
+    resumed = minimize("logistic", X, y, checkpoint=tmp_path / "fit.ckpt", **kw)
+    np.testing.assert_array_equal(resumed.x, composed.x)

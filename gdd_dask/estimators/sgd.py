@@ -34,6 +34,7 @@ from sklearn.utils.validation import check_is_fitted
 from ..blocks import linear_labels, linear_log_proba, linear_proba, linear_raw
 from ..losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
 from ..preconditioning import Standardized
+from ..rules import AveragedState, find_state
 from ..solvers import STOCHASTIC
 from ..steps import DTYPES
 from .base import LinearModel
@@ -79,6 +80,16 @@ class _BaseSGD(StochasticMixin, LinearModel):
         "solver_options": [dict, None],
         "dtype": [StrOptions(set(DTYPES))],
     }
+
+    def __init__(self, *, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol,
+                 epsilon, random_state, learning_rate, eta0, power_t, early_stopping,
+                 validation_fraction, n_iter_no_change, warm_start, solver, batch_size,
+                 solver_options, dtype, client, split_every, cache, verbose, checkpoint,
+                 checkpoint_every, shuffle, average):
+        """Store the shared parameters as given (scikit-learn's estimators do)."""
+        for name, value in locals().items():
+            if name not in ("self", "__class__"):
+                setattr(self, name, value)
 
     def _penalty_of(self, objective):
         """scikit-learn's ``alpha`` scales the plain mean loss: ``alpha n / sum s_i``;
@@ -179,9 +190,9 @@ def _averaged(state, n_outputs, fit_intercept):
     model's coordinates (mapped back from standardized columns where the run stepped
     in them)."""
     if isinstance(state, Standardized):
-        return state.to_original(state.state.mean, n_outputs=n_outputs,
-                                 fit_intercept=fit_intercept)
-    return state.mean
+        return state.to_original(find_state(state.state, AveragedState).mean,
+                                 n_outputs=n_outputs, fit_intercept=fit_intercept)
+    return find_state(state, AveragedState).mean
 
 
 def _given_params(coef_init, intercept_init, n_features, n_outputs, fit_intercept):
@@ -207,16 +218,6 @@ def _given_params(coef_init, intercept_init, n_features, n_outputs, fit_intercep
             intercept = given.reshape(n_outputs)
         rows.append(intercept[None, :])
     return np.vstack(rows).ravel()
-
-
-def _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
-          random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
-          n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
-          split_every, cache, verbose, checkpoint, checkpoint_every, shuffle, average):
-    """Set the shared parameters (scikit-learn's estimators store them as given)."""
-    for name, value in locals().items():
-        if name != "self":
-            setattr(self, name, value)
 
 
 class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
@@ -297,10 +298,16 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
                  batch_size="auto", solver_options=None, dtype="float64", client=None,
                  split_every=8, cache="auto", verbose=0, checkpoint=None,
                  checkpoint_every=1, shuffle=True, average=False):
-        _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
-              random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
-              n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
-              split_every, cache, verbose, checkpoint, checkpoint_every, shuffle, average)
+        super().__init__(
+            loss=loss, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
+            fit_intercept=fit_intercept, max_iter=max_iter, tol=tol, epsilon=epsilon,
+            random_state=random_state, learning_rate=learning_rate, eta0=eta0,
+            power_t=power_t, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start, solver=solver, batch_size=batch_size,
+            solver_options=solver_options, dtype=dtype, client=client,
+            split_every=split_every, cache=cache, verbose=verbose, checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every, shuffle=shuffle, average=average)
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):
         """Fit by epochs of mini-batch steps (from ``coef_init`` and ``intercept_init``,
@@ -396,10 +403,16 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
                  warm_start=False, solver="sgd", batch_size="auto", solver_options=None,
                  dtype="float64", client=None, split_every=8, cache="auto", verbose=0,
                  checkpoint=None, checkpoint_every=1, shuffle=True, average=False):
-        _init(self, loss, penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon,
-              random_state, learning_rate, eta0, power_t, early_stopping, validation_fraction,
-              n_iter_no_change, warm_start, solver, batch_size, solver_options, dtype, client,
-              split_every, cache, verbose, checkpoint, checkpoint_every, shuffle, average)
+        super().__init__(
+            loss=loss, penalty=penalty, alpha=alpha, l1_ratio=l1_ratio,
+            fit_intercept=fit_intercept, max_iter=max_iter, tol=tol, epsilon=epsilon,
+            random_state=random_state, learning_rate=learning_rate, eta0=eta0,
+            power_t=power_t, early_stopping=early_stopping,
+            validation_fraction=validation_fraction, n_iter_no_change=n_iter_no_change,
+            warm_start=warm_start, solver=solver, batch_size=batch_size,
+            solver_options=solver_options, dtype=dtype, client=client,
+            split_every=split_every, cache=cache, verbose=verbose, checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every, shuffle=shuffle, average=average)
         self.class_weight = class_weight
 
     def fit(self, X, y, coef_init=None, intercept_init=None, sample_weight=None):

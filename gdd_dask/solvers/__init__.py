@@ -10,7 +10,15 @@ from __future__ import annotations
 
 from functools import partial
 
-from ..rules import AdagradState, AdamState, AveragedState, L1State, SGDState
+from ..rules import (
+    AdagradState,
+    AdamState,
+    AveragedState,
+    ChainState,
+    EmptyState,
+    L1State,
+    SGDState,
+)
 from .cd import CD_MAX_PARAMS, coordinate_descent
 from .gd import gd
 from .lbfgs import lbfgs
@@ -47,7 +55,8 @@ def _named(solver, name, doc=None):
     return named
 
 
-RULE_STATES = (SGDState, AdamState, AdagradState, L1State, AveragedState)
+RULE_STATES = (SGDState, AdamState, AdagradState, ChainState, EmptyState, L1State,
+               AveragedState)
 STEPPED = {"stochastic": True, "preconditioned": True, "state_types": RULE_STATES}
 register_solver("gd", gd, smooth_only=True, preconditioned=True)
 register_solver("lbfgs", lbfgs, smooth_only=True, preconditioned=True)

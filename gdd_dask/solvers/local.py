@@ -36,8 +36,10 @@ from __future__ import annotations
 import inspect
 from functools import partial
 
+import numpy as np
+
 from ..checks import check_number
-from ..rules import RULES, AveragedState, Rule, init_state
+from ..rules import RULES, AveragedState, Rule, find_state, mean_state
 from ..schedules import scaled
 from ..steps import Carry
 from .epochs import local_epochs
@@ -71,8 +73,8 @@ def local_sgd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sgd
                                      batch_size=batch_size, dtype=dtype, evaluate=evaluate)
     rng = as_generator(random_state)
     if state is None:
-        state = init_state(rule, objective.penalty, x0)
-    if isinstance(state, AveragedState):
+        state = rule.init(np.asarray(x0, dtype=np.float64))
+    if find_state(state, AveragedState) is not None:
         raise ValueError(_NOT_AVERAGED)
     models = [range(k * n_chunks // n_models, (k + 1) * n_chunks // n_models)
               for k in range(n_models)]
@@ -118,20 +120,14 @@ def _epoch(objective, stepper, rng, models, rows, local_steps, x, state):
         taking = [m[r] for m in rounds if r < len(m)]
         finals = local_epochs(objective, stepper, [Carry(x, state)] * len(taking),
                               [plan for plan, _ in taking])
-        weights = [stepped for _, stepped in taking]
-        total = float(sum(weights))
-
-        def mean(values):  # weighted by the rows each model stepped on
-            return sum(w * v for w, v in zip(weights, values)) / total
-
-        x = mean(c.x for c in finals)
-        state = type(state)(round(mean(c.state.count for c in finals)),
-                            *(mean(c.state[j] for c in finals) for j in range(1, len(state))))
+        weights = [stepped for _, stepped in taking]  # the rows each model stepped on
+        x = mean_state([c.x for c in finals], weights)
+        state = mean_state([c.state for c in finals], weights)
         loss_sum += sum(c.loss_sum for c in finals)
         grad_sum = grad_sum + sum(c.grad_sum for c in finals)
         n_steps += sum(c.n_steps for c in finals)
         if first is None:
-            first = mean(c.first for c in finals)
+            first = mean_state([c.first for c in finals], weights)
     return Epoch(x, state, *stepper.objective(Carry(x, state, loss_sum, grad_sum, n_steps)),
                  first)
 

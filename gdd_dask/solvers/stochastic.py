@@ -20,7 +20,7 @@ An epoch visits every row once. Three ways to run it:
 A step is ``w <- w + update(g_B)`` with the unbiased estimate
 ``g_B = n / (b W) sum_{i in B} s_i grad l_i + grad penalty`` (``b`` rows of ``n``,
 ``W = sum_i s_i``); with an L1 part in the penalty each step is followed by the
-cumulative L1 shrinkage of Tsuruoka et al. (:func:`gdd_dask.rules.apply_step`).
+cumulative L1 shrinkage of Tsuruoka et al. (:func:`gdd_dask.rules.l1_shrinkage`).
 
 After each epoch the objective is ``evaluate``-d: ``"pass"`` (default) runs one full
 pass for the exact objective and gradient; ``"running"`` takes the epoch's own
@@ -41,7 +41,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..checks import check_number
-from ..rules import get_rule, init_state
+from ..rules import get_rule, run_rule
 from ..schedules import Plateau
 from ..steps import Carry, epoch_plan
 from .base import Trace, resume, save
@@ -96,7 +96,7 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
         raise ValueError("data_parallel steps take a random part of every chunk; "
                          "shuffle=False needs steps in chunk order")
     rule, stepper, plateau = prepare(objective, rule, rule_options, batch_size=batch_size,
-                                     dtype=dtype, evaluate=evaluate)
+                                     dtype=dtype, evaluate=evaluate, average=average)
     rng = as_generator(random_state)
 
     def advance(x, state):
@@ -112,15 +112,17 @@ def stochastic(objective, x0, *, tol=1e-4, max_iter=100, callback=None, rule="sg
         return Epoch(carry.x, carry.state, *stepper.objective(carry), carry.first)
 
     if state is None:
-        state = init_state(rule, objective.penalty, x0, average=average)
+        state = rule.init(np.asarray(x0, dtype=np.float64))
     return run_epochs(objective, x0, advance, state, tol=tol, max_iter=max_iter,
                       callback=callback, n_iter_no_change=n_iter_no_change, rng=rng,
                       checkpoint=checkpoint, evaluate=evaluate, plateau=plateau)
 
 
-def prepare(objective, rule, rule_options, *, batch_size, dtype, evaluate):
-    """``(rule, stepper, plateau)`` of a mini-batch run, its options checked;
-    ``plateau`` is the :class:`~gdd_dask.schedules.Plateau` learning rate, or ``None``."""
+def prepare(objective, rule, rule_options, *, batch_size, dtype, evaluate, average=None):
+    """``(rule, stepper, plateau)`` of a mini-batch run, its options checked: the rule
+    the run steps by (:func:`~gdd_dask.rules.run_rule`: with the L1 shrinkage of the
+    objective's penalty, averaging from step ``average``); ``plateau`` is the
+    :class:`~gdd_dask.schedules.Plateau` learning rate, or ``None``."""
     check_number(batch_size, "batch_size", low=1, integer=True)
     if evaluate not in EVALUATE:
         raise ValueError(f"evaluate must be one of {EVALUATE}; got {evaluate!r}")
@@ -130,6 +132,7 @@ def prepare(objective, rule, rule_options, *, batch_size, dtype, evaluate):
     if not objective.penalty.smooth and rule.scale is None:
         raise ValueError(f"an L1 penalty needs a rule that reports its step size (scale); "
                          f"got {objective.penalty!r}")
+    rule = run_rule(rule, objective.penalty, average=average)
     return rule, make_stepper(objective, rule, batch_size=batch_size, dtype=dtype), plateau
 
 
