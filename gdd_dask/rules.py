@@ -146,6 +146,10 @@ def adagrad(learning_rate=0.1, eps=1e-7):
 
 
 RULES = {"sgd": sgd, "adam": adam, "adagrad": adagrad}
+"""The rules by name; each is also a solver of the same name (``gdd_dask.solvers``)."""
+STATE_TYPES = [SGDState, AdamState, AdagradState]
+"""The NamedTuples of the rules' states, which a checkpoint may hold (with those of the
+composing rules below)."""
 
 
 def get_rule(rule, **options):
@@ -364,3 +368,6 @@ def apply_step(rule, penalty, grad, state, params):
         grad = clamp_l2_shrink(penalty, rule.decay(state), params, grad)
     step, state = rule.update(grad, state, params)
     return params + step, state
+
+
+STATE_TYPES += [ChainState, EmptyState, L1State, AveragedState]

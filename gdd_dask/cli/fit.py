@@ -16,7 +16,7 @@ from ..optimize import fit_span
 from ..progress import ProgressBar
 from .args import CommandError, count, non_negative
 from .cluster import add_cluster_options, describe, open_client
-from .model import GLMS, MODELS, FittedModel
+from .model import CLASSIFIERS, GLMS, MODELS, FittedModel
 from .store_arg import open_store
 
 __all__ = ["add_parser", "data_line", "fit_store", "run", "score", "summary_lines"]
@@ -144,15 +144,11 @@ def fit_store(X, y, *, model, solver="auto", alpha=None, tol=1e-5, max_iter=100,
 
 
 def score(fitted, X, y, client):
-    """``(name, value)``: accuracy (classifiers), R^2 (linear, ridge), D^2 (the GLMs)."""
-    from ..estimators.metrics import accuracy, d2, r2
-    from ..losses import get_loss
-
-    if fitted.model in ("logistic", "multinomial"):
-        return "accuracy", accuracy(y, fitted.predict(X), client=client)
-    if fitted.model in GLMS:
-        return "D^2", d2(get_loss(MODELS[fitted.model]), y, fitted.raw(X), client=client)
-    return "R^2", r2(y, fitted.predict(X), client=client)
+    """``(name, value)``: the estimator's score -- accuracy (classifiers), R^2 (linear,
+    ridge), D^2 (the GLMs)."""
+    name = "accuracy" if fitted.model in CLASSIFIERS else "D^2" if fitted.model in GLMS \
+        else "R^2"
+    return name, fitted.estimator(client).score(X, y)
 
 
 def summary_lines(fitted, result, metric=None):

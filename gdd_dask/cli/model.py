@@ -11,9 +11,10 @@ store). Predictions are lazy and chunk by chunk: the raw prediction
 - ``logistic``: label ``classes[r > 0]``, :math:`P(y = 1) = \\text{sigmoid}(r)`;
 - ``multinomial``: label ``classes[argmax_k r_k]``, probabilities ``softmax(r)``.
 
-Means and probabilities are those of the model's loss (``inverse_link``,
-``predict_proba``). The block functions import only NumPy, ``array_api_compat`` and
-the chunk math (``gdd_dask.losses``), so the workers that run them stay small.
+Predictions, probabilities and scores are those of the matching gdd_dask estimator
+(:meth:`FittedModel.estimator`: ``LinearRegression``, ``Ridge``,
+``LogisticRegression``, the GLM regressor of the loss), whose block functions import
+only the chunk math, so the workers that run them stay small.
 """
 
 from __future__ import annotations
@@ -26,8 +27,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..blocks import linear_raw
-from ..losses import GLM_LOSSES, get_loss
+from ..losses import GLM_LOSSES
 
 __all__ = ["FORMAT", "GLMS", "MODELS", "FittedModel", "load_model"]
 
@@ -43,30 +43,18 @@ MODELS = {"linear": "squared", "ridge": "squared", "logistic": "logistic",
 CLASSIFIERS = ("logistic", "multinomial")
 
 
-def model_loss(model, n_outputs=1):
-    """The loss a ``model`` kind was fitted with (``n_outputs`` classes for
-    multinomial): its link, mean and probabilities are the model's."""
-    return get_loss(MODELS[model], n_classes=n_outputs if model == "multinomial" else None)
+def estimator_class(model):
+    """The gdd_dask estimator of a ``model`` kind: a GLM's is the regressor of its loss
+    (``PoissonRegressor`` for ``poisson``...), found among the GLM regressors."""
+    from .. import estimators
+    from ..estimators.regression import _GLMRegressor
 
-
-def output_block(X, model, classes, coef_t, intercept, output="predict"):
-    """One block's ``output``: ``"predict"`` (labels or means, see the module note),
-    ``"proba"`` (class probabilities, ``predict_proba`` of the model's loss) or
-    ``"raw"`` (the raw prediction ``r``)."""
-    from array_api_compat import array_namespace
-
-    xp = array_namespace(X)
-    raw = linear_raw(X, coef_t, intercept)
-    if output == "raw" or (output == "predict" and model not in (*CLASSIFIERS, *GLMS)):
-        return raw[:, 0] if raw.shape[1] == 1 else raw
-    loss = model_loss(model, raw.shape[1])
-    if model in GLMS:
-        return loss.inverse_link(raw[:, 0], xp)
-    raw = raw[:, 0] if model == "logistic" else raw
-    if output == "proba":
-        return loss.predict_proba(raw, xp)
-    index = xp.astype(raw > 0, xp.int64) if raw.ndim == 1 else xp.argmax(raw, axis=1)
-    return xp.take(xp.asarray(classes, dtype=xp.float64), index)
+    glms = {cls._loss: cls for cls in _GLMRegressor.__subclasses__()}
+    if model in glms:
+        return glms[model]
+    return {"linear": estimators.LinearRegression, "ridge": estimators.Ridge,
+            "logistic": estimators.LogisticRegression,
+            "multinomial": estimators.LogisticRegression}[model]
 
 
 class FittedModel(NamedTuple):
@@ -93,26 +81,28 @@ class FittedModel(NamedTuple):
             classes = [float(k) for k in range(W.shape[1])]
         return cls(model, W[:n_features].T.copy(), W[n_features].copy(), classes, info)
 
+    def estimator(self, client=None):
+        """This model as a fitted gdd_dask estimator (:func:`estimator_class`): its
+        predictions, probabilities and score are the model's."""
+        fitted = estimator_class(self.model)(client=client)
+        if self.model in CLASSIFIERS:
+            fitted.coef_, fitted.intercept_ = self.coef.copy(), self.intercept.copy()
+            fitted.classes_ = np.asarray(self.classes, dtype=np.float64)
+        else:
+            fitted.coef_, fitted.intercept_ = self.coef[0].copy(), float(self.intercept[0])
+        fitted.n_features_in_ = self.n_features
+        return fitted
+
     def predict(self, X, *, proba=False):
-        """Lazy predictions of a Dask array ``X``: 1-D, or ``(n, K)`` probabilities."""
+        """Lazy predictions of a Dask array ``X`` by :meth:`estimator`: 1-D, or ``(n,
+        K)`` probabilities."""
         if proba and self.model not in CLASSIFIERS:
             raise ValueError(f"probabilities need a classifier; this model is {self.model!r}")
-        return self._map(X, "proba" if proba else "predict")
-
-    def raw(self, X):
-        """Lazy raw prediction ``X W^T + b``: 1-D for one output, else ``(n, K)``."""
-        return self._map(X, "raw")
-
-    def _map(self, X, output):
         if X.shape[1] != self.n_features:
             raise ValueError(f"the model has {self.n_features} features but X has "
                              f"{X.shape[1]} columns")
-        width = self.coef.shape[0] if output == "raw" else len(self.classes or ())
-        wide = width > 1 and output != "predict"
-        chunks = (X.chunks[0], (width,)) if wide else (X.chunks[0],)
-        return X.map_blocks(output_block, self.model, self.classes, self.coef.T,
-                            self.intercept, output, dtype=np.float64, chunks=chunks,
-                            drop_axis=None if wide else 1, name=f"gdd-{output}-{self.model}")
+        fitted = self.estimator()
+        return fitted.predict_proba(X) if proba else fitted.predict(X)
 
     def to_json(self):
         return {"format": FORMAT, "version": VERSION, "model": self.model,

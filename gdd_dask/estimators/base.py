@@ -26,12 +26,15 @@ import numpy as np
 from sklearn.base import BaseEstimator
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
 
 from ..engine import CACHE_POLICIES
 from ..objective import make_objective
 from ..optimize import fit_span, solve
 from ..progress import ProgressBar
 from ..solvers import SOLVERS, STOCHASTIC, get_solver
+from .docs import fill_doc
+from .inputs import validate_X
 
 __all__ = ["LinearModel"]
 
@@ -80,6 +83,25 @@ class LinearModel(BaseEstimator):
         "checkpoint": [str, os.PathLike, None],
         "checkpoint_every": [Interval(Integral, 1, None, closed="left")],
     }
+
+    def __init_subclass__(cls, **kwargs):
+        """Each estimator's docstrings get their shared parts (:mod:`.docs`)."""
+        super().__init_subclass__(**kwargs)
+        fill_doc(cls)
+        for name in ("fit", "partial_fit"):
+            method = cls.__dict__.get(name)
+            if method is not None and method.__doc__:
+                fill_doc(method)
+
+    def __init__(self, *, solver, tol, max_iter, warm_start, client, split_every, cache,
+                 verbose, random_state, checkpoint, checkpoint_every):
+        """Store the parameters every estimator has, as given (scikit-learn's way):
+        subclasses store their own and pass these on by keyword."""
+        self.solver, self.tol, self.max_iter = solver, tol, max_iter
+        self.warm_start, self.random_state = warm_start, random_state
+        self.client, self.split_every, self.cache = client, split_every, cache
+        self.verbose = verbose
+        self.checkpoint, self.checkpoint_every = checkpoint, checkpoint_every
 
     def _penalty(self, weight_sum):
         """``(penalty, alpha)`` of the core objective, given ``sum_i s_i``."""
@@ -223,6 +245,21 @@ class LinearModel(BaseEstimator):
                 ConvergenceWarning,
                 stacklevel=_outside_level(),  # the caller of fit
             )
+
+    # -- prediction ---------------------------------------------------------------
+    def _parts(self):
+        """The fitted ``(coef, intercept)`` in ``linear_raw``'s layout: one output is
+        1-D."""
+        check_is_fitted(self)
+        coef = np.atleast_2d(self.coef_)
+        if coef.shape[0] == 1:
+            return coef[0], np.atleast_1d(self.intercept_)[0]
+        return coef.T, self.intercept_
+
+    def _validated(self, X):
+        """``X`` checked against the fitted model (features, names, dtype)."""
+        check_is_fitted(self)
+        return validate_X(self, X, reset=False, lengths=False)
 
     # -- scikit-learn protocol ----------------------------------------------------
     def __sklearn_clone__(self):

@@ -16,26 +16,22 @@ like scikit-learn it is reported in the symmetric form, centred over the classes
 from __future__ import annotations
 
 import warnings
-from functools import partial
 from numbers import Real
 
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ..blocks import linear_labels, linear_log_proba, linear_proba, linear_raw
 from ..data import is_dask
 from ..losses import LogisticLoss, MultinomialLoss
 from .base import LinearModel
+from .classifier import LinearClassifierMixin
 from .inputs import (
     as_dask,
     float_dtype,
     is_lazy,
-    map_rows,
     rows_like,
     validate_fit_inputs,
-    validate_X,
 )
 from .labels import apply_class_weight, class_weights, encode_labels
 from .metrics import LazyScoreMixin
@@ -43,7 +39,7 @@ from .metrics import LazyScoreMixin
 __all__ = ["LogisticRegression"]
 
 
-class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
+class LogisticRegression(LinearClassifierMixin, LazyScoreMixin, ClassifierMixin, LinearModel):
     """Logistic regression (binary or multinomial), as scikit-learn's with ``lbfgs``.
 
     Parameters
@@ -72,9 +68,9 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
         Stop when ``max_i |grad_i| <= tol``, as scikit-learn's ``tol`` for L-BFGS.
     max_iter : int, default=100
         Most iterations; hitting it raises a ``ConvergenceWarning``.
-    warm_start, client, split_every, cache, verbose, random_state, checkpoint,
-    checkpoint_every
+    warm_start, random_state
         As in :class:`~gdd_dask.estimators.LinearRegression`.
+    {engine parameters}
 
     Attributes
     ----------
@@ -105,17 +101,10 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.class_weight = class_weight
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.client = client
-        self.split_every = split_every
-        self.cache = cache
-        self.verbose = verbose
-        self.random_state = random_state
-        self.checkpoint = checkpoint
-        self.checkpoint_every = checkpoint_every
+        super().__init__(solver=solver, tol=tol, max_iter=max_iter, warm_start=warm_start,
+                         client=client, split_every=split_every, cache=cache, verbose=verbose,
+                         random_state=random_state, checkpoint=checkpoint,
+                         checkpoint_every=checkpoint_every)
 
     def _penalty(self, weight_sum):
         """With the default ``penalty="l2"``, ``l1_ratio`` alone chooses the mix, as in
@@ -144,15 +133,7 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
     def fit(self, X, y, sample_weight=None):
         """Fit the model on labels of any type; see the class docstring.
 
-        Parameters
-        ----------
-        X : array-like, Dask array or DataFrame, or Zarr array of shape (n_samples, n_features)
-        y : array-like, Dask array or Series, or Zarr array of shape (n_samples,)
-        sample_weight : array-like or Dask array of shape (n_samples,), optional
-
-        Returns
-        -------
-        self
+        {fit parameters}
         """
         self._validate_params()
         self._check_solver()
@@ -185,53 +166,11 @@ class LogisticRegression(LazyScoreMixin, ClassifierMixin, LinearModel):
         self.n_iter_ = np.array([self.n_iter_], dtype=np.int32)
         return self
 
-    # -- prediction ---------------------------------------------------------------
-    def _parts(self):
-        """``(coef, intercept)`` in the layout of ``linear_raw``: one output is 1-D."""
-        if self.coef_.shape[0] == 1:
-            return self.coef_[0], self.intercept_[0]
-        return self.coef_.T, self.intercept_
-
+    # -- prediction (LinearClassifierMixin) ------------------------------------------
     def _loss(self):
         """The fitted loss, whose probabilities :meth:`predict_proba` gives."""
         n_outputs = self.coef_.shape[0]
         return LogisticLoss() if n_outputs == 1 else MultinomialLoss(n_outputs)
-
-    def _validated(self, X):
-        check_is_fitted(self)
-        return validate_X(self, X, reset=False, lengths=False)
-
-    def decision_function(self, X):
-        """Raw scores ``X @ coef_.T + intercept_``: shape (n,) for two classes, else
-        (n, n_classes). NumPy for in-memory X, lazy Dask for Dask or Zarr X."""
-        X = self._validated(X)
-        coef, intercept = self._parts()
-        n_columns = None if coef.ndim == 1 else coef.shape[1]
-        func = partial(linear_raw, coef=coef, intercept=intercept)
-        return map_rows(func, X, dtype=self.coef_.dtype, n_columns=n_columns,
-                        token="gdd-decision")
-
-    def predict_proba(self, X):
-        """Class probabilities, shape (n, n_classes), columns in the order of ``classes_``."""
-        X = self._validated(X)
-        func = partial(linear_proba, self._loss(), *self._parts())
-        return map_rows(func, X, dtype=self.coef_.dtype, n_columns=len(self.classes_),
-                        token="gdd-proba")
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, computed stably."""
-        X = self._validated(X)
-        func = partial(linear_log_proba, self._loss(), *self._parts())
-        return map_rows(func, X, dtype=self.coef_.dtype, n_columns=len(self.classes_),
-                        token="gdd-log-proba")
-
-    def predict(self, X):
-        """Predicted labels (from ``classes_``)."""
-        return self._predict(self._validated(X))
-
-    def _predict(self, X):
-        func = partial(linear_labels, *self._parts(), self.classes_)
-        return map_rows(func, X, dtype=self.classes_.dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -38,7 +38,7 @@ from ..losses.mlp import ACTIVATIONS, MLPLoss
 from ..solvers import STOCHASTIC
 from ..steps import DTYPES
 from .base import LinearModel
-from .inputs import map_rows, validate_fit_inputs, validate_X
+from .inputs import map_rows, validate_fit_inputs
 from .metrics import LazyScoreMixin, accuracy, r2
 from .stochastic import (
     LabelsMixin,
@@ -247,10 +247,6 @@ class _BaseMLP(StochasticMixin, LinearModel):
         return np.concatenate([np.ravel(np.asarray(a, dtype=np.float64))
                                for a in [*self.coefs_, *self.intercepts_]])
 
-    def _validated(self, X):
-        check_is_fitted(self)
-        return validate_X(self, X, reset=False, lengths=False)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
@@ -301,8 +297,9 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
         ``local_steps`` for ``"local"``...).
     random_state : int, RandomState or None
         Seeds the starting weights, the batches and the held-out rows.
-    client, split_every, cache, verbose, warm_start, checkpoint, checkpoint_every
+    warm_start
         As in :class:`~gdd_dask.estimators.LinearRegression`.
+    {engine parameters}
 
     Attributes
     ----------
@@ -353,15 +350,7 @@ class MLPRegressor(LazyScoreMixin, RegressorMixin, _BaseMLP):
         """Train the network on ``(X, y)`` from a fresh start (or the last fit's
         weights with ``warm_start``).
 
-        Parameters
-        ----------
-        X : array-like, Dask array or DataFrame, or Zarr array of shape (n_samples, n_features)
-        y : array-like, Dask array or Series, or Zarr array of shape (n_samples,)
-        sample_weight : array-like or Dask array of shape (n_samples,), optional
-
-        Returns
-        -------
-        self
+        {fit parameters}
         """
         return self._fit(X, y, sample_weight, incremental=False)
 

@@ -36,7 +36,6 @@ from .inputs import (
     map_rows,
     validate_fit_inputs,
     validate_score_inputs,
-    validate_X,
 )
 from .metrics import LazyScoreMixin, d2
 
@@ -124,8 +123,7 @@ class _Regressor(LazyScoreMixin, RegressorMixin, LinearModel):
     def predict(self, X):
         """Predicted mean response: NumPy for in-memory X, a lazy Dask array for Dask or
         Zarr X."""
-        check_is_fitted(self)
-        return self._mean(validate_X(self, X, reset=False, lengths=False))
+        return self._mean(self._validated(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -153,26 +151,10 @@ class LinearRegression(_Regressor):
         Most solver iterations; hitting it raises a ``ConvergenceWarning``.
     warm_start : bool, default=False
         Start from the previous fit's coefficients.
-    client : distributed.Client, optional
-        Cluster to fit on (default: the default client; with none, Dask input runs on
-        the local scheduler and in-memory input in-process).
-    split_every : int, default=8
-        Fan-in of the reduction tree.
-    cache : {"auto", "memory", "none"}, default="auto"
-        Keep the chunks of X on the workers, stream them from their source each pass,
-        or decide by size.
-    verbose : int, default=0
-        0: quiet; 1: a progress bar (a widget in Jupyter, with a second bar within
-        long passes); 2 and more: one printed line per iteration.
+    {engine parameters}
     random_state : int, RandomState or None, default=None
         Passed to solvers that take one (stochastic solvers); the full-batch solvers
         are deterministic.
-    checkpoint : str or path, default=None
-        A file for the solver's whole state, saved atomically every
-        ``checkpoint_every`` iterations; the same fit run again (after the process was
-        killed, say) resumes from it to the same result, and a checkpoint of other data
-        or settings is refused (``gdd_dask.checkpoint``).
-    checkpoint_every : int, default=1
     positive : bool, default=False
         Constrain the coefficients to be ``>= 0`` (not the intercept), as in
         scikit-learn: solved by coordinate descent on the Gram matrix (``"auto"`` for
@@ -203,18 +185,11 @@ class LinearRegression(_Regressor):
                  random_state=None, checkpoint=None,
                  checkpoint_every=1, positive=False):
         self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.client = client
-        self.split_every = split_every
-        self.cache = cache
-        self.verbose = verbose
-        self.random_state = random_state
-        self.checkpoint = checkpoint
-        self.checkpoint_every = checkpoint_every
         self.positive = positive
+        super().__init__(solver=solver, tol=tol, max_iter=max_iter, warm_start=warm_start,
+                         client=client, split_every=split_every, cache=cache, verbose=verbose,
+                         random_state=random_state, checkpoint=checkpoint,
+                         checkpoint_every=checkpoint_every)
 
     _column_coef = True
 
@@ -233,15 +208,11 @@ class Ridge(_Regressor):
     alpha : float or ndarray of shape (n_targets,), default=1.0
         Regularization strength, as in scikit-learn; an array gives each target of a
         matrix ``y`` its own.
-    fit_intercept, solver, tol, max_iter, warm_start, client, split_every, cache, \
-verbose, random_state, positive
+    fit_intercept, solver, tol, max_iter, warm_start, random_state, positive
         As in :class:`LinearRegression`.
+    {engine parameters}
 
-    Attributes
-    ----------
-    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, \
-feature_names_in_
-        As in :class:`LinearRegression`.
+    {linear attributes}
     """
 
     _parameter_constraints: dict = {
@@ -256,18 +227,11 @@ feature_names_in_
                  checkpoint_every=1, positive=False):
         self.alpha = alpha
         self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.client = client
-        self.split_every = split_every
-        self.cache = cache
-        self.verbose = verbose
-        self.random_state = random_state
-        self.checkpoint = checkpoint
-        self.checkpoint_every = checkpoint_every
         self.positive = positive
+        super().__init__(solver=solver, tol=tol, max_iter=max_iter, warm_start=warm_start,
+                         client=client, split_every=split_every, cache=cache, verbose=verbose,
+                         random_state=random_state, checkpoint=checkpoint,
+                         checkpoint_every=checkpoint_every)
 
     def _penalty(self, weight_sum):
         return "l2", float(self.alpha) / weight_sum
@@ -307,16 +271,12 @@ class ElasticNet(_Regressor):
     tol : float, default=1e-6
         Stop when the proximal gradient step ``max_i |w_i - prox(w - grad)_i|`` is at
         most ``tol`` (``"cd"``: scikit-learn's duality-gap test, as its ``tol``).
-    fit_intercept, solver, max_iter, warm_start, client, split_every, cache, verbose, \
-random_state, positive
+    fit_intercept, solver, max_iter, warm_start, random_state, positive
         As in :class:`LinearRegression`; the solver must handle the L1 part
         (``"auto"``, ``"cd"`` or ``"proximal"``) unless ``l1_ratio`` is 0.
+    {engine parameters}
 
-    Attributes
-    ----------
-    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, \
-feature_names_in_
-        As in :class:`LinearRegression`.
+    {linear attributes}
     """
 
     _parameter_constraints: dict = {
@@ -333,18 +293,11 @@ feature_names_in_
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.client = client
-        self.split_every = split_every
-        self.cache = cache
-        self.verbose = verbose
-        self.random_state = random_state
-        self.checkpoint = checkpoint
-        self.checkpoint_every = checkpoint_every
         self.positive = positive
+        super().__init__(solver=solver, tol=tol, max_iter=max_iter, warm_start=warm_start,
+                         client=client, split_every=split_every, cache=cache, verbose=verbose,
+                         random_state=random_state, checkpoint=checkpoint,
+                         checkpoint_every=checkpoint_every)
 
     def _penalty(self, weight_sum):
         return "elasticnet", float(self.alpha), float(self.l1_ratio)
@@ -360,15 +313,11 @@ class Lasso(ElasticNet):
     ----------
     alpha : float, default=1.0
         Strength of the L1 penalty, as in scikit-learn.
-    fit_intercept, solver, tol, max_iter, warm_start, client, split_every, cache, \
-verbose, random_state, positive
+    fit_intercept, solver, tol, max_iter, warm_start, random_state, positive
         As in :class:`ElasticNet`.
+    {engine parameters}
 
-    Attributes
-    ----------
-    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, \
-feature_names_in_
-        As in :class:`LinearRegression`.
+    {linear attributes}
     """
 
     _parameter_constraints: dict = {
@@ -378,20 +327,11 @@ feature_names_in_
                  max_iter=1000, warm_start=False, client=None, split_every=8, cache="auto",
                  verbose=0, random_state=None, checkpoint=None,
                  checkpoint_every=1, positive=False):
-        self.alpha = alpha
-        self.fit_intercept = fit_intercept
-        self.solver = solver
-        self.tol = tol
-        self.max_iter = max_iter
-        self.warm_start = warm_start
-        self.client = client
-        self.split_every = split_every
-        self.cache = cache
-        self.verbose = verbose
-        self.random_state = random_state
-        self.checkpoint = checkpoint
-        self.checkpoint_every = checkpoint_every
-        self.positive = positive
+        super().__init__(alpha=alpha, l1_ratio=1.0, fit_intercept=fit_intercept,
+                         solver=solver, tol=tol, max_iter=max_iter, warm_start=warm_start,
+                         client=client, split_every=split_every, cache=cache,
+                         verbose=verbose, random_state=random_state, checkpoint=checkpoint,
+                         checkpoint_every=checkpoint_every, positive=positive)
 
     def _penalty(self, weight_sum):
         return "l1", float(self.alpha)
@@ -410,9 +350,11 @@ class _GLMRegressor(_Regressor):
     def __init__(self, *, alpha=1.0, fit_intercept=True, solver="lbfgs", tol=1e-4,
                  max_iter=100, warm_start=False, client=None, split_every=8, cache="auto",
                  verbose=0, random_state=None, checkpoint=None, checkpoint_every=1):
-        for name, value in locals().items():  # scikit-learn's: store them as given
-            if name != "self":
-                setattr(self, name, value)
+        self.alpha, self.fit_intercept = alpha, fit_intercept
+        super().__init__(solver=solver, tol=tol, max_iter=max_iter, warm_start=warm_start,
+                         client=client, split_every=split_every, cache=cache, verbose=verbose,
+                         random_state=random_state, checkpoint=checkpoint,
+                         checkpoint_every=checkpoint_every)
 
     def _penalty(self, weight_sum):
         return "l2", float(self.alpha)
@@ -448,15 +390,11 @@ class PoissonRegressor(_GLMRegressor):
     tol : float, default=1e-4
         Stop when ``max_i |grad_i| <= tol``, as scikit-learn's ``tol`` for L-BFGS.
     max_iter : int, default=100
-    fit_intercept, warm_start, client, split_every, cache, verbose, random_state,
-    checkpoint, checkpoint_every
+    fit_intercept, warm_start, random_state
         As in :class:`LinearRegression`.
+    {engine parameters}
 
-    Attributes
-    ----------
-    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, \
-feature_names_in_
-        As in :class:`LinearRegression`.
+    {linear attributes}
     """
 
     _loss = "poisson"
@@ -472,14 +410,11 @@ class GammaRegressor(_GLMRegressor):
 
     Parameters
     ----------
-    alpha, solver, tol, max_iter, fit_intercept, warm_start, client, split_every, cache, \
-verbose, random_state, checkpoint, checkpoint_every
+    alpha, solver, tol, max_iter, fit_intercept, warm_start, random_state
         As in :class:`PoissonRegressor`.
+    {engine parameters}
 
-    Attributes
-    ----------
-    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, feature_names_in_
-        As in :class:`LinearRegression`.
+    {linear attributes}
     """
 
     _loss = "gamma"
@@ -500,15 +435,11 @@ class TweedieRegressor(_GLMRegressor):
     link : {"auto", "identity", "log"}, default="auto"
         ``"auto"``: identity for ``power <= 0``, else log. The identity link is the
         normal distribution's (``power=0``: least squares) only.
-    alpha, solver, tol, max_iter, fit_intercept, warm_start, client, split_every, cache, \
-verbose, random_state, checkpoint, checkpoint_every
+    alpha, solver, tol, max_iter, fit_intercept, warm_start, random_state
         As in :class:`PoissonRegressor`.
+    {engine parameters}
 
-    Attributes
-    ----------
-    coef_, intercept_, n_iter_, loss_curve_, n_passes_, n_features_in_, \
-feature_names_in_
-        As in :class:`LinearRegression`.
+    {linear attributes}
     """
 
     _loss = "tweedie"  # of the power and link: _glm_loss

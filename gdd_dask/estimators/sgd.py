@@ -29,16 +29,16 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.utils._available_if import available_if
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
-from ..blocks import linear_labels, linear_log_proba, linear_proba, linear_raw
+from ..blocks import linear_labels, linear_raw
 from ..losses import CLASSIFICATION_LOSSES, REGRESSION_LOSSES, margin_loss
 from ..preconditioning import Standardized
 from ..rules import AveragedState, find_state
 from ..solvers import STOCHASTIC
 from ..steps import DTYPES
 from .base import LinearModel
-from .inputs import float_dtype, map_rows, validate_fit_inputs, validate_X
+from .classifier import LinearClassifierMixin
+from .inputs import float_dtype, map_rows, validate_fit_inputs
 from .metrics import LazyScoreMixin, accuracy, r2
 from .stochastic import (
     LabelsMixin,
@@ -167,18 +167,6 @@ class _BaseSGD(StochasticMixin, LinearModel):
         intercept = params[-1] if self.fit_intercept else np.zeros(n_outputs)
         return (coef[:, 0], intercept[0]) if n_outputs == 1 else (coef, intercept)
 
-    def _parts(self):
-        """The fitted ``(coef, intercept)`` in ``linear_raw``'s layout."""
-        check_is_fitted(self)
-        coef = np.atleast_2d(self.coef_)
-        if coef.shape[0] == 1:
-            return coef[0], np.atleast_1d(self.intercept_)[0]
-        return coef.T, self.intercept_
-
-    def _validated(self, X):
-        check_is_fitted(self)
-        return validate_X(self, X, reset=False, lengths=False)
-
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
@@ -273,9 +261,9 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
         ``average`` rows have been seen; the steps themselves, the epoch's loss and
         early stopping's held-out score follow the plain iterates. Not with
         ``solver="local"``.
-    random_state, warm_start, client, split_every, cache, verbose, checkpoint,
-    checkpoint_every
+    random_state, warm_start
         As in :class:`~gdd_dask.estimators.LinearRegression`.
+    {engine parameters}
 
     Attributes
     ----------
@@ -358,7 +346,8 @@ class SGDRegressor(LazyScoreMixin, RegressorMixin, _BaseSGD):
         return map_rows(partial(linear_raw, coef=coef, intercept=intercept), X,
                         dtype=np.float64)
 
-class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
+class SGDClassifier(LinearClassifierMixin, LazyScoreMixin, ClassifierMixin, LabelsMixin,
+                    _BaseSGD):
     """A linear classifier trained by mini-batch SGD, as
     :class:`sklearn.linear_model.SGDClassifier` (module docstring).
 
@@ -376,9 +365,9 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
         Defaults 0.01 and 0.5.
     penalty, alpha, l1_ratio, fit_intercept, max_iter, tol, epsilon, early_stopping,
     validation_fraction, n_iter_no_change, solver, batch_size, solver_options,
-    shuffle, average, random_state, warm_start, client, split_every, cache, verbose, checkpoint,
-    checkpoint_every
+    shuffle, average, random_state, warm_start
         As in :class:`SGDRegressor`; early stopping scores the held-out accuracy.
+    {engine parameters}
 
     Attributes
     ----------
@@ -447,27 +436,16 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
         probabilities :meth:`predict_proba` gives."""
         return margin_loss(self.loss, epsilon=self.epsilon, n_classes=len(self.classes_))
 
-    def decision_function(self, X):
-        """``X @ coef_.T + intercept_``: (n,) for one output, else (n, n_outputs)."""
-        X = self._validated(X)
-        coef, intercept = self._parts()
-        n_columns = None if coef.ndim == 1 else coef.shape[1]
-        return map_rows(partial(linear_raw, coef=coef, intercept=intercept), X,
-                        dtype=np.float64, n_columns=n_columns, token="gdd-decision")
-
-    def predict(self, X):
-        """Predicted labels (from ``classes_``)."""
-        X = self._validated(X)
-        return map_rows(partial(linear_labels, *self._parts(), self.classes_), X,
-                        dtype=self.classes_.dtype)
+    def _score_dtype(self):
+        """Scores and probabilities are float64 (float32 X gives float32 ``coef_``), as
+        scikit-learn's SGD."""
+        return np.dtype(np.float64)
 
     @available_if(_has_proba)
     def predict_proba(self, X):
         """Class probabilities (``log_loss`` and ``modified_huber`` only), columns in
         the order of ``classes_``."""
-        X = self._validated(X)
-        return map_rows(partial(linear_proba, self._loss(), *self._parts()), X, dtype=np.float64,
-                        n_columns=len(self.classes_), token="gdd-proba")
+        return super().predict_proba(X)
 
     @available_if(_has_proba)
     def predict_log_proba(self, X):
@@ -476,9 +454,7 @@ class SGDClassifier(LazyScoreMixin, ClassifierMixin, LabelsMixin, _BaseSGD):
         if self.loss != "log_loss":
             with np.errstate(divide="ignore"):
                 return np.log(self.predict_proba(X))
-        X = self._validated(X)
-        return map_rows(partial(linear_log_proba, self._loss(), *self._parts()), X,
-                        dtype=np.float64, n_columns=len(self.classes_), token="gdd-log-proba")
+        return super().predict_log_proba(X)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

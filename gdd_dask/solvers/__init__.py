@@ -10,15 +10,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from ..rules import (
-    AdagradState,
-    AdamState,
-    AveragedState,
-    ChainState,
-    EmptyState,
-    L1State,
-    SGDState,
-)
+from ..rules import RULES, STATE_TYPES
 from .cd import CD_MAX_PARAMS, coordinate_descent
 from .gd import gd
 from .lbfgs import lbfgs
@@ -55,16 +47,14 @@ def _named(solver, name, doc=None):
     return named
 
 
-RULE_STATES = (SGDState, AdamState, AdagradState, ChainState, EmptyState, L1State,
-               AveragedState)
-STEPPED = {"stochastic": True, "preconditioned": True, "state_types": RULE_STATES}
+STEPPED = {"stochastic": True, "preconditioned": True, "state_types": tuple(STATE_TYPES)}
 register_solver("gd", gd, smooth_only=True, preconditioned=True)
 register_solver("lbfgs", lbfgs, smooth_only=True, preconditioned=True)
 register_solver("newton", newton, smooth_only=True, needs_hessian=True)
 register_solver("proximal", proximal, bounds=True, preconditioned=True)
 register_solver("cd", _named(coordinate_descent, "cd"), bounds=True, quadratic_only=True)
 register_solver("qr", _named(least_squares_qr, "qr"), smooth_only=True, quadratic_only=True)
-for _rule in ("sgd", "adam", "adagrad"):
+for _rule in RULES:  # a rule of gdd_dask.rules is a solver of its name
     register_solver(_rule, _named(partial(stochastic, rule=_rule), _rule, f"Mini-batch "
                                   f"{_rule}: :func:`gdd_dask.solvers.stochastic.stochastic`."),
                     **STEPPED)

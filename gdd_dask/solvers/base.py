@@ -153,6 +153,50 @@ def resume(checkpoint, evaluate, x0, trace, types=()):
     return state, x, out
 
 
+def descend(trace, evaluate, x0, propose, *, tol, max_iter, memory, checkpoint,
+            stalls=True):
+    """The loop of the non-monotone descents (``gd``, ``proximal``); their result.
+
+    From ``x0`` (or where ``checkpoint`` left off) each iteration asks ``propose(x, f,
+    g, step, recent)`` for the next point, ``(x, f, g, step)``, or a status that ends
+    the run (2: no step accepted, 4: not finite). It keeps the last ``memory``
+    objective values (``recent``, for non-monotone acceptance), records the history,
+    saves checkpoints, and stops at ``max|optimality| <= tol`` (0), on the callback's
+    request (3), after :data:`STALL_ITERATIONS` iterations of no progress (with
+    ``stalls``) near ``tol`` (0 within it, 5 within ``10 tol``), or at ``max_iter``
+    (1). A fresh start steps ``1 / max(max|g|, 1)``."""
+    saved, x, (f, g) = resume(checkpoint, evaluate, x0, trace)
+    if saved is None:
+        recent, step, nit, stalled = [f], 1.0 / max(grad_norm(g), 1.0), 0, 0
+    else:
+        recent, step = list(saved["recent"]), saved["step"]
+        nit, stalled = saved["nit"], saved["stalled"]
+    while nit < max_iter:
+        if trace.stationarity(x, g) <= tol:
+            status = 0
+            break
+        proposed = propose(x, f, g, step, recent)
+        if isinstance(proposed, int):
+            status = proposed
+            break
+        x_new, f_new, g_new, step = proposed
+        nit += 1
+        f_old, x, f, g = f, x_new, f_new, g_new
+        recent = (recent + [f])[-memory:]
+        if trace.record(nit, x, f, g):
+            status = 3
+            break
+        stalled = stalled + 1 if stalls and small_change(f_old, f) else 0
+        save(checkpoint, nit, trace, x=x, f=f, g=g, step=step, recent=recent,
+             stalled=stalled)
+        if stalled >= STALL_ITERATIONS and trace.stationarity(x, g) <= 10 * tol:
+            status = 0 if trace.stationarity(x, g) <= tol else 5  # the objective stalled
+            break
+    else:
+        status = 0 if trace.stationarity(x, g) <= tol else 1
+    return trace.result(x, f, g, nit, status)
+
+
 def save(checkpoint, nit, trace, **state):
     """Save ``state`` (with the history) when a checkpoint is due at iteration ``nit``."""
     if checkpoint is not None and checkpoint.due(nit):

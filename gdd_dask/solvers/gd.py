@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import STALL_ITERATIONS, Trace, backtrack, grad_norm, resume, save, small_change
+from .base import Trace, backtrack, descend
 
 __all__ = ["gd"]
 
@@ -35,42 +35,21 @@ def gd(objective, x0, *, tol=1e-4, max_iter=100, callback=None, learning_rate=No
     trace = Trace(objective, callback)
     evaluate = trace.counted(objective.value_and_grad)
     objective.keep_margins(learning_rate is None)  # free backtracking steps
-    saved, x, (f, g) = resume(checkpoint, evaluate, x0, trace)
-    recent = [f] if saved is None else list(saved["recent"])
-    step = 1.0 / max(grad_norm(g), 1.0) if saved is None else saved["step"]
-    status, nit = 1, 0 if saved is None else saved["nit"]
-    stalled = 0 if saved is None else saved["stalled"]
-    while nit < max_iter:
-        if trace.stationarity(x, g) <= tol:
-            status = 0
-            break
+
+    def propose(x, f, g, step, recent):
         if learning_rate is not None:
             x_new = x - learning_rate * g
             with np.errstate(over="ignore", invalid="ignore"):
                 f_new, g_new = evaluate(x_new)
             if not (np.isfinite(f_new) and np.all(np.isfinite(g_new))):
-                status = 4  # too large a learning rate: keep the last finite iterate
-                break
-        else:
-            found = backtrack(evaluate, x, max(recent), g, -g, step,
-                              line_values=objective.line_values)
-            if found is None:
-                status = 2
-                break
-            _, x_new, (f_new, g_new) = found
-            step = _bb_step(x_new - x, g_new - g, fallback=2 * step)
-        nit += 1
-        f_old, x, f, g = f, x_new, f_new, g_new
-        recent = (recent + [f])[-memory:]
-        if trace.record(nit, x, f, g):
-            status = 3
-            break
-        stalled = stalled + 1 if learning_rate is None and small_change(f_old, f) else 0
-        save(checkpoint, nit, trace, x=x, f=f, g=g, step=step, recent=recent,
-             stalled=stalled)
-        if stalled >= STALL_ITERATIONS and trace.stationarity(x, g) <= 10 * tol:
-            status = 0 if trace.stationarity(x, g) <= tol else 5  # the objective stalled
-            break
-    else:
-        status = 0 if trace.stationarity(x, g) <= tol else 1
-    return trace.result(x, f, g, nit, status)
+                return 4  # too large a learning rate: keep the last finite iterate
+            return x_new, f_new, g_new, step
+        found = backtrack(evaluate, x, max(recent), g, -g, step,
+                          line_values=objective.line_values)
+        if found is None:
+            return 2
+        _, x_new, (f_new, g_new) = found
+        return x_new, f_new, g_new, _bb_step(x_new - x, g_new - g, fallback=2 * step)
+
+    return descend(trace, evaluate, x0, propose, tol=tol, max_iter=max_iter, memory=memory,
+                   checkpoint=checkpoint, stalls=learning_rate is None)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .base import STALL_ITERATIONS, Trace, grad_norm, resume, save, small_change
+from .base import Trace, descend
 
 __all__ = ["proximal"]
 
@@ -32,17 +32,9 @@ def proximal(objective, x0, *, tol=1e-4, max_iter=100, callback=None, sigma=1e-4
     ``checkpoint`` saves and resumes the iterate, its step and the recent values."""
     penalty = objective.penalty
     trace = Trace(objective, callback)
-    evaluate = trace.counted(objective.value_and_grad)
-    # F includes h: the objective's value is the whole penalty
-    saved, x, (F, g) = resume(checkpoint, evaluate, x0, trace)
-    recent = [F] if saved is None else list(saved["recent"])
-    step = 1.0 / max(grad_norm(g), 1.0) if saved is None else saved["step"]
-    status, nit = 1, 0 if saved is None else saved["nit"]
-    stalled = 0 if saved is None else saved["stalled"]
-    while nit < max_iter:
-        if trace.stationarity(x, g) <= tol:
-            status = 0
-            break
+    evaluate = trace.counted(objective.value_and_grad)  # F: its value has all of h
+
+    def propose(x, F, g, step, recent):
         for _ in range(max_trials):
             x_new = penalty.prox(x - step * g, step)
             d = x_new - x
@@ -51,23 +43,9 @@ def proximal(objective, x0, *, tol=1e-4, max_iter=100, callback=None, sigma=1e-4
                 break
             step *= 0.5
         else:
-            status = 2
-            break
-        nit += 1
-        r = g_new - g
-        sr = float(d @ r)
-        step = float(d @ d) / sr if sr > 0 else 2 * step
-        F_old, x, F, g = F, x_new, F_new, g_new
-        recent = (recent + [F])[-memory:]
-        if trace.record(nit, x, F, g):
-            status = 3
-            break
-        stalled = stalled + 1 if small_change(F_old, F) else 0
-        save(checkpoint, nit, trace, x=x, f=F, g=g, step=step, recent=recent,
-             stalled=stalled)
-        if stalled >= STALL_ITERATIONS and trace.stationarity(x, g) <= 10 * tol:
-            status = 0 if trace.stationarity(x, g) <= tol else 5  # the objective stalled
-            break
-    else:
-        status = 0 if trace.stationarity(x, g) <= tol else 1
-    return trace.result(x, F, g, nit, status)
+            return 2
+        sr = float(d @ (g_new - g))
+        return x_new, F_new, g_new, float(d @ d) / sr if sr > 0 else 2 * step
+
+    return descend(trace, evaluate, x0, propose, tol=tol, max_iter=max_iter, memory=memory,
+                   checkpoint=checkpoint)
