@@ -31,9 +31,11 @@ def add_parser(sub):
                         help="a Zarr store with arrays X and y, or a catalog name made before")
     parser.add_argument("--model", choices=list(MODELS),
                         help="the model (default: the one the store was generated for)")
+    from ..solvers import SOLVERS
+
     parser.add_argument("--solver", default="auto",
-                        help="auto (default: newton for narrow data, else lbfgs), lbfgs, "
-                             "newton, gd, proximal, sgd, adam, adagrad, async, local")
+                        help="auto (default: newton for narrow data, else lbfgs), or a "
+                             f"registered solver: {', '.join(SOLVERS)}")
     parser.add_argument("--option", action="append", type=solver_option, default=[],
                         metavar="KEY=VALUE", dest="options",
                         help="a solver option, repeatable: e.g. --option batch_size=256 "

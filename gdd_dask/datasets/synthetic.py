@@ -68,7 +68,7 @@ class Problem(NamedTuple):
         """The true parameters and the model, JSON-ready."""
         out = {"kind": self.kind, "model": self.model, "n_features": self.n_features,
                "seed": self.seed, "coef": self.coef.tolist(),
-               "intercept": self.intercept.tolist(), "description": _DESCRIPTION[self.model]}
+               "intercept": self.intercept.tolist(), "description": _description(self.model)}
         if self.kind == "classification":
             out["n_classes"] = self.n_classes
         if self.kind == "regression":
@@ -100,9 +100,15 @@ _DESCRIPTION = {
     "linear": "y = X @ coef.T + intercept + noise * N(0, 1), X ~ N(0, 1)",
     "logistic": "y ~ Bernoulli(sigmoid(X @ coef.T + intercept)), X ~ N(0, 1)",
     "multinomial": "y ~ Categorical(softmax(X @ coef.T + intercept)), X ~ N(0, 1)",
-    "poisson": "y ~ Poisson(exp(X @ coef.T + intercept)), X ~ N(0, 1)",
-    "gamma": "y ~ Gamma(shape 2, mean exp(X @ coef.T + intercept)), X ~ N(0, 1)",
 }
+
+
+def _description(model):
+    """What the store holds; a GLM's from its loss's ``distribution``."""
+    if model in _DESCRIPTION:
+        return _DESCRIPTION[model]
+    raw = "X @ coef.T + intercept"
+    return f"y ~ {get_loss(model).distribution.format(raw=raw)}, X ~ N(0, 1)"
 
 
 def make_problem(kind, *, n_features, n_classes=2, intercept=0.5, noise=1.0, seed=0):

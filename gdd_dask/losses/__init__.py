@@ -39,11 +39,6 @@ __all__ = [
     "register_loss",
 ]
 
-for _name, _loss in (("squared", SquaredLoss), ("logistic", LogisticLoss),
-                     ("multinomial", MultinomialLoss), ("poisson", PoissonLoss),
-                     ("gamma", GammaLoss), ("tweedie", TweedieLoss)):
-    register_loss(_name, _loss)
-
 _METHODS = ("n_params", "penalty_mask", "invalid_target", "value_sum", "grad_sum")
 
 

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from .base import LinearModelLoss
+from .registry import register_loss
 
 __all__ = ["SquaredLoss", "LogisticLoss", "PoissonLoss", "log_link", "log_sigmoid", "sigmoid"]
 
@@ -143,6 +144,9 @@ class PoissonLoss(LinearModelLoss):
     def link(self, mean):
         return log_link(mean)
 
+    distribution = "Poisson(exp({raw}))"
+    """What :meth:`sample` draws, of the raw prediction ``{raw}``."""
+
     def sample(self, raw, rng):
         """Synthetic targets at raw predictions ``raw`` (NumPy): ``Poisson(exp(r))``."""
         return rng.poisson(np.exp(raw)).astype(np.float64)
@@ -151,3 +155,8 @@ class PoissonLoss(LinearModelLoss):
         """Half the unit deviance, ``y log(y / mu) - y + mu``."""
         positive = xp.where(y > 0, y, 1.0)
         return xp.where(y > 0, y * xp.log(positive), 0.0) - y * raw + xp.exp(raw) - y
+
+
+register_loss("squared", SquaredLoss)
+register_loss("logistic", LogisticLoss)
+register_loss("poisson", PoissonLoss)

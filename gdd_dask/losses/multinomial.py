@@ -11,6 +11,7 @@ from __future__ import annotations
 from array_api_compat import array_namespace
 
 from .base import LinearModelLoss
+from .registry import register_loss
 
 __all__ = ["MultinomialLoss", "softmax"]
 
@@ -108,3 +109,6 @@ class MultinomialLoss(LinearModelLoss):
         H4 = xp.stack(rows, axis=1)  # (q, K, K, q) indexed [j, k, m, l]
         H = xp.reshape(xp.permute_dims(H4, (0, 1, 3, 2)), (q * K, q * K))
         return value, grad, H
+
+
+register_loss("multinomial", MultinomialLoss)

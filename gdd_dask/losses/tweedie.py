@@ -16,6 +16,7 @@ import numpy as np
 
 from .base import LinearModelLoss
 from .glm import PoissonLoss, log_link
+from .registry import register_loss
 
 __all__ = ["GammaLoss", "TweedieLoss"]
 
@@ -44,6 +45,9 @@ class GammaLoss(LinearModelLoss):
 
     def link(self, mean):
         return log_link(mean)
+
+    distribution = "Gamma(shape 2, mean exp({raw}))"
+    """What :meth:`sample` draws, of the raw prediction ``{raw}``."""
 
     def sample(self, raw, rng, shape=2.0):
         """Synthetic targets at raw predictions ``raw`` (NumPy): Gamma of ``shape`` and
@@ -117,3 +121,7 @@ class TweedieLoss(LinearModelLoss):
     def __repr__(self):
         outputs = f", n_outputs={self.n_outputs}" if self.n_outputs > 1 else ""
         return f"TweedieLoss(power={self.power:g}{outputs})"
+
+
+register_loss("gamma", GammaLoss)
+register_loss("tweedie", TweedieLoss)
