@@ -106,7 +106,7 @@ def _rows(bad, xp):
     return xp.any(bad, axis=1) if bad.ndim == 2 else bad
 
 
-def _raise_nonfinite(X, y, sample_weight, offset, index, xp):
+def raise_nonfinite(X, y, sample_weight, offset, index, xp):
     """Raise ``ValueError`` at the first non-finite value of X, y or sample_weight."""
     checks = [("X", ~xp.all(xp.isfinite(X), axis=1)), ("y", _rows(~xp.isfinite(y), xp))]
     if sample_weight is not None:
@@ -181,7 +181,7 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     else:
         sums = tuple(to_numpy(s) for s in add_sums(parts))
     if not all(np.all(np.isfinite(s)) for s in _flat(sums)):
-        _raise_nonfinite(X, y, sample_weight, offset, index, xp)
+        raise_nonfinite(X, y, sample_weight, offset, index, xp)
     if not keep:
         return sums
     return sums, margins[0] if len(margins) == 1 else xp.concat(margins, axis=0)

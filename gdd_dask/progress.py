@@ -21,7 +21,7 @@ LOG_INTERVAL = 5.0
 """Seconds between the plain lines of a fit logged to a file or a pipe."""
 
 
-def _interval(file):
+def redraw_interval(file):
     """Seconds between redraws: 0.1 on a terminal (or a notebook), 2 in a log or pipe."""
     isatty = getattr(file, "isatty", None)
     return 0.1 if file is None or isatty is not None and isatty() else 2.0
@@ -73,7 +73,7 @@ class ProgressBar:
         from tqdm.auto import tqdm
 
         file = self._file if self._file is not None else sys.stderr
-        return tqdm(file=file, dynamic_ncols=True, mininterval=_interval(file), **options)
+        return tqdm(file=file, dynamic_ncols=True, mininterval=redraw_interval(file), **options)
 
     def __call__(self, info):
         if self._lines is not None and self._enabled:

@@ -28,7 +28,7 @@ import numpy as np
 from array_api_compat import array_namespace, is_array_api_strict_namespace, is_numpy_namespace
 from scipy.linalg import lapack
 
-from .chunk import _raise_nonfinite, aligned, as_float64, host, row_blocks, to_numpy
+from .chunk import aligned, as_float64, host, raise_nonfinite, row_blocks, to_numpy
 
 __all__ = ["chunk_moment", "merge_moments", "r_factor"]
 
@@ -103,6 +103,6 @@ def chunk_moment(fit_intercept, offset, index, X, y, sample_weight):
                       for a in (X, y, sample_weight))
         part = _block(Xb, yb, sb, fit_intercept, xp)
         if not (np.all(np.isfinite(part[1])) and np.all(np.isfinite(part[2]))):
-            _raise_nonfinite(X, y, sample_weight, offset, index, xp)
+            raise_nonfinite(X, y, sample_weight, offset, index, xp)
         parts.append(part)
     return parts[0] if len(parts) == 1 else merge_moments(parts)

@@ -47,9 +47,9 @@ def estimator_class(model):
     """The gdd_dask estimator of a ``model`` kind: a GLM's is the regressor of its loss
     (``PoissonRegressor`` for ``poisson``...), found among the GLM regressors."""
     from .. import estimators
-    from ..estimators.regression import _GLMRegressor
+    from ..estimators.regression import glm_regressors
 
-    glms = {cls._loss: cls for cls in _GLMRegressor.__subclasses__()}
+    glms = glm_regressors()
     if model in glms:
         return glms[model]
     return {"linear": estimators.LinearRegression, "ridge": estimators.Ridge,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from ..progress import _interval
+from ..progress import redraw_interval
 
 __all__ = ["RowsBar"]
 
@@ -20,7 +20,7 @@ class RowsBar:
 
             file = file or sys.stderr
             self.bar = tqdm(total=total, desc=label, unit="rows", unit_scale=True, file=file,
-                            dynamic_ncols=True, mininterval=_interval(file))
+                            dynamic_ncols=True, mininterval=redraw_interval(file))
 
     def __call__(self, rows_written):
         if self.bar is not None:

@@ -20,6 +20,7 @@ from ..blocks import class_totals, label_codes, take_weights, unique_labels
 from ..chunk import host
 from ..data import is_dask
 from ..runtime import compute
+from .inputs import as_dask, is_lazy, rows_like
 
 __all__ = ["apply_class_weight", "class_weights", "encode_labels"]
 
@@ -109,3 +110,14 @@ def apply_class_weight(weights, codes, sample_weight):
     else:
         per_row = take_weights(weights, codes)
     return per_row if sample_weight is None else per_row * sample_weight
+
+
+def align_codes(codes, sample_weight):
+    """Codes and weights both NumPy, or both Dask with the same row chunks."""
+    if not is_dask(codes) and not is_lazy(sample_weight):
+        return codes, sample_weight
+    source = codes if is_dask(codes) else as_dask(sample_weight, "sample_weight")
+    chunks = source.chunks[0]
+    if sample_weight is not None:
+        sample_weight = rows_like(sample_weight, chunks, "sample_weight")
+    return rows_like(codes, chunks, "y"), sample_weight

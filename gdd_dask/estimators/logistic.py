@@ -22,18 +22,14 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ..data import is_dask
 from ..losses import LogisticLoss, MultinomialLoss
 from .base import LinearModel
 from .classifier import LinearClassifierMixin
 from .inputs import (
-    as_dask,
     float_dtype,
-    is_lazy,
-    rows_like,
     validate_fit_inputs,
 )
-from .labels import apply_class_weight, class_weights, encode_labels
+from .labels import align_codes, apply_class_weight, class_weights, encode_labels
 from .metrics import LazyScoreMixin
 
 __all__ = ["LogisticRegression"]
@@ -145,7 +141,7 @@ class LogisticRegression(LinearClassifierMixin, LazyScoreMixin, ClassifierMixin,
                 f"{type(self).__name__} needs samples of at least 2 classes in y, "
                 f"but y contains only one class: {classes[:1].tolist()[0]!r}"
             )
-        codes, sample_weight = _align(codes, sample_weight)
+        codes, sample_weight = align_codes(codes, sample_weight)
         weights = class_weights(self.class_weight, classes, codes, sample_weight,
                                 client=self.client)
         sample_weight = apply_class_weight(weights, codes, sample_weight)
@@ -176,14 +172,3 @@ class LogisticRegression(LinearClassifierMixin, LazyScoreMixin, ClassifierMixin,
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = True
         return tags
-
-
-def _align(codes, sample_weight):
-    """Codes and weights both NumPy, or both Dask with the same row chunks."""
-    if not is_dask(codes) and not is_lazy(sample_weight):
-        return codes, sample_weight
-    source = codes if is_dask(codes) else as_dask(sample_weight, "sample_weight")
-    chunks = source.chunks[0]
-    if sample_weight is not None:
-        sample_weight = rows_like(sample_weight, chunks, "sample_weight")
-    return rows_like(codes, chunks, "y"), sample_weight

@@ -476,3 +476,9 @@ class TweedieRegressor(_GLMRegressor):
         tags = super().__sklearn_tags__()
         tags.target_tags.positive_only = float(self.power) >= 1
         return tags
+
+
+def glm_regressors():
+    """``{loss name: estimator class}`` of the GLM regressors (each names its loss):
+    what the CLI's model files predict with."""
+    return {cls._loss: cls for cls in _GLMRegressor.__subclasses__()}

@@ -27,8 +27,7 @@ from ..data import is_dask
 from ..schedules import Plateau, as_schedule, inverse_scaling
 from ..solvers import STOCHASTIC
 from .inputs import validate_fit_inputs
-from .labels import apply_class_weight, class_weights, encode_labels
-from .logistic import _align
+from .labels import align_codes, apply_class_weight, class_weights, encode_labels
 
 __all__ = ["EarlyStopping", "LabelsMixin", "StochasticMixin", "learning_rate_schedule",
            "split_validation"]
@@ -246,7 +245,7 @@ class LabelsMixin:
                 and not np.array_equal(found, self.classes_):
             raise ValueError("warm_start can only be used where y has the same classes "
                              "as in the previous call to fit")
-        codes, sample_weight = _align(codes, sample_weight)
+        codes, sample_weight = align_codes(codes, sample_weight)
         weights = class_weights(getattr(self, "class_weight", None), found, codes,
                                 sample_weight, client=self.client)
         self.classes_ = found
