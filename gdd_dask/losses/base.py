@@ -18,7 +18,41 @@ from typing import Any, Protocol, runtime_checkable
 
 from array_api_compat import array_namespace, device
 
-__all__ = ["Loss", "LinearModelLoss"]
+__all__ = ["Loss", "LinearModelLoss", "is_scipy_sparse", "namespace", "weighted_gram",
+           "with_ones_column"]
+
+
+def is_scipy_sparse(X):
+    """True for a SciPy sparse matrix or array (told by its module: no SciPy import)."""
+    return type(X).__module__.startswith("scipy.sparse")
+
+
+def namespace(X):
+    """The array namespace of a chunk's math: ``array_namespace(X)``, and NumPy's for a
+    SciPy sparse chunk (whose products with dense arrays, ``X @ W`` and ``X.T @ G``,
+    are NumPy arrays: the chunk is never densified)."""
+    if is_scipy_sparse(X):
+        import array_api_compat.numpy as xp
+
+        return xp
+    return array_namespace(X)
+
+
+def weighted_gram(X, c):
+    """``X.T @ diag(c) @ X``, dense ``(d, d)``; for a sparse X by sparse products."""
+    if is_scipy_sparse(X):
+        return (X.T @ X.multiply(c[:, None])).toarray()
+    return X.T @ (c[:, None] * X)
+
+
+def with_ones_column(X, xp):
+    """``[X, 1]``: X with a column of ones appended (sparse stays sparse)."""
+    if is_scipy_sparse(X):
+        import numpy as np
+        from scipy import sparse
+
+        return sparse.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)], format="csr")
+    return xp.concat([X, xp.ones((X.shape[0], 1), dtype=X.dtype)], axis=1)
 
 
 @runtime_checkable
@@ -144,7 +178,7 @@ class LinearModelLoss:
 
     def raw_prediction(self, X, params, *, fit_intercept):
         """``X @ W + b``."""
-        xp = array_namespace(X)
+        xp = namespace(X)
         W, b = self._split(params, X.shape[1], fit_intercept, xp)
         raw = X @ W
         return raw if b is None else raw + b
@@ -171,7 +205,7 @@ class LinearModelLoss:
 
     def value_sum(self, X, y, sample_weight, params, *, fit_intercept, raw=None):
         """``sum_i s_i l(y_i, raw_i)``."""
-        xp = array_namespace(X)
+        xp = namespace(X)
         if raw is None:
             raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         return self.value_from_raw(y, sample_weight, raw, xp)
@@ -184,7 +218,7 @@ class LinearModelLoss:
 
     def grad_sum(self, X, y, sample_weight, params, *, fit_intercept, raw=None):
         """``G_i = s_i dl/draw_i``; ``grad = (X.T @ G, sum_i G_i)``."""
-        xp = array_namespace(X)
+        xp = namespace(X)
         if raw is None:
             raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         return self._value_grad(X, y, sample_weight, raw, fit_intercept, xp)
@@ -193,7 +227,7 @@ class LinearModelLoss:
         """``H = X1.T @ diag(s_i h_i) @ X1`` with ``X1 = [X, 1]``; for ``K`` outputs,
         which are independent, the ``(j, k), (j', k')`` entry (parameter ``j K + k``) is
         ``delta_kk' sum_i s_i h_ik x1_ij x1_ij'``."""
-        xp = array_namespace(X)
+        xp = namespace(X)
         if raw is None:
             raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         value, grad = self._value_grad(X, y, sample_weight, raw, fit_intercept, xp)
@@ -209,7 +243,7 @@ class LinearModelLoss:
 
     def hessp_sum(self, X, y, sample_weight, params, vector, *, fit_intercept, raw=None):
         """``H @ v = X1.T @ (s * h * (X1 @ v))``, output by output."""
-        xp = array_namespace(X)
+        xp = namespace(X)
         if raw is None:
             raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         r = self.raw_prediction(X, vector, fit_intercept=fit_intercept)
@@ -224,7 +258,7 @@ class LinearModelLoss:
 def _hessian_block(X, h, fit_intercept, xp):
     """``X1.T @ diag(h) @ X1`` (``X1 = [X, 1]`` with the intercept) of the weighted
     pointwise Hessians ``h`` of one output."""
-    Hxx = X.T @ (h[:, None] * X)
+    Hxx = weighted_gram(X, h)
     if not fit_intercept:
         return Hxx
     hx = xp.reshape(X.T @ h, (-1, 1))

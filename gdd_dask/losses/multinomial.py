@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from array_api_compat import array_namespace
 
-from .base import LinearModelLoss
+from .base import LinearModelLoss, namespace, weighted_gram, with_ones_column
 from .registry import register_loss
 
 __all__ = ["MultinomialLoss", "softmax"]
@@ -77,7 +77,7 @@ class MultinomialLoss(LinearModelLoss):
 
     def hessp_sum(self, X, y, sample_weight, params, vector, *, fit_intercept, raw=None):
         """``Hv = X1.T @ J`` with ``R = X1 @ V`` (one pass, no ``K^2`` blocks)."""
-        xp = array_namespace(X)
+        xp = namespace(X)
         if raw is None:
             raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         p, _ = softmax(raw, xp)
@@ -87,21 +87,19 @@ class MultinomialLoss(LinearModelLoss):
 
     def hessian_sum(self, X, y, sample_weight, params, *, fit_intercept, raw=None):
         """``H[(j,k),(l,m)] = sum_i s_i x1_ij x1_il p_ik (delta_km - p_im)``."""
-        xp = array_namespace(X)
+        xp = namespace(X)
         if raw is None:
             raw = self.raw_prediction(X, params, fit_intercept=fit_intercept)
         value, grad = self._value_grad(X, y, sample_weight, raw, fit_intercept, xp)
         p, _ = softmax(raw, xp)
-        X1 = X
-        if fit_intercept:
-            X1 = xp.concat([X, xp.ones((X.shape[0], 1), dtype=X.dtype)], axis=1)
+        X1 = with_ones_column(X, xp) if fit_intercept else X
         K, q = self.n_classes, X1.shape[1]
         ones = xp.ones(X.shape[0], dtype=X.dtype) if sample_weight is None else sample_weight
         blocks = {}
         for k in range(K):
             for m in range(k, K):
                 c = ones * p[:, k] * ((1.0 if k == m else 0.0) - p[:, m])
-                blocks[k, m] = X1.T @ (c[:, None] * X1)
+                blocks[k, m] = weighted_gram(X1, c)
         rows = [
             xp.stack([blocks[min(k, m), max(k, m)] for m in range(K)], axis=1)
             for k in range(K)
