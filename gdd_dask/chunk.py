@@ -18,6 +18,7 @@ from array_api_compat import (
     is_numpy_namespace,
 )
 
+from .losses.base import is_scipy_sparse, namespace
 from .reduction import add_sums, tree_reduce
 from .runtime import meter
 from .scaling import add_with_moments, block_moment
@@ -87,11 +88,14 @@ def aligned(a):
 
 
 def as_float64(a, xp=None):
-    """``a`` as an aligned float64 array of its own namespace (``None`` stays)."""
+    """``a`` as an aligned float64 array of its own namespace (``None`` stays; a sparse
+    chunk stays sparse)."""
     if a is None:
         return None
     if isinstance(a, np.ndarray):
         return np.require(a, dtype=np.float64, requirements="A")
+    if is_scipy_sparse(a):
+        return a if a.dtype == np.float64 else a.astype(np.float64)
     xp = xp or array_namespace(a)
     return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
 
@@ -106,9 +110,21 @@ def _rows(bad, xp):
     return xp.any(bad, axis=1) if bad.ndim == 2 else bad
 
 
+def _nonfinite_rows(X, xp):
+    """A per-row mark of the rows of X holding a non-finite value (of a sparse X: of its
+    stored values)."""
+    if is_scipy_sparse(X):
+        X = X.tocsr()
+        bad = np.zeros(X.shape[0], dtype=bool)
+        values = np.flatnonzero(~np.isfinite(X.data))
+        bad[np.searchsorted(X.indptr, values, side="right") - 1] = True
+        return bad
+    return ~xp.all(xp.isfinite(X), axis=1)
+
+
 def raise_nonfinite(X, y, sample_weight, offset, index, xp):
     """Raise ``ValueError`` at the first non-finite value of X, y or sample_weight."""
-    checks = [("X", ~xp.all(xp.isfinite(X), axis=1)), ("y", _rows(~xp.isfinite(y), xp))]
+    checks = [("X", _nonfinite_rows(X, xp)), ("y", _rows(~xp.isfinite(y), xp))]
     if sample_weight is not None:
         checks.append(("sample_weight", ~xp.isfinite(sample_weight)))
     for name, bad in checks:
@@ -132,6 +148,9 @@ def row_blocks(X, xp):
     n = X.shape[0]
     if not (is_numpy_namespace(xp) or is_array_api_strict_namespace(xp)):
         return [slice(0, n)]
+    if is_scipy_sparse(X):  # a stored value and its column index: 12 bytes
+        rows = max(MIN_BLOCK_ROWS, int(BLOCK_BYTES // (12 * max(1.0, X.nnz / max(1, n)))))
+        return [slice(s, min(s + rows, n)) for s in range(0, n, rows)] or [slice(0, 0)]
     rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * max(1, X.shape[1])))
     return [slice(s, min(s + rows, n)) for s in range(0, n, rows)] or [slice(0, 0)]
 
@@ -160,14 +179,14 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     end with the chunk's column moment of X (:mod:`gdd_dask.scaling`), read in the same
     walk.
     """
-    xp = array_namespace(X)
+    xp = namespace(X)
     X = aligned(X)
-    dev = device(X)
+    dev = None if is_scipy_sparse(X) else device(X)
     p = xp.asarray(params, device=dev)
     v = None if vector is None else xp.asarray(vector, device=dev)
     parts, margins = [], []
     for rows in row_blocks(X, xp):
-        Xb, yb, sb = (None if a is None else as_float64(a[rows, ...], xp)
+        Xb, yb, sb = (None if a is None else as_float64(_block(a, rows), xp)
                       for a in (X, y, sample_weight))
         opts = {"fit_intercept": fit_intercept}
         if keep:
@@ -185,6 +204,11 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     if not keep:
         return sums
     return sums, margins[0] if len(margins) == 1 else xp.concat(margins, axis=0)
+
+
+def _block(a, rows):
+    """Rows ``rows`` (a slice) of a chunk: ``a[rows, ...]``, ``a[rows]`` when sparse."""
+    return a[rows] if is_scipy_sparse(a) else a[rows, ...]
 
 
 def _flat(sums):
@@ -210,7 +234,7 @@ def run_chain(func, carry, steps, parts):
 def take_rows(a, rows):
     """``a[rows]`` for NumPy ``rows`` (local row numbers), in ``a``'s namespace and on
     its device."""
-    if isinstance(a, np.ndarray):
+    if isinstance(a, np.ndarray) or is_scipy_sparse(a):
         return a[rows]
     xp = array_namespace(a)
     return xp.take(a, xp.asarray(np.asarray(rows, dtype=np.int64), device=device(a)), axis=0)

@@ -33,6 +33,7 @@ import numpy as np
 from array_api_compat import array_namespace, device
 
 from .chunk import aligned, take_rows, to_numpy
+from .losses.base import is_scipy_sparse
 from .rules import apply_step
 
 __all__ = ["Carry", "DTYPES", "Stepper", "chunk_steps", "epoch_plan"]
@@ -110,8 +111,8 @@ class Stepper:
         return value, self.scaling.grad_to_scaled(grad)
 
     def _batch_sums(self, x, X, y, sample_weight):
-        if isinstance(X, np.ndarray):  # NumPy chunks: no namespace wrappers, one step less
-            X, y, sample_weight = (None if a is None else np.require(a, self.dtype, "A")
+        if isinstance(X, np.ndarray) or is_scipy_sparse(X):  # no namespace wrappers
+            X, y, sample_weight = (None if a is None else _as_dtype(a, self.dtype, np)
                                    for a in (X, y, sample_weight))
             value, grad = self.loss.grad_sum(X, y, sample_weight, x.astype(self.dtype),
                                              fit_intercept=self.fit_intercept)
@@ -154,8 +155,11 @@ class Stepper:
 
 
 def _as_dtype(a, dtype, xp):
+    """``a`` in ``dtype``: aligned NumPy, sparse, or of namespace ``xp``."""
     if isinstance(a, np.ndarray):
         return np.require(a, dtype=dtype, requirements="A")
+    if is_scipy_sparse(a):
+        return a if a.dtype == dtype else a.astype(dtype)
     return a if a.dtype == dtype else xp.astype(a, dtype)
 
 

@@ -209,3 +209,44 @@ def test_sparse_chunks_give_the_dense_sums(loss, fit_intercept):
         for a, b in zip(dense, ours):
             assert not sparse.issparse(b)
             np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+
+
+def test_sparse_chunks_in_the_chunk_tasks():
+    """A pass's chunk task (every kind, kept margins, column moments), a chunk's
+    mini-batch steps and the non-finite check take CSR chunks: the dense results to
+    1e-12, the bad row named."""
+    import scipy.sparse as sparse
+
+    from gdd_dask.chunk import raise_nonfinite
+    from gdd_dask.penalties import make_penalty
+    from gdd_dask.rules import adam, run_rule
+    from gdd_dask.steps import Carry, Stepper, chunk_steps
+
+    loss = LogisticLoss()
+    X, y, sw = make_chunk(loss, 6, 3000, 40, weighted=True)
+    X = np.where(np.random.default_rng(7).random(X.shape) < 0.9, 0.0, X)
+    csr = sparse.csr_matrix(X)
+    p = np.random.default_rng(8).standard_normal(41) / 10
+    for kind, extra in (("value", {}), ("grad", {"keep": True}), ("grad", {"moments": True}),
+                        ("hess", {}), ("hessp", {})):
+        vector = (p[::-1],) if kind == "hessp" else ()
+        dense, ours = (chunk_sums(kind, loss, True, 0, 0, data, y, sw, p, *vector, **extra)
+                       for data in (X, csr))
+        if extra.get("keep"):
+            np.testing.assert_allclose(ours[1], dense[1], rtol=1e-12)
+            dense, ours = dense[0], ours[0]
+        flat = [a for s in dense for a in (s if isinstance(s, tuple) else (s,))]
+        for a, b in zip(flat, [a for s in ours for a in (s if isinstance(s, tuple) else (s,))]):
+            np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+    penalty = make_penalty("l2", 1e-2, loss.penalty_mask(40, fit_intercept=True))
+    rule = run_rule(adam(0.01), penalty)
+    stepper = Stepper(loss, rule, penalty, fit_intercept=True, batch_size=100,
+                      n_samples=3000, weight_sum=float(sw.sum()))
+    start = Carry(p, rule.init(p))
+    dense, ours = (chunk_steps(stepper, 0, 0, data, y, sw, start, 11) for data in (X, csr))
+    np.testing.assert_allclose(ours.x, dense.x, rtol=1e-12, atol=1e-14)
+    bad = csr.copy()
+    assert bad.indptr[1235] > bad.indptr[1234]  # row 1234 stores a value
+    bad.data[bad.indptr[1234]] = np.inf
+    with pytest.raises(ValueError, match=r"X has a non-finite value .* at row 1734 \(chunk 3"):
+        raise_nonfinite(bad, y, sw, 500, 3, np)
