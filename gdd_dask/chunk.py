@@ -24,7 +24,7 @@ from .runtime import meter
 from .scaling import add_with_moments, block_moment
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
-           "chunk_sums", "host", "load_group", "loaded", "row_blocks",
+           "chunk_sums", "dense_row_blocks", "host", "load_group", "loaded", "row_blocks",
            "run_chain", "run_group", "take_rows", "to_numpy"]
 
 
@@ -149,9 +149,18 @@ def row_blocks(X, xp):
     if not (is_numpy_namespace(xp) or is_array_api_strict_namespace(xp)):
         return [slice(0, n)]
     if is_scipy_sparse(X):  # a stored value and its column index: 12 bytes
-        rows = max(MIN_BLOCK_ROWS, int(BLOCK_BYTES // (12 * max(1.0, X.nnz / max(1, n)))))
-        return [slice(s, min(s + rows, n)) for s in range(0, n, rows)] or [slice(0, 0)]
-    rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * max(1, X.shape[1])))
+        return _slices(n, int(BLOCK_BYTES // (12 * max(1.0, X.nnz / max(1, n)))))
+    return dense_row_blocks(n, X.shape[1])
+
+
+def dense_row_blocks(n, n_features):
+    """Row slices of :data:`BLOCK_BYTES` of float64 rows of ``n_features`` (what a
+    sparse chunk's densified blocks take)."""
+    return _slices(n, BLOCK_BYTES // (8 * max(1, n_features)))
+
+
+def _slices(n, rows):
+    rows = max(MIN_BLOCK_ROWS, rows)
     return [slice(s, min(s + rows, n)) for s in range(0, n, rows)] or [slice(0, 0)]
 
 

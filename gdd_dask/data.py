@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 from array_api_compat import array_namespace
 
+from .losses.base import is_scipy_sparse
 from .runtime import compute
 
 __all__ = ["Data", "as_data", "auto_chunk_rows", "dtype_kind", "is_dask", "itemsize",
@@ -43,9 +44,14 @@ class Data(NamedTuple):
 
     @property
     def nbytes(self):
-        """Bytes of X, y and sample_weight."""
-        return sum(a.size * itemsize(a.dtype) for a in (self.X, self.y, self.sample_weight)
-                   if a is not None)
+        """Bytes of X, y and sample_weight (of a sparse X: its stored values and indices)."""
+        return sum(_nbytes(a) for a in (self.X, self.y, self.sample_weight) if a is not None)
+
+
+def _nbytes(a):
+    if is_scipy_sparse(a):
+        return a.data.nbytes + a.indices.nbytes + a.indptr.nbytes
+    return a.size * itemsize(a.dtype)
 
 
 def is_dask(a):
@@ -101,9 +107,12 @@ def refuse_sparse(a, name):
 
 
 def _to_array(a, name):
-    """Dask stays Dask (DataFrames become arrays), Zarr becomes lazy Dask, else NumPy."""
+    """Dask stays Dask (DataFrames become arrays), Zarr becomes lazy Dask, a SciPy sparse
+    X becomes CSR (a Dask array of SciPy sparse chunks stays as it is), else NumPy."""
     if a is None:
         raise TypeError(f"{name} is required; got None")
+    if name == "X" and is_scipy_sparse(a._meta if is_dask(a) else a):
+        return a if is_dask(a) else a.tocsr()
     refuse_sparse(a, name)
     if is_dask(a):
         if hasattr(a, "to_dask_array"):
@@ -268,9 +277,17 @@ def _in_memory(X, y, sw, chunk_rows, y_columns):
     _check_sizes(X)
     y = _as_target(y, X.shape[0], y_columns)
     sw = None if sw is None else _as_1d(sw, "sample_weight", X.shape[0])
-    rows = chunk_rows or auto_chunk_rows(*X.shape, itemsize(X.dtype))
+    rows = chunk_rows or _auto_rows(X)
     chunks = tuple(min(rows, X.shape[0] - i) for i in range(0, X.shape[0], rows))
     return Data(X, y, sw, chunks)
+
+
+def _auto_rows(X):
+    """:func:`auto_chunk_rows` of X; of a sparse X by its stored values (12 bytes each,
+    with their column index)."""
+    if is_scipy_sparse(X):
+        return auto_chunk_rows(X.shape[0], max(1, -(-3 * X.nnz // (2 * X.shape[0]))))
+    return auto_chunk_rows(*X.shape, itemsize(X.dtype))
 
 
 def _dask(X, y, sw, chunk_rows, client, y_columns):
@@ -278,8 +295,8 @@ def _dask(X, y, sw, chunk_rows, client, y_columns):
 
     if not is_dask(X):
         _check_sizes(X)
-        rows = chunk_rows or auto_chunk_rows(*X.shape, itemsize(X.dtype))
-        X = da.from_array(X, chunks=(rows, -1))
+        X = da.from_array(X, chunks=(chunk_rows or _auto_rows(X), -1),
+                          asarray=not is_scipy_sparse(X))
     X, y, sw = known_chunks(X, y, sw, client=client)
     _check_sizes(X)
     if len(X.chunks[1]) > 1:

@@ -28,7 +28,16 @@ import numpy as np
 from array_api_compat import array_namespace, is_array_api_strict_namespace, is_numpy_namespace
 from scipy.linalg import lapack
 
-from .chunk import aligned, as_float64, host, raise_nonfinite, row_blocks, to_numpy
+from .chunk import (
+    aligned,
+    as_float64,
+    dense_row_blocks,
+    host,
+    raise_nonfinite,
+    row_blocks,
+    to_numpy,
+)
+from .losses.base import is_scipy_sparse
 
 __all__ = ["chunk_moment", "merge_moments", "r_factor"]
 
@@ -92,15 +101,17 @@ def merge_moments(parts):
 def chunk_moment(fit_intercept, offset, index, X, y, sample_weight):
     """The moment of one chunk's rows ``[X, y]`` (centred with ``fit_intercept``),
     its row blocks factored one at a time and merged in order."""
-    xp = array_namespace(X)
+    sparse = is_scipy_sparse(X)  # its row blocks densified one at a time for LAPACK
+    xp = np if sparse else array_namespace(X)
     if is_array_api_strict_namespace(xp):  # NumPy buffers: LAPACK's QR, NumPy's bits
         X, y, sample_weight = (None if a is None else host(a) for a in (X, y, sample_weight))
         xp = np
-    X = aligned(X)
+    X = X.tocsr() if sparse else aligned(X)
     parts = []
-    for rows in row_blocks(X, xp):
-        Xb, yb, sb = (None if a is None else as_float64(a[rows, ...], xp)
-                      for a in (X, y, sample_weight))
+    for rows in dense_row_blocks(*X.shape) if sparse else row_blocks(X, xp):
+        Xb = as_float64(X[rows].toarray() if sparse else X[rows, ...], xp)
+        yb, sb = (None if a is None else as_float64(a[rows, ...], xp)
+                  for a in (y, sample_weight))
         part = _block(Xb, yb, sb, fit_intercept, xp)
         if not (np.all(np.isfinite(part[1])) and np.all(np.isfinite(part[2]))):
             raise_nonfinite(X, y, sample_weight, offset, index, xp)
