@@ -5,8 +5,8 @@ An epoch visits every row once. Three ways to run it:
 - **in chunk order** (default): the chunks in a random order, each chunk's rows
   shuffled and cut into batches of ``batch_size``; the steps of a chunk run inside the
   task that holds it, which hands parameters and rule state to the task of the next
-  chunk (:mod:`gdd_dask.steps`, ``Objective.epoch``). The client submits one chain of
-  tasks per epoch and waits once.
+  chunk (:mod:`gdd_dask.steps`, :func:`~gdd_dask.solvers.epochs.sequential_epoch`).
+  The client submits one chain of tasks per epoch and waits once.
 - **data parallel** (``data_parallel=True``): each step's batch of ``batch_size`` rows
   is spread over every chunk (chunk ``c`` gives about ``batch_size n_c / n`` rows), the
   workers compute their chunks' partial sums at the same time, and the sums are
