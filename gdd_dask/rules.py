@@ -147,9 +147,6 @@ def adagrad(learning_rate=0.1, eps=1e-7):
 
 RULES = {"sgd": sgd, "adam": adam, "adagrad": adagrad}
 """The rules by name; each is also a solver of the same name (``gdd_dask.solvers``)."""
-STATE_TYPES = [SGDState, AdamState, AdagradState]
-"""The NamedTuples of the rules' states, which a checkpoint may hold (with those of the
-composing rules below)."""
 
 
 def get_rule(rule, **options):
@@ -194,13 +191,6 @@ class EmptyState(NamedTuple):
     """The state of a rule that keeps none."""
 
 
-def _product(factors):
-    total = 1.0
-    for f in factors:
-        total = total * f
-    return total
-
-
 def chain(*rules):
     """The rules applied in turn, each to the step the one before made (optax's
     ``chain``): ``chain(clip_by_global_norm(1.0), adam(1e-3))``. A rule whose ``update``
@@ -227,7 +217,7 @@ def chain(*rules):
         parts = (getattr(head, name), getattr(tail, name))
         if any(part is None for part in parts):
             return None
-        return lambda state: _product((parts[0](state.head), parts[1](state.tail)))
+        return lambda state: parts[0](state.head) * parts[1](state.tail)
 
     return Rule(init, update, combined("scale"), combined("decay"), takes_scale=True)
 
@@ -330,7 +320,8 @@ def find_state(state, kind):
     if isinstance(state, kind):
         return state
     if isinstance(state, ChainState):
-        return find_state(state.head, kind) or find_state(state.tail, kind)
+        head = find_state(state.head, kind)
+        return head if head is not None else find_state(state.tail, kind)
     return None
 
 
@@ -370,4 +361,7 @@ def apply_step(rule, penalty, grad, state, params):
     return params + step, state
 
 
-STATE_TYPES += [ChainState, EmptyState, L1State, AveragedState]
+STATE_TYPES = (SGDState, AdamState, AdagradState, ChainState, EmptyState, L1State,
+               AveragedState)
+"""The NamedTuples of the rules' states (the composing rules' too), which a checkpoint
+may hold."""

@@ -46,13 +46,12 @@ from ..chunk import Inline, load_group
 from ..data import itemsize, row_offsets
 from ..lanes import abandon
 from ..reduction import add_sums, tree_levels, tree_reduce
-from ..runtime import compute, in_task, is_future, local_get, resolve_client, span
+from ..runtime import is_future, resolve_client
 from .executor import Executor, live_workers, memory_budget
 from .graph import Layout, chain_graph, collect, lanes_graph, pass_graph, reduced_pass
-from .plan import CACHE_POLICIES, check_cache, group_span, plan_cache, plan_groups
+from .plan import CACHE_POLICIES, check_cache, plan_cache, plan_groups
 
-__all__ = ["CACHE_POLICIES", "Engine", "check_cache", "compute", "group_span", "in_task",
-           "live_workers", "local_get", "memory_budget", "resolve_client", "span"]
+__all__ = ["CACHE_POLICIES", "Engine", "check_cache", "live_workers"]
 
 INLINE_PARAMS_BYTES = 16 * 2**10
 """Parameters up to this size travel inside each task of a pass (a ``gdd-params`` key,

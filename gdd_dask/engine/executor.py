@@ -16,7 +16,6 @@ import time
 import weakref
 
 import dask
-import distributed
 
 from ..lanes import LANE_TIMEOUT
 from ..runtime import is_future, local_get
@@ -91,7 +90,8 @@ class Executor:
         extra = [k for k in watch if k not in keys] if self.on_task_done else []
         futures = self.submit(graph, [*keys, *extra], homes)
         futures, extra = futures[:len(keys)], futures[len(keys):]
-        watched = extra + [f for f in futures if f.key in set(watch)] \
+        watching = set(watch)
+        watched = extra + [f for f in futures if f.key in watching] \
             if self.on_task_done and watch else []
         try:
             self.wait(futures if keep_all else futures[:1], report=watched)
@@ -183,11 +183,7 @@ class Executor:
         the workers holding them are known: a chunk placed before it exists would be
         moved to a worker chosen without it (measured: 80 MB chunks crossing between
         the workers, a third of a 2,000,000-row SGD fit)."""
-        try:
-            for _ in distributed.as_completed(futures, loop=self.client.loop, timeout=timeout):
-                pass
-        except distributed.TimeoutError:
-            pass
+        self.wait(futures, timeout=timeout)
 
     def who_has(self, handles):
         """``{key: [workers]}`` of the futures among ``handles``."""

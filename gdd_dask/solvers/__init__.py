@@ -47,7 +47,7 @@ def _named(solver, name, doc=None):
     return named
 
 
-STEPPED = {"stochastic": True, "preconditioned": True, "state_types": tuple(STATE_TYPES)}
+STEPPED = {"stochastic": True, "preconditioned": True, "state_types": STATE_TYPES}
 register_solver("gd", gd, smooth_only=True, preconditioned=True)
 register_solver("lbfgs", lbfgs, smooth_only=True, preconditioned=True)
 register_solver("newton", newton, smooth_only=True, needs_hessian=True)
