@@ -15,6 +15,7 @@ import numpy as np
 from array_api_compat import array_namespace, device
 
 from .chunk import as_float64, host
+from .losses.base import chunk_device, namespace
 
 __all__ = ["cast_output", "class_totals", "label_codes", "linear_labels", "linear_log_proba",
            "linear_proba", "linear_raw", "mean_prediction", "network_labels",
@@ -89,8 +90,8 @@ def linear_raw(X, coef, intercept):
     ``coef`` is ``(n_features,)`` or ``(n_features, n_outputs)`` (NumPy, moved to the
     block's device); the result is float64.
     """
-    xp = array_namespace(X)
-    X, where = as_float64(X, xp), device(X)
+    xp = namespace(X)  # a SciPy sparse block: NumPy, and X @ coef is a NumPy array
+    X, where = as_float64(X, xp), chunk_device(X)
     return X @ xp.asarray(coef, device=where) + xp.asarray(intercept, device=where)
 
 
@@ -101,27 +102,25 @@ def linear_labels(coef, intercept, classes, X):
 
 def mean_prediction(loss, coef, intercept, X):
     """``inverse_link(X @ coef + intercept)`` for one block of rows."""
-    return loss.inverse_link(linear_raw(X, coef, intercept), array_namespace(X))
+    return loss.inverse_link(linear_raw(X, coef, intercept), namespace(X))
 
 
 def linear_proba(loss, coef, intercept, X):
     """Class probabilities of one block, by the loss (``loss.predict_proba``)."""
-    xp = array_namespace(X)
-    return loss.predict_proba(linear_raw(X, coef, intercept), xp)
+    return loss.predict_proba(linear_raw(X, coef, intercept), namespace(X))
 
 
 def linear_log_proba(loss, coef, intercept, X):
     """Log-probabilities of one block without ``log(0)`` (``loss.predict_log_proba``)."""
-    xp = array_namespace(X)
-    return loss.predict_log_proba(linear_raw(X, coef, intercept), xp)
+    return loss.predict_log_proba(linear_raw(X, coef, intercept), namespace(X))
 
 
 # -- networks ------------------------------------------------------------------------
 def network_raw(loss, params, X):
     """The network's raw output for one block of rows, in the block's namespace."""
-    xp = array_namespace(X)
+    xp = namespace(X)
     X = as_float64(X, xp)
-    return loss.predict_raw(X, xp.asarray(params, device=device(X)))
+    return loss.predict_raw(X, xp.asarray(params, device=chunk_device(X)))
 
 
 def network_output(loss, params, X):

@@ -18,7 +18,7 @@ from array_api_compat import (
     is_numpy_namespace,
 )
 
-from .losses.base import is_scipy_sparse, namespace
+from .losses.base import chunk_device, is_scipy_sparse, namespace
 from .reduction import add_sums, tree_reduce
 from .runtime import meter
 from .scaling import add_with_moments, block_moment
@@ -190,7 +190,7 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     """
     xp = namespace(X)
     X = aligned(X)
-    dev = None if is_scipy_sparse(X) else device(X)
+    dev = chunk_device(X)
     p = xp.asarray(params, device=dev)
     v = None if vector is None else xp.asarray(vector, device=dev)
     parts, margins = [], []

@@ -97,13 +97,16 @@ def _sparse_kind(a):
 
 
 def refuse_sparse(a, name):
-    """Sparse input is refused up front, with what it is (not deep in a loss)."""
+    """Sparse input other than SciPy sparse X is refused up front, with what it is (not
+    deep in a loss)."""
     kind = _sparse_kind(a._meta if is_dask(a) else a)
-    if kind is not None:
-        what = f"a Dask array of {kind} chunks" if is_dask(a) else f"a {kind}"
-        raise TypeError(f"{name} is {what}: sparse input is not supported yet; densify "
-                        "it where it fits in memory (X.toarray(), or for Dask "
-                        "X.map_blocks(lambda b: b.todense()))")
+    if kind is None or (name == "X" and kind.startswith("scipy.")):
+        return
+    what = f"a Dask array of {kind} chunks" if is_dask(a) else f"a {kind}"
+    if name != "X":
+        raise TypeError(f"{name} is {what}: {name} must be dense (y.toarray().ravel())")
+    raise TypeError(f"X is {what}: sparse X must be SciPy sparse (CSR); convert it, e.g. "
+                    "X.map_blocks(lambda b: b.tocsr()) for pydata sparse chunks")
 
 
 def _to_array(a, name):
@@ -111,9 +114,9 @@ def _to_array(a, name):
     X becomes CSR (a Dask array of SciPy sparse chunks stays as it is), else NumPy."""
     if a is None:
         raise TypeError(f"{name} is required; got None")
+    refuse_sparse(a, name)
     if name == "X" and is_scipy_sparse(a._meta if is_dask(a) else a):
         return a if is_dask(a) else a.tocsr()
-    refuse_sparse(a, name)
     if is_dask(a):
         if hasattr(a, "to_dask_array"):
             if a.ndim == 2:

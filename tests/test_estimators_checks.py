@@ -41,7 +41,8 @@ MINI_BATCH_REASON = ("rows are drawn into mini-batches: zero or repeated weights
 
 def expected_failed_checks(estimator):
     if isinstance(estimator, (SGDClassifier, SGDRegressor)):
-        return {"check_sample_weight_equivalence_on_dense_data": MINI_BATCH_REASON}
+        return {f"check_sample_weight_equivalence_on_{kind}_data": MINI_BATCH_REASON
+                for kind in ("dense", "sparse")}
     return {}
 
 

@@ -1,7 +1,6 @@
 """Behaviours scikit-learn's users lean on, each checked against scikit-learn's own on
-the same input: overridden settings warn, ``C=np.inf``, ``max_iter=0``, sparse input
-refused by name, ``partial_fit`` from weights set by hand, and the limits of
-``partial_fit`` and early stopping."""
+the same input: overridden settings warn, ``C=np.inf``, ``max_iter=0``, ``partial_fit``
+from weights set by hand, and the limits of ``partial_fit`` and early stopping."""
 
 from __future__ import annotations
 
@@ -10,7 +9,6 @@ import warnings
 import dask.array as da
 import numpy as np
 import pytest
-import scipy.sparse as sp
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn import linear_model as sk
 from sklearn.datasets import load_breast_cancer
@@ -56,18 +54,6 @@ def test_C_inf_is_no_penalty(cancer):
     reference = sk.LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
     assert_array_equal(inf.coef_, none.coef_)
     assert_allclose(inf.coef_, reference.coef_, rtol=1e-5)
-
-
-def test_sparse_input_is_refused_with_what_it_is(cancer):
-    """The estimators do not take sparse X yet (``minimize`` does:
-    ``tests/test_sparse.py``)."""
-    X, y = cancer
-    csr = sp.csr_matrix(np.where(np.abs(X) > 1, X, 0.0))
-    with pytest.raises(TypeError, match=r"Sparse data was passed for X.*toarray"):
-        LogisticRegression().fit(csr, y)  # scikit-learn's own words
-    chunks = da.from_array(csr, chunks=(200, -1), asarray=False)
-    with pytest.raises(TypeError, match=r"a Dask array of scipy\.csr_matrix chunks"):
-        LogisticRegression().fit(chunks, da.from_array(y, chunks=200))
 
 
 @pytest.mark.parametrize("solver", ["lbfgs", "newton", "gd", "sgd"])

@@ -1,11 +1,12 @@
 """What the estimators accept, and how they tell in-memory from lazy input.
 
-*In-memory* input (NumPy, pandas, lists) is validated by scikit-learn's own
-``validate_data``, so error messages, dtype rules and feature-name handling are
-scikit-learn's. *Lazy* input -- Dask arrays, Dask DataFrames and Series, Zarr arrays --
-becomes a Dask array without reading the data: its shape and dtype are checked, the
-feature names of a Dask DataFrame are taken from its metadata, and only the partition
-lengths of a DataFrame are computed (when they are needed, e.g. for ``fit``).
+*In-memory* input (NumPy, pandas, lists, SciPy sparse matrices, which become CSR) is
+validated by scikit-learn's own ``validate_data``, so error messages, dtype rules and
+feature-name handling are scikit-learn's. *Lazy* input -- Dask arrays (of NumPy or
+SciPy sparse chunks), Dask DataFrames and Series, Zarr arrays -- becomes a Dask array
+without reading the data: its shape and dtype are checked, the feature names of a Dask
+DataFrame are taken from its metadata, and only the partition lengths of a DataFrame
+are computed (when they are needed, e.g. for ``fit``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sklearn.utils.validation import validate_data
 
 from ..blocks import cast_output
 from ..data import dtype_kind, frame_as_float, is_dask, known_chunks, refuse_sparse
+from ..losses.base import is_scipy_sparse
 from ..runtime import compute, resolve_client
 
 __all__ = [
@@ -96,7 +98,8 @@ def validate_X(estimator, X, *, reset, lengths=True):
     Returns a NumPy array (in-memory X) or a Dask array (lazy X) with one column chunk.
     """
     if not is_lazy(X):
-        return validate_data(estimator, X, dtype=FLOAT_DTYPES, reset=reset)
+        return validate_data(estimator, X, accept_sparse="csr", dtype=FLOAT_DTYPES,
+                             reset=reset)
     meta = _dataframe_meta(X)
     X = as_dask(X, "X", lengths=lengths, client=_client(estimator))
     if X.ndim != 2:
@@ -140,7 +143,8 @@ def validate_fit_inputs(estimator, X, y, sample_weight, *, y_numeric, reset=True
         )
     client = _client(estimator)
     if not is_lazy(X) and not is_lazy(y):
-        X, y = validate_data(estimator, X, y, dtype=FLOAT_DTYPES, y_numeric=y_numeric,
+        X, y = validate_data(estimator, X, y, accept_sparse="csr", dtype=FLOAT_DTYPES,
+                             y_numeric=y_numeric,
                              reset=reset, multi_output=multi_output)
         y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     else:
@@ -234,6 +238,7 @@ def map_rows(func, X, *, dtype, n_columns=None, token="gdd-predict"):
 def _meta(X, dtype, ndim):
     """An empty array of ``ndim`` dimensions and ``dtype`` in X's chunks' namespace."""
     empty = np.empty((0,) * ndim, dtype=dtype)
-    if isinstance(X._meta, np.ndarray) or np.dtype(dtype).kind not in "biuf":
+    if isinstance(X._meta, np.ndarray) or is_scipy_sparse(X._meta) \
+            or np.dtype(dtype).kind not in "biuf":
         return empty
     return array_namespace(X._meta).asarray(empty)

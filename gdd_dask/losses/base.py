@@ -18,8 +18,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from array_api_compat import array_namespace, device
 
-__all__ = ["Loss", "LinearModelLoss", "is_scipy_sparse", "namespace", "weighted_gram",
-           "with_ones_column"]
+__all__ = ["Loss", "LinearModelLoss", "chunk_device", "is_scipy_sparse", "namespace",
+           "weighted_gram", "with_ones_column"]
 
 
 def is_scipy_sparse(X):
@@ -36,6 +36,12 @@ def namespace(X):
 
         return xp
     return array_namespace(X)
+
+
+def chunk_device(X):
+    """The device of a chunk's math: ``device(X)``; ``None`` (the host) for a SciPy
+    sparse chunk."""
+    return None if is_scipy_sparse(X) else device(X)
 
 
 def weighted_gram(X, c):

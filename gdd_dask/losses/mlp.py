@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import array_namespace
 
+from .base import namespace
 from .glm import sigmoid
 
 __all__ = ["ACTIVATIONS", "MLPLoss", "activate"]
@@ -137,18 +138,18 @@ class MLPLoss:
 
     def predict_raw(self, X, params, *, fit_intercept=True):
         """The raw output ``r`` of each row (before the output's inverse link)."""
-        xp = array_namespace(X)
+        xp = namespace(X)
         return self._raw(self._forward(X, params, fit_intercept, xp)[1])
 
     def value_sum(self, X, y, sample_weight, params, *, fit_intercept):
         """``sum_i s_i l(y_i, r_i)``."""
-        xp = array_namespace(X)
+        xp = namespace(X)
         raw = self.predict_raw(X, params, fit_intercept=fit_intercept)
         return self.output.value_from_raw(y, sample_weight, raw, xp)
 
     def grad_sum(self, X, y, sample_weight, params, *, fit_intercept):
         """``(sum_i s_i l_i, gradient)`` by backpropagation (module docstring)."""
-        xp = array_namespace(X)
+        xp = namespace(X)
         activations, z, Ws = self._forward(X, params, fit_intercept, xp)
         loss, grad = self.output.loss_gradient(y, self._raw(z), xp)
         value = xp.sum(self.output._weighted(loss, sample_weight))
