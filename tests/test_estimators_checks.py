@@ -1,10 +1,11 @@
-"""scikit-learn's own estimator checks, on in-memory NumPy input (run in-process).
+"""scikit-learn's own estimator checks, on in-memory NumPy and SciPy sparse input (run
+in-process).
 
 Every check runs with each estimator's defaults (and L1 logistic regression at a tight
 tolerance, a network trained by L-BFGS). One check is expected to fail for the
 mini-batch estimators, as it is for scikit-learn's own ``SGD*``: zero or repeated
 sample weights are not the same as removed or repeated rows when rows are drawn into
-mini-batches (the batches themselves change).
+mini-batches (the batches themselves change), on dense and on sparse data alike.
 """
 
 from __future__ import annotations
