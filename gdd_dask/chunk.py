@@ -25,7 +25,7 @@ from .scaling import add_with_moments, block_moment
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
            "chunk_sums", "dense_row_blocks", "host", "load_group", "loaded", "row_blocks",
-           "run_chain", "run_group", "take_rows", "to_numpy"]
+           "row_slice", "run_chain", "run_group", "take_rows", "to_numpy"]
 
 
 class Inline:
@@ -144,12 +144,12 @@ MIN_BLOCK_ROWS = 256
 def row_blocks(X, xp):
     """Row slices a chunk is evaluated in: blocks of about :data:`BLOCK_BYTES` on the CPU,
     so ``X_b @ w`` and ``X_b.T @ g_b`` read each block of X from memory once (the second
-    read hits the cache); the whole chunk elsewhere (a GPU wants big kernels)."""
+    read hits the cache); the whole chunk elsewhere (a GPU wants big kernels) and for a
+    sparse chunk, whose products stream its stored values once anyway while each
+    block's gradient ``X_b.T @ g_b`` would be a dense vector of every feature."""
     n = X.shape[0]
-    if not (is_numpy_namespace(xp) or is_array_api_strict_namespace(xp)):
+    if is_scipy_sparse(X) or not (is_numpy_namespace(xp) or is_array_api_strict_namespace(xp)):
         return [slice(0, n)]
-    if is_scipy_sparse(X):  # a stored value and its column index: 12 bytes
-        return _slices(n, int(BLOCK_BYTES // (12 * max(1.0, X.nnz / max(1, n)))))
     return dense_row_blocks(n, X.shape[1])
 
 
@@ -216,8 +216,23 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
 
 
 def _block(a, rows):
-    """Rows ``rows`` (a slice) of a chunk: ``a[rows, ...]``, ``a[rows]`` when sparse."""
-    return a[rows] if is_scipy_sparse(a) else a[rows, ...]
+    """Rows ``rows`` (a slice) of a chunk: ``a[rows, ...]``; of a sparse chunk a view
+    (:func:`row_slice`)."""
+    return row_slice(a, rows) if is_scipy_sparse(a) else a[rows, ...]
+
+
+def row_slice(a, rows):
+    """``a[rows]`` for a slice of consecutive rows; of a SciPy CSR matrix a view of its
+    stored values (SciPy's own slicing copies them: a pass would copy the chunk)."""
+    if not is_scipy_sparse(a):
+        return a[rows]
+    start, stop, _ = rows.indices(a.shape[0])
+    if (start, stop) == (0, a.shape[0]):
+        return a
+    a = a.tocsr()
+    low, high = a.indptr[start], a.indptr[stop]
+    return type(a)((a.data[low:high], a.indices[low:high], a.indptr[start:stop + 1] - low),
+                   shape=(stop - start, a.shape[1]), copy=False)
 
 
 def _flat(sums):

@@ -17,7 +17,7 @@ from .losses.base import is_scipy_sparse
 from .runtime import compute
 
 __all__ = ["Data", "as_data", "auto_chunk_rows", "dtype_kind", "is_dask", "itemsize",
-           "known_chunks", "row_offsets"]
+           "known_chunks", "row_bytes", "row_offsets"]
 
 TARGET_CHUNK_BYTES = 64 * 2**20
 
@@ -46,6 +46,20 @@ class Data(NamedTuple):
     def nbytes(self):
         """Bytes of X, y and sample_weight (of a sparse X: its stored values and indices)."""
         return sum(_nbytes(a) for a in (self.X, self.y, self.sample_weight) if a is not None)
+
+
+def row_bytes(X, *, client=None):
+    """Bytes of X per row in memory: ``n_features * itemsize`` for a dense X; for a
+    sparse X its stored values with their column indices and row pointers, those of
+    the first chunk for a Dask array of sparse chunks (that chunk is read to tell)."""
+    if not is_scipy_sparse(X._meta if is_dask(X) else X):
+        return X.shape[1] * itemsize(X.dtype)
+    if is_dask(X):
+        import dask
+
+        first = X.blocks[0]
+        return compute(dask.delayed(_nbytes)(first), client=client)[0] / max(1, first.shape[0])
+    return _nbytes(X) / max(1, X.shape[0])
 
 
 def _nbytes(a):

@@ -11,6 +11,7 @@ from functools import partial
 
 import dask
 
+from .chunk import row_slice
 from .data import row_offsets
 from .reduction import add_kept_sums, add_sums, tree_levels, tree_reduce
 
@@ -51,7 +52,8 @@ class InProcessEngine:
         ``with_X``)."""
         rows = slice(self.offsets[i], self.offsets[i] + self.row_chunks[i])
         X, y, sw = self._data.X, self._data.y, self._data.sample_weight
-        return ((X[rows],) if with_X else ()) + (y[rows], None if sw is None else sw[rows])
+        return ((row_slice(X, rows),) if with_X else ()) + (y[rows],
+                                                             None if sw is None else sw[rows])
 
     def chain(self, prefix, func, carry, plan):
         """``carry = func(offset_i, i, *chunk_i, carry, arg_i)`` along ``plan``; the same

@@ -289,3 +289,31 @@ def test_errors_are_one_line_with_exit_code_2(capsys, stores, args, match):
 def test_errors_of_the_real_command_are_one_line(tmp_path):
     out = run("fit", tmp_path / "missing.zarr", "--model", "logistic")
     assert_one_line_error(out.returncode, out.stdout, out.stderr, r"no Zarr store at")
+
+
+def test_a_sparse_store_makes_fits_and_predicts(tmp_path, capsys, cluster):
+    """``--kind hashed_text`` writes a CSR store; ``fit`` and ``predict`` take it, and
+    the fit is scikit-learn's on the same CSR matrix."""
+    store, model_file, pred = tmp_path / "t.zarr", tmp_path / "m.json", tmp_path / "p.zarr"
+    code, out, err = call(capsys, "data", "make", "text", "--kind", "hashed_text", "--rows",
+                          ROWS, "--features", 4096, "--nonzeros", 20, "--chunk-rows", 500,
+                          "--out", store, "--quiet")
+    assert code == 0, err
+    assert f"wrote {store}: 2,000 x 4096 sparse (CSR) (hashed_text, " in out
+    assert "--model logistic" in out
+    code, out, err = call(capsys, "fit", store, "--scheduler", cluster.scheduler_address,
+                          "--tol", "1e-7", "--out", model_file, "--quiet")
+    assert code == 0, err
+    assert "x 4096 float64 sparse (CSR) in 4 chunks of 500 rows" in out
+    assert "solver: lbfgs  cache: auto  status: converged" in out
+    from gdd_dask.datasets import open_zarr
+
+    X, y = (a.compute() for a in open_zarr(store))
+    saved = json.loads(model_file.read_text())
+    sk = LogisticRegression(C=1.0, tol=1e-12, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(np.ravel(saved["coef"]), sk.coef_.ravel(), atol=1e-4)
+    code, out, err = call(capsys, "predict", model_file, store, "--out", pred,
+                          "--scheduler", cluster.scheduler_address)
+    assert code == 0, err
+    agreement = np.mean(zarr.open_array(pred, mode="r")[:] == sk.predict(X))
+    assert agreement >= 0.995

@@ -12,12 +12,16 @@ import pytest
 import scipy.sparse as sp
 import sklearn.linear_model
 import sklearn.neural_network
+import zarr
 from sklearn.datasets import load_breast_cancer
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 import gdd_dask
-from gdd_dask import minimize
+from gdd_dask import make_objective, minimize, solve
+from gdd_dask.datasets import open_zarr, write_zarr
+from gdd_dask.datasets.text import draw_hashed_text, make_hashed_text
+from gdd_dask.losses.base import is_scipy_sparse
 
 
 @pytest.fixture(scope="module")
@@ -155,3 +159,68 @@ def test_estimators_fit_dask_csr_chunks_on_the_cluster(cancer, client, name, par
     assert isinstance(prediction, da.Array)
     np.testing.assert_allclose(client.compute(prediction).result(),
                                dense.predict(X), rtol=1e-10, atol=1e-12)
+
+
+# -- sparse stores -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def text_store(tmp_path_factory):
+    """A hashed-text store: 12,000 rows x 2**16 features, 20 tokens a row, 4 chunks."""
+    path = tmp_path_factory.mktemp("sparse") / "text.zarr"
+    make_hashed_text(path, n_samples=12_000, n_features=2**16, nnz_per_row=20,
+                     chunk_rows=3_000, seed=3)
+    return path
+
+
+def test_the_hashed_text_store_holds_the_drawn_rows(text_store, tmp_path):
+    """The store's rows are those drawn in memory whatever its chunks; a sparse store
+    reads back exactly, from a matrix, a Dask array or a stream of blocks."""
+    X, y = open_zarr(text_store)
+    assert X.chunks[0] == (3_000,) * 4 and y.chunks == X.chunks[:1]
+    assert is_scipy_sparse(X._meta) and X.dtype == np.float64
+    drawn, labels, coef = draw_hashed_text(12_000, n_features=2**16, nnz_per_row=20, seed=3)
+    stored = X.compute()
+    assert (stored != drawn).nnz == 0 and np.array_equal(y.compute(), labels)
+    assert 15 < drawn.nnz / 12_000 <= 20 and 0.3 < labels.mean() < 0.7
+    np.testing.assert_array_equal(zarr.open_group(text_store)["coef"][0], coef)
+    blocks = ((drawn[a:a + 777], labels[a:a + 777]) for a in range(0, 12_000, 777))
+    sources = {"matrix": (drawn, labels), "stream": (blocks, None),
+               "dask": (da.from_array(drawn, chunks=(5_000, -1), asarray=False),
+                        da.from_array(labels, chunks=5_000))}
+    for name, (source, target) in sources.items():
+        meta = write_zarr(tmp_path / name, source, target, chunk_rows=2_500)
+        assert meta["nnz"] == drawn.nnz and meta["chunk_rows"] == 2_500
+        X2, y2 = open_zarr(tmp_path / name)
+        assert X2.chunks[0] == (2_500,) * 4 + (2_000,)
+        assert (X2.compute() != drawn).nnz == 0 and np.array_equal(y2.compute(), labels)
+
+
+def test_sparse_writes_refuse_bad_blocks(tmp_path):
+    X = sp.random(10, 4, density=0.5, format="csr", random_state=0)
+    with pytest.raises(TypeError, match="block 1: X must be SciPy sparse"):
+        write_zarr(tmp_path / "a", iter([(X, np.zeros(10)), (X.toarray(), np.zeros(10))]))
+    with pytest.raises(ValueError, match=r"block 0: y must be 1-D .* \(10\); got shape \(9,\)"):
+        write_zarr(tmp_path / "b", iter([(X, np.zeros(9))]))
+    with pytest.raises(ValueError, match="block 1: X has 3 columns; the first block had 4"):
+        write_zarr(tmp_path / "c", iter([(X, np.zeros(10)), (X[:, :3], np.zeros(10))]))
+    with pytest.raises(ValueError, match="the stream of blocks is empty"):
+        write_zarr(tmp_path / "d", iter([]))
+    assert not any((tmp_path / name).exists() for name in "abcd")  # nothing half-written
+
+
+def test_a_sparse_store_streams_to_the_in_memory_bits(text_store, client):
+    """``cache="auto"`` sizes the chunks by their stored values (cached: the dense size
+    would be 6 GB); ``cache="none"`` streams them; both give the in-process fit's bits,
+    as does an estimator on the store."""
+    X, y = open_zarr(text_store)
+    in_memory = minimize("logistic", X.compute(), y.compute(), alpha=1e-3, tol=1e-6,
+                         chunk_rows=3_000)
+    for cache, cached in (("auto", 4), ("none", 0)):
+        with make_objective("logistic", X, y, alpha=1e-3, client=client,
+                            cache=cache) as objective:
+            assert objective.engine.n_cached == cached
+            result = solve(objective, solver="auto", tol=1e-6)
+        assert result.solver == "lbfgs"
+        np.testing.assert_array_equal(result.x, in_memory.x)
+    model = gdd_dask.LogisticRegression(tol=1e-6, client=client).fit(X, y)
+    reference = gdd_dask.LogisticRegression(tol=1e-6).fit(X.compute(), y.compute())
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-8, atol=1e-10)

@@ -11,7 +11,7 @@ from .progress import RowsBar
 __all__ = ["add_parser"]
 
 RECIPE_OPTIONS = ("kind", "rows", "features", "chunk_rows", "seed", "classes", "noise",
-                  "codec")
+                  "codec", "nonzeros")
 
 
 def add_parser(sub):
@@ -34,6 +34,8 @@ def add_parser(sub):
     make.add_argument("--chunk-rows", type=count(1), help="rows per chunk (default ~16 MiB)")
     make.add_argument("--seed", type=count(0), help="random seed (default 0)")
     make.add_argument("--noise", type=non_negative, help="noise sd (regression; default 1)")
+    make.add_argument("--nonzeros", type=count(1),
+                      help="tokens a row (sparse kind hashed_text; default 50)")
     make.add_argument("--codec", help="compression (default none; see datasets/README.md)")
     make.add_argument("--catalog", metavar="TOML", help="another catalog file")
     make.add_argument("--overwrite", action="store_true", help="replace an existing store")
@@ -61,9 +63,13 @@ def recipe_from(args):
         raise CommandError(f"{args.name!r} is not in the catalog ({', '.join(sorted(catalog))});"
                            f" a new dataset needs {', '.join(missing)}")
     if "chunk_rows" not in given:
+        from ..csr_store import csr_chunk_rows
         from ..datasets.store import default_chunk_rows
+        from ..datasets.synthetic import SPARSE_KINDS
 
-        given["chunk_rows"] = default_chunk_rows(given["features"])
+        given["chunk_rows"] = csr_chunk_rows(given["rows"], given["rows"] * given.get(
+            "nonzeros", 50)) if given["kind"] in SPARSE_KINDS \
+            else default_chunk_rows(given["features"])
     return Recipe(name=args.name, **{"seed": 0, **given})
 
 
@@ -88,7 +94,10 @@ def run_make(args):
     finally:
         bar.close()
     classes = f", {recipe.classes} classes" if recipe.kind == "classification" else ""
-    print(f"wrote {path}: {recipe.rows:,} x {recipe.features} float64 ({recipe.kind}{classes})"
+    if recipe.sparse:
+        classes += f", {meta['nnz'] / recipe.rows:.1f} stored values a row"
+    layout = "sparse (CSR)" if recipe.sparse else "float64"
+    print(f"wrote {path}: {recipe.rows:,} x {recipe.features} {layout} ({recipe.kind}{classes})"
           f" in chunks of {meta['chunk_rows']:,} rows, {format_bytes(recipe.nbytes)}, "
           f"codec {recipe.codec}, seed {recipe.seed}, in {time.perf_counter() - start:.2f} s")
     print(f"fit it with: gdd-dask fit {path} --model {meta['model']}")
@@ -115,11 +124,12 @@ def run_list(args):
 def run_info(args):
     from dask.utils import format_bytes
 
-    from .store_arg import open_store
+    from .store_arg import describe_x, open_store
 
     path, X, y, meta = open_store(args.store)
-    print(f"{path}: X {X.shape[0]:,} x {X.shape[1]} {X.dtype}, y {y.dtype}, "
-          f"{X.numblocks[0]} chunks of {X.chunks[0][0]:,} rows, {format_bytes(X.nbytes)}")
+    layout, size = describe_x(X, meta)
+    print(f"{path}: X {X.shape[0]:,} x {X.shape[1]} {layout}, y {y.dtype}, "
+          f"{X.numblocks[0]} chunks of {X.chunks[0][0]:,} rows, {format_bytes(size)}")
     for key, value in meta.items():
         text = repr(value)
         print(f"  {key}: {text if len(text) <= 100 else text[:97] + '...'}")

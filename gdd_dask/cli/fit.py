@@ -17,7 +17,7 @@ from ..progress import ProgressBar
 from .args import CommandError, count, non_negative
 from .cluster import add_cluster_options, describe, open_client
 from .model import CLASSIFIERS, GLMS, MODELS, FittedModel
-from .store_arg import open_store
+from .store_arg import describe_x, open_store
 
 __all__ = ["add_parser", "data_line", "fit_store", "run", "score", "summary_lines"]
 
@@ -103,12 +103,13 @@ def check_options(model, alpha, solver, options=()):
         raise CommandError("--model ridge needs --alpha > 0 (or use --model linear)")
 
 
-def data_line(X, path):
+def data_line(X, path, attributes=None):
     """``"data: 1,000 x 5 float64 in 4 chunks of 250 rows (40.0 kB): PATH"``."""
     from dask.utils import format_bytes
 
-    return (f"data: {X.shape[0]:,} x {X.shape[1]} {X.dtype} in {X.numblocks[0]} chunks of "
-            f"{X.chunks[0][0]:,} rows ({format_bytes(X.nbytes)}): {path}")
+    layout, size = describe_x(X, attributes or {})
+    return (f"data: {X.shape[0]:,} x {X.shape[1]} {layout} in {X.numblocks[0]} chunks of "
+            f"{X.chunks[0][0]:,} rows ({format_bytes(size)}): {path}")
 
 
 def fit_store(X, y, *, model, solver="auto", alpha=None, tol=1e-5, max_iter=100,
@@ -169,7 +170,7 @@ def run(args):
     check_options(model, args.alpha, args.solver, args.options)
     with open_client(args) as client:
         print(f"dashboard: {client.dashboard_link}", flush=True)
-        print(data_line(X, path))
+        print(data_line(X, path, attributes))
         print(f"cluster: {describe(client)}", flush=True)
         fitted, result = fit_with_bar(X, y, model=model, client=client, quiet=args.quiet,
                                       solver=args.solver, options=args.options,

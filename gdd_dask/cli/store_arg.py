@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .args import CommandError
 
-__all__ = ["open_store", "resolve_store"]
+__all__ = ["describe_x", "open_store", "resolve_store"]
 
 
 def resolve_store(text):
@@ -32,3 +32,11 @@ def open_store(text, *, x_name="X", y_name="y"):
     path = resolve_store(text)
     X, y = open_zarr(path, x_name=x_name, y_name=y_name)
     return path, X, y, read_attributes(path)
+
+
+def describe_x(X, attributes):
+    """``("float64" or "float64 sparse (CSR)", bytes)`` of a store's X as stored (a
+    sparse X: its values, their columns and the row pointers)."""
+    if attributes.get("format") == "csr":
+        return f"{X.dtype} sparse (CSR)", 12 * attributes["nnz"] + 8 * (X.shape[0] + 1)
+    return str(X.dtype), X.nbytes

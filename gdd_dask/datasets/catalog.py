@@ -2,9 +2,10 @@
 
 A recipe names a synthetic problem: ``kind``, ``rows``, ``features``, ``chunk_rows``,
 ``seed`` and optionally ``classes``, ``noise``, ``intercept``, ``codec``,
-``description``. The catalog ships inside the package (``gdd_dask/datasets/
-catalog.toml``, linked from the repository's ``datasets/`` folder); pass ``catalog=``
-to read another file with the same layout. Stores land in ``datasets/NAME.zarr`` under
+``description``, ``nonzeros`` (tokens a row of the sparse ``hashed_text`` kind). The
+catalog ships inside the package (``gdd_dask/datasets/catalog.toml``, linked from the
+repository's ``datasets/`` folder); pass ``catalog=`` to read another file with the
+same layout. Stores land in ``datasets/NAME.zarr`` under
 the current directory unless a path is given.
 """
 
@@ -18,6 +19,7 @@ from typing import NamedTuple
 
 from .codecs import DEFAULT_CODEC
 from .generators import make_synthetic
+from .synthetic import SPARSE_KINDS
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -31,7 +33,7 @@ DATA_DIR = Path("datasets")
 """Where :func:`make_dataset` writes ``NAME.zarr`` by default (relative to the cwd)."""
 
 REQUIRED = ("kind", "rows", "features", "chunk_rows", "seed")
-OPTIONAL = ("classes", "noise", "intercept", "codec", "description")
+OPTIONAL = ("classes", "noise", "intercept", "codec", "description", "nonzeros")
 
 
 class Recipe(NamedTuple):
@@ -48,11 +50,19 @@ class Recipe(NamedTuple):
     intercept: float | list | None = None
     codec: str = DEFAULT_CODEC
     description: str = ""
+    nonzeros: int = 50
+
+    @property
+    def sparse(self):
+        """Whether X is sparse (``nonzeros`` tokens a row, ``"hashed_text"``)."""
+        return self.kind in SPARSE_KINDS
 
     @property
     def nbytes(self):
-        """Bytes of X and y in float64, uncompressed."""
-        return 8 * self.rows * (self.features + 1)
+        """Bytes of X and y in float64, uncompressed (of a sparse X: at most
+        ``nonzeros`` stored values a row, with their column indices)."""
+        per_row = 12 * self.nonzeros if self.sparse else 8 * self.features
+        return self.rows * (per_row + 8)
 
     def make(self, path, *, overwrite=False, callback=None):
         """Write this recipe's store at ``path``; return its attributes."""
@@ -63,7 +73,8 @@ class Recipe(NamedTuple):
                               n_classes=self.classes, noise=self.noise,
                               chunk_rows=self.chunk_rows, seed=self.seed, codec=self.codec,
                               overwrite=overwrite, callback=callback,
-                              attributes={"recipe": self.name}, **options)
+                              attributes={"recipe": self.name}, nnz_per_row=self.nonzeros,
+                              **options)
 
 
 def catalog_path():

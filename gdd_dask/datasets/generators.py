@@ -17,7 +17,7 @@ import numbers
 from .blocks import block_bounds, default_block_rows, ordered_map, rebatch
 from .codecs import DEFAULT_CODEC
 from .store import create_store, default_chunk_rows, removed_on_error, write_chunks
-from .synthetic import make_problem
+from .synthetic import SPARSE_KINDS, make_problem
 
 __all__ = ["make_classification", "make_poisson", "make_regression", "make_synthetic"]
 
@@ -46,20 +46,31 @@ def _version():
 def make_synthetic(path, kind, *, n_samples, n_features, n_classes=2, noise=1.0,
                    intercept=0.5, chunk_rows=None, seed=0, block_rows=None,
                    codec=DEFAULT_CODEC, overwrite=False, attributes=None, callback=None,
-                   workers=2):
-    """Write a synthetic ``kind`` problem (``"regression"``, ``"classification"``,
-    ``"poisson"``) to a new store at ``path``; return its attributes.
+                   workers=2, nnz_per_row=50):
+    """Write a synthetic ``kind`` problem (``"regression"``, ``"classification"``, a GLM
+    kind, or the sparse ``"hashed_text"``) to a new store at ``path``; return its
+    attributes.
 
     ``block_rows`` (default ``max(1, 2**17 // n_features)``) is part of the seed:
     changing it changes the data. ``attributes`` are stored beside the generation
     parameters; ``callback(rows_written)`` follows the progress; ``workers`` threads
-    generate and write.
+    generate and write. ``nnz_per_row`` is the tokens per row of ``"hashed_text"``
+    (:func:`~gdd_dask.datasets.text.make_hashed_text`).
     """
     n_samples = _check_int(n_samples, "n_samples", 1)
     n_features = _check_int(n_features, "n_features", 1)
     n_classes = _check_int(n_classes, "n_classes", 2)
     seed = _check_int(seed, "seed", 0)
     workers = _check_int(workers, "workers", 1)
+    if kind in SPARSE_KINDS:
+        from .text import make_hashed_text
+
+        return make_hashed_text(
+            path, n_samples=n_samples, n_features=n_features, seed=seed, codec=codec,
+            nnz_per_row=_check_int(nnz_per_row, "nnz_per_row", 1), intercept=intercept,
+            chunk_rows=None if chunk_rows is None else _check_int(chunk_rows, "chunk_rows", 1),
+            block_rows=block_rows, overwrite=overwrite, callback=callback, workers=workers,
+            attributes={"gdd_dask_version": _version(), **(attributes or {})})
     block_rows = default_block_rows(n_features) if block_rows is None \
         else _check_int(block_rows, "block_rows", 1)
     chunk_rows = default_chunk_rows(n_features) if chunk_rows is None \

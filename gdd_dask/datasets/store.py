@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..csr_store import csr_chunk_rows, is_csr_group, lazy_csr
 from .blocks import block_bounds, ordered_map
 from .codecs import DEFAULT_CODEC, compressors
 
@@ -136,15 +137,20 @@ def open_zarr(path, *, x_name="X", y_name="y"):
     """Open a store as lazy Dask arrays ``(X, y)`` chunked along rows like the store.
 
     ``X`` gets the store's row chunks and all its columns in one chunk; ``y`` the same
-    row chunks. ``y_name=None`` opens only ``X`` and returns ``(X, None)``. Raises a
-    ``ValueError`` naming the problem when the store is missing, is not a group, lacks
-    an array or has one Zarr cannot read (such as one with a pickle codec: nothing is
-    unpickled), or when X is not 2-D, y not 1-D, or their lengths differ, and a
-    ``TypeError`` when X does not hold real numbers.
+    row chunks. A sparse X (the CSR layout of :mod:`gdd_dask.csr_store`) opens as a Dask
+    array of SciPy CSR chunks, each read by one task. ``y_name=None`` opens only ``X``
+    and returns ``(X, None)``. Raises a ``ValueError`` naming the problem when the
+    store is missing, is not a group, lacks an array or has one Zarr cannot read (such
+    as one with a pickle codec: nothing is unpickled), or when X is not 2-D, y not 1-D,
+    or their lengths differ, and a ``TypeError`` when X does not hold real numbers.
     """
     import dask.array as da
 
     group = _open_group(path)
+    if is_csr_group(group.get(x_name)):
+        X = _open_csr(path, group, x_name)
+        zy = None if y_name is None else _get_y(group, y_name, path, X.shape[0], x_name)
+        return X, None if zy is None else da.from_zarr(zy, chunks=(X.chunks[0],))
     zX = _get_array(group, x_name, path)
     if zX.ndim != 2:
         raise ValueError(f"{x_name} in {path} must be 2-D (rows, features); "
@@ -154,14 +160,31 @@ def open_zarr(path, *, x_name="X", y_name="y"):
     X = da.from_zarr(zX, chunks=(zX.chunks[0], zX.shape[1]))
     if y_name is None:
         return X, None
+    zy = _get_y(group, y_name, path, zX.shape[0], x_name)
+    return X, da.from_zarr(zy, chunks=(X.chunks[0],))
+
+
+def _get_y(group, y_name, path, n_samples, x_name):
+    """The store's 1-D target array, checked against X's ``n_samples``."""
     zy = _get_array(group, y_name, path)
     if zy.ndim != 1:
         raise ValueError(f"{y_name} in {path} must be 1-D (one value per row); "
                          f"got shape {zy.shape}")
-    if zy.shape[0] != zX.shape[0]:
-        raise ValueError(f"the arrays of {path} disagree: {x_name} has {zX.shape[0]} rows "
+    if zy.shape[0] != n_samples:
+        raise ValueError(f"the arrays of {path} disagree: {x_name} has {n_samples} rows "
                          f"but {y_name} has {zy.shape[0]}")
-    return X, da.from_zarr(zy, chunks=(X.chunks[0],))
+    return zy
+
+
+def _open_csr(path, group, x_name):
+    """A sparse X (:mod:`gdd_dask.csr_store`) as a Dask array of CSR row chunks, chunked
+    as written (or by :func:`~gdd_dask.csr_store.csr_chunk_rows` for a store made
+    elsewhere)."""
+    node = group[x_name]
+    n_samples = int(node.attrs["shape"][0])
+    rows = group.attrs.get(ATTRIBUTE_KEY, {}).get("chunk_rows") \
+        or csr_chunk_rows(n_samples, node["data"].shape[0])
+    return lazy_csr(path, node, chunk_rows=int(rows), name=x_name)
 
 
 def read_attributes(path):

@@ -29,13 +29,16 @@ from scipy.special import expit, softmax
 from ..losses import GLM_LOSSES, get_loss
 from .blocks import block_rng
 
-__all__ = ["GLM_KINDS", "KINDS", "Problem", "make_problem"]
+__all__ = ["GLM_KINDS", "KINDS", "SPARSE_KINDS", "Problem", "make_problem"]
 
 GLM_KINDS = GLM_LOSSES
 """The kinds named after their loss (``gdd_dask.losses``), whose ``sample`` draws y."""
-KINDS = ("regression", "classification", *GLM_KINDS)
+SPARSE_KINDS = ("hashed_text",)
+"""The kinds with a sparse X (:mod:`~gdd_dask.datasets.text`)."""
+KINDS = ("regression", "classification", *GLM_KINDS, *SPARSE_KINDS)
 
-MODELS = {"regression": "linear", **{kind: kind for kind in GLM_KINDS}}
+MODELS = {"regression": "linear", "hashed_text": "logistic",
+          **{kind: kind for kind in GLM_KINDS}}
 """The ``gdd-dask fit --model`` that matches each kind (classification: by classes)."""
 
 

@@ -1,4 +1,5 @@
-"""``write_zarr``: store existing arrays (NumPy or Dask) as a dataset, chunk by chunk."""
+"""``write_zarr``: store existing arrays (NumPy, SciPy sparse, Dask, or a stream of row
+blocks) as a dataset, chunk by chunk."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import numpy as np
 
 from .blocks import block_bounds
 from .codecs import DEFAULT_CODEC
+from .sparse import is_sparse_input, write_sparse
 from .store import create_store, default_chunk_rows, removed_on_error, write_chunks
 
 __all__ = ["write_zarr"]
@@ -37,7 +39,7 @@ def _check(X, y):
         raise ValueError(f"X must have at least one row and one column; got shape {X.shape}")
 
 
-def write_zarr(path, X, y, *, chunk_rows=None, codec=DEFAULT_CODEC, attributes=None,
+def write_zarr(path, X, y=None, *, chunk_rows=None, codec=DEFAULT_CODEC, attributes=None,
                overwrite=False):
     """Write ``X`` (2-D) and ``y`` (1-D) to a new Zarr v3 store, one row chunk at a time.
 
@@ -45,6 +47,12 @@ def write_zarr(path, X, y, *, chunk_rows=None, codec=DEFAULT_CODEC, attributes=N
     ``chunk_rows`` rows and stored by ``dask.array.store`` on the active scheduler (the
     default client, if any): each task computes and writes whole chunks, so the arrays
     are never gathered. Dtypes are kept.
+
+    A sparse X -- a SciPy sparse matrix, a Dask array of SciPy sparse chunks, or an
+    iterable of ``(X_block, y_block)`` row blocks (with ``y=None``) whose X blocks are
+    sparse -- is stored in the CSR layout of :mod:`gdd_dask.csr_store`, in order, holding
+    one row chunk at a time; ``chunk_rows`` then defaults to about 4 million stored values
+    per chunk (from the first block's density for a stream).
 
     Parameters
     ----------
@@ -59,6 +67,11 @@ def write_zarr(path, X, y, *, chunk_rows=None, codec=DEFAULT_CODEC, attributes=N
         JSON attributes stored with the data (under ``attrs["gdd_dask"]``).
     overwrite : bool
     """
+    if is_sparse_input(X, y):
+        return write_sparse(path, X, y, chunk_rows=chunk_rows, codec=codec,
+                            attributes=attributes, overwrite=overwrite)
+    if y is None:
+        raise TypeError("y is required (None is taken only with a stream of (X, y) blocks)")
     X, y = _as_array(X, "X"), _as_array(y, "y")
     _check(X, y)
     n_samples, n_features = (int(n) for n in X.shape)

@@ -43,7 +43,7 @@ from dask.core import flatten
 from dask.optimization import cull
 
 from ..chunk import Inline, load_group
-from ..data import itemsize, row_offsets
+from ..data import row_bytes, row_offsets
 from ..lanes import abandon
 from ..reduction import add_sums, tree_levels, tree_reduce
 from ..runtime import is_future, resolve_client
@@ -108,10 +108,10 @@ class Engine:
         self.n_workers = len(room) if self.client else dask.system.CPU_COUNT
         arrays = [data.X, data.y, data.sample_weight]
         refs = [None if a is None else _chunk_refs(a, self.client) for a in arrays]
-        row_bytes = data.X.shape[1] * itemsize(data.X.dtype)
+        x_row_bytes = row_bytes(data.X, client=self.client)  # sparse: of its stored values
         persisted = all(is_future(ref) for ref in refs[0])  # by the caller
         self.groups, in_place = plan_groups(
-            self.row_chunks, row_bytes, split_every=split_every, n_workers=self.n_workers,
+            self.row_chunks, x_row_bytes, split_every=split_every, n_workers=self.n_workers,
             persisted=persisted, cache=cache, room_bytes=sum(room.values()))
         chunks = [tuple(None if r is None else r[i] for r in refs) for i in range(self.n_chunks)]
         self._units = [[[chunks[i] for i in group]] for group in self.groups]
@@ -119,7 +119,7 @@ class Engine:
         if in_place:  # aligned where they are (a copy only for unaligned chunks)
             plan = [(g, 1, worker) for g, worker in enumerate(self._holders())]
         else:
-            plan = plan_cache(self.groups, self.row_chunks, row_bytes,
+            plan = plan_cache(self.groups, self.row_chunks, x_row_bytes,
                               cache="memory" if persisted else cache,
                               kept_bytes_per_row=kept_bytes_per_row, room=room)
         self._cache_groups(plan)
