@@ -28,6 +28,7 @@ _EXPORTS = {
     "get_loss": "losses",
     "Objective": "objective",
     "make_objective": "objective",
+    "hash_features": "hashing",
     "minimize": "optimize",
     "solve": "optimize",
     "OptimizeResult": "result",

@@ -8,6 +8,7 @@ chunk sizes resolved and the columns in one chunk.
 
 from __future__ import annotations
 
+import uuid
 from typing import NamedTuple
 
 import numpy as np
@@ -208,6 +209,7 @@ def _unknown(a):
 def _block_shapes(a):
     """The lazy shapes of ``a``'s blocks: an array of ``a.ndim + 1`` dimensions."""
     return a.map_blocks(_block_shape, dtype=np.int64, new_axis=a.ndim,
+                        name=f"gdd-block-shape-{uuid.uuid4().hex}",  # the graph may differ
                         chunks=tuple((1,) * len(c) for c in a.chunks) + ((a.ndim,),),
                         meta=np.empty((0,) * (a.ndim + 1), dtype=np.int64))
 

@@ -15,7 +15,7 @@ NOTEBOOKS = sorted((Path(__file__).parents[1] / "notebooks").glob("*.ipynb"))
 def test_the_notebooks_are_there():
     names = [path.stem for path in NOTEBOOKS]
     assert names == ["01-quickstart", "02-out-of-core", "03-solvers", "04-custom-loss",
-                     "05-neural-network", "06-gpu"]
+                     "05-neural-network", "06-gpu", "07-sparse-text"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[path.stem for path in NOTEBOOKS])

@@ -224,3 +224,35 @@ def test_a_sparse_store_streams_to_the_in_memory_bits(text_store, client):
     model = gdd_dask.LogisticRegression(tol=1e-6, client=client).fit(X, y)
     reference = gdd_dask.LogisticRegression(tol=1e-6).fit(X.compute(), y.compute())
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-8, atol=1e-10)
+
+
+# -- hashing at ingest ---------------------------------------------------------------
+def test_hash_features_is_scikit_learns_hashing_per_partition():
+    """Text and categories hashed per partition equal scikit-learn's hashers on the
+    whole frame (their sum: one hashed space); a Bag or Series is text; bad columns
+    are named."""
+    import dask.bag as db
+    import dask.dataframe as dd
+    import pandas as pd
+    from sklearn.feature_extraction import FeatureHasher
+    from sklearn.feature_extraction.text import HashingVectorizer
+
+    frame = pd.DataFrame({"review": ["good fast", "bad slow slow", None, "good"] * 5,
+                          "country": ["fr", "cn", "us", None] * 5})
+    lazy = dd.from_pandas(frame, npartitions=3)
+    X = gdd_dask.hash_features(lazy, text="review", categorical=["country"],
+                               n_features=2**10, ngram_range=(1, 2))
+    assert X.numblocks[0] == 3 and is_scipy_sparse(X._meta)
+    text = HashingVectorizer(n_features=2**10, alternate_sign=False, ngram_range=(1, 2))
+    categories = FeatureHasher(n_features=2**10, input_type="dict", alternate_sign=False)
+    expected = text.transform(frame["review"].fillna("")) + categories.transform(
+        [{"country": "nan" if pd.isna(c) else c} for c in frame["country"]])
+    assert abs(X.compute(scheduler="sync") - expected).max() == 0
+    strings = db.from_sequence(["good fast", "bad"] * 4, npartitions=2)
+    bag = gdd_dask.hash_features(strings, n_features=2**10).compute(scheduler="sync")
+    assert abs(bag - text.set_params(ngram_range=(1, 1)).transform(["good fast", "bad"] * 4)
+               ).max() == 0
+    with pytest.raises(ValueError, match=r"no columns \['title'\]"):
+        gdd_dask.hash_features(lazy, text="title")
+    with pytest.raises(ValueError, match="name the text and/or categorical columns"):
+        gdd_dask.hash_features(lazy)

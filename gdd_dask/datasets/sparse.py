@@ -45,19 +45,7 @@ def _sources(X, y):
     if y is None:
         raise TypeError("y is required (None is taken only with a stream of (X, y) blocks)")
     if _is_dask(X):
-        from ..runtime import compute
-
-        bounds = np.cumsum((0, *X.chunks[0]))
-        lazy_y = _is_dask(y)
-        y = y if lazy_y else np.asarray(y)
-
-        def load(i):
-            a, b = bounds[i], bounds[i + 1]
-            if lazy_y:
-                return compute(X.blocks[i], y[a:b])
-            return compute(X.blocks[i])[0], y[a:b]
-
-        return X.chunks[0][0], ordered_map(load, range(len(X.chunks[0])), workers=2)
+        return None if np.isnan(X.chunks[0][0]) else X.chunks[0][0], _dask_blocks(X, y)
     X = X.tocsr()
     y = np.asarray(y)
     if y.ndim != 1 or y.shape[0] != X.shape[0]:
@@ -66,12 +54,28 @@ def _sources(X, y):
     return None, ((X[a:b], y[a:b]) for a, b in block_bounds(X.shape[0], 2**16))
 
 
+def _dask_blocks(X, y):
+    """The row blocks of a Dask X and its y (row-aligned first), computed in order, two
+    ahead, on the active scheduler."""
+    import dask.array as da
+
+    from ..data import known_chunks
+    from ..runtime import compute
+
+    if not (_is_dask(y) and y.numblocks[0] == X.numblocks[0]):  # else partition-aligned
+        X, y = known_chunks(X, y)
+        y = y.rechunk({0: X.chunks[0]}) if _is_dask(y) else \
+            da.from_array(np.asarray(y), chunks=(X.chunks[0],))
+    return ordered_map(lambda i: compute(X.blocks[i], y.blocks[i]), range(X.numblocks[0]),
+                       workers=2)
+
+
 def _checked(blocks):
     """Each block checked: sparse X of the first block's columns, 1-D y of its rows (a
     ``ValueError`` or ``TypeError`` naming the block)."""
     n_features = None
     for i, block in enumerate(blocks):
-        if not (isinstance(block, tuple) and len(block) == 2):
+        if not (isinstance(block, (tuple, list)) and len(block) == 2):
             raise TypeError(f"block {i} of the stream is not an (X_block, y_block) pair")
         X_b, y_b = block
         if not is_scipy_sparse(X_b):
