@@ -51,7 +51,7 @@ def parse(argv):
     parser.add_argument("--features", type=int, default=2**20)
     parser.add_argument("--nonzeros", type=int, default=50)
     parser.add_argument("--worker-memory", default="1GiB")
-    parser.add_argument("--data-dir", type=Path, default=HERE / "data")
+    parser.add_argument("--data-dir", type=Path, default=HERE.parent / "datasets")
     parser.add_argument("--out-dir", type=Path, default=HERE / "results")
     return parser.parse_args(argv)
 
@@ -123,7 +123,7 @@ def optimum_rows(args, X, y, Xd, yd, client):
     """Time to the target gap: gdd-dask's path, its estimator, scikit-learn's lbfgs."""
     import sklearn.linear_model as sk
 
-    n, alpha = X.shape[0], 1.0 / X.shape[0]
+    alpha = 1.0 / X.shape[0]
     points, start = [], time.perf_counter()
     result = gdd_dask.minimize("logistic", Xd, yd, alpha=alpha, tol=1e-8, max_iter=2000,
                                client=client,
@@ -311,8 +311,9 @@ def markdown(rows, args):
     out += [f"| {r['tool']} | {r['config']} | {r['wall_s']:.2f} | "
             f"{', '.join(f'{v:.2f}' for v in r['runs'])} |" for r in ooc]
     streamed = ooc[-1]
+    peaks = ", ".join(f"{v:.0f}" for v in streamed["worker_peak_mb"].values())
     out += ["", f"- streamed pass / read: {streamed['ratio_to_read']:.2f}",
-            f"- peak worker RSS: {', '.join(f'{v:.0f}' for v in streamed['worker_peak_mb'].values())}"
+            f"- peak worker RSS: {peaks}"
             f" MiB; client {streamed['client_peak_mb']:.0f} MiB (holding the CSR matrix for "
             f"the other measures); a chunk {streamed['chunk_mb']:.0f} MiB, the parameters "
             f"{streamed['params_mb']:.0f} MiB"]

@@ -261,11 +261,11 @@ def test_hash_features_is_scikit_learns_hashing_per_partition():
 def test_a_million_hashed_features_never_form_a_dense_hessian():
     """2**20 columns: "auto" takes L-BFGS (its state a few vectors of the parameters),
     Newton refuses to form a dense Hessian of that size, and the fit is scikit-learn's."""
-    X, y, _ = draw_hashed_text(3_000, n_features=2**20, nnz_per_row=20, seed=1)
-    result = minimize("logistic", X, y, alpha=1e-2, tol=1e-8)
+    X, y, _ = draw_hashed_text(2_000, n_features=2**20, nnz_per_row=20, seed=1)
+    result = minimize("logistic", X, y, alpha=0.1, tol=1e-8)
     assert result.solver == "lbfgs" and result.success and result.x.shape == (2**20 + 1,)
     with pytest.raises(ValueError, match=r"dense 1048577x1048577 Hessian"):
-        minimize("logistic", X, y, alpha=1e-2, solver="newton")
-    theirs = sklearn.linear_model.LogisticRegression(C=1 / (1e-2 * 3_000), tol=1e-10,
+        minimize("logistic", X, y, alpha=0.1, solver="newton")
+    theirs = sklearn.linear_model.LogisticRegression(C=1 / (0.1 * 2_000), tol=1e-10,
                                                      max_iter=1_000).fit(X, y)
     np.testing.assert_allclose(result.x[:-1], theirs.coef_[0], atol=1e-6)

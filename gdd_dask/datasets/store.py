@@ -119,14 +119,20 @@ def _open_group(path):
     return node
 
 
-def _get_array(group, name, path):
-    import zarr
-
+def _get_member(group, name, path):
+    """The group's member ``name`` (``None`` if absent), or a ``ValueError`` naming it
+    when Zarr cannot read its metadata."""
     try:
-        member = group.get(name)
+        return group.get(name)
     except (ValueError, TypeError, KeyError, OSError) as exc:  # e.g. a pickle object codec
         raise ValueError(f"the array {name!r} of the store {path} cannot be read: {exc}") \
             from None
+
+
+def _get_array(group, name, path):
+    import zarr
+
+    member = _get_member(group, name, path)
     if not isinstance(member, zarr.Array):
         arrays = sorted(n for n, _ in group.arrays())
         raise ValueError(f"the store {path} has no array {name!r}; its arrays are {arrays}")
@@ -147,7 +153,7 @@ def open_zarr(path, *, x_name="X", y_name="y"):
     import dask.array as da
 
     group = _open_group(path)
-    if is_csr_group(group.get(x_name)):
+    if is_csr_group(_get_member(group, x_name, path)):
         X = _open_csr(path, group, x_name)
         zy = None if y_name is None else _get_y(group, y_name, path, X.shape[0], x_name)
         return X, None if zy is None else da.from_zarr(zy, chunks=(X.chunks[0],))
