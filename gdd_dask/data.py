@@ -111,17 +111,31 @@ def _sparse_kind(a):
     return None
 
 
-def refuse_sparse(a, name):
-    """Sparse input other than SciPy sparse X is refused up front, with what it is (not
-    deep in a loss)."""
+def pydata_to_csr(block):
+    """A pydata ``sparse`` array (``COO``, ``GCXS``) as a SciPy CSR matrix."""
+    return block.to_scipy_sparse().tocsr()
+
+
+def as_scipy_sparse(a, name):
+    """``a`` with a pydata ``sparse`` X (in memory, or the chunks of a Dask array) as
+    SciPy CSR, chunk by chunk; other sparse input is refused up front, with what it is
+    (not deep in a loss): a sparse y or sample_weight, CuPy's sparse chunks."""
     kind = _sparse_kind(a._meta if is_dask(a) else a)
     if kind is None or (name == "X" and kind.startswith("scipy.")):
-        return
+        return a
     what = f"a Dask array of {kind} chunks" if is_dask(a) else f"a {kind}"
     if name != "X":
         raise TypeError(f"{name} is {what}: {name} must be dense (y.toarray().ravel())")
-    raise TypeError(f"X is {what}: sparse X must be SciPy sparse (CSR); convert it, e.g. "
-                    "X.map_blocks(lambda b: b.tocsr()) for pydata sparse chunks")
+    if kind.startswith("sparse.") and hasattr(a._meta if is_dask(a) else a, "to_scipy_sparse"):
+        if not is_dask(a):
+            return pydata_to_csr(a)
+        from scipy import sparse
+
+        meta = sparse.csr_matrix((0, 0), dtype=a.dtype)
+        return a.map_blocks(pydata_to_csr, dtype=a.dtype, meta=meta)
+    raise TypeError(f"X is {what}: sparse X must be SciPy sparse (CSR) or pydata sparse "
+                    "(COO, GCXS); convert it, e.g. X.map_blocks(lambda b: b.get()) for "
+                    "CuPy's")
 
 
 def _to_array(a, name):
@@ -129,7 +143,7 @@ def _to_array(a, name):
     X becomes CSR (a Dask array of SciPy sparse chunks stays as it is), else NumPy."""
     if a is None:
         raise TypeError(f"{name} is required; got None")
-    refuse_sparse(a, name)
+    a = as_scipy_sparse(a, name)
     if name == "X" and is_scipy_sparse(a._meta if is_dask(a) else a):
         return a if is_dask(a) else a.tocsr()
     if is_dask(a):

@@ -60,6 +60,28 @@ def test_sparse_chunks_on_the_cluster_give_the_in_process_bits(cancer, client):
     assert on_cluster.fun == in_process.fun
 
 
+def test_pydata_sparse_x_is_taken_as_csr(cancer):
+    """pydata ``sparse`` X (COO in memory and as the chunks of a Dask array) fits to the bits
+    of the same matrix as SciPy CSR. (The chunks are made from CSR ones: slicing a pydata
+    array compiles numba code first, seconds in every process.)"""
+    import sparse
+
+    X, y = cancer
+    csr = sp.csr_matrix(X)
+    reference = minimize("logistic", csr, y, alpha=1e-2, tol=1e-8, chunk_rows=100)
+    coo = minimize("logistic", sparse.COO.from_scipy_sparse(csr), y, alpha=1e-2, tol=1e-8,
+                   chunk_rows=100)
+    np.testing.assert_array_equal(coo.x, reference.x)
+    chunks = da.from_array(csr, chunks=(100, -1), asarray=False).map_blocks(
+        sparse.COO.from_scipy_sparse, meta=sparse.COO.from_numpy(np.zeros((0, 30))))
+    model = gdd_dask.LogisticRegression(tol=1e-8).fit(chunks, da.from_array(y, chunks=100))
+    ours = gdd_dask.LogisticRegression(tol=1e-8).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(model.coef_, ours.coef_, rtol=1e-8, atol=1e-10)
+    assert isinstance(model.predict(chunks), da.Array)
+    in_memory = gdd_dask.LogisticRegression(tol=1e-8).fit(sparse.COO.from_scipy_sparse(csr), y)
+    np.testing.assert_array_equal(in_memory.coef_, ours.coef_)
+
+
 def test_what_sparse_input_is_not_taken_yet(cancer):
     X, y = cancer
     with pytest.raises(TypeError, match=r"y is a scipy\.csr_matrix"):

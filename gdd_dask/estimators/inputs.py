@@ -18,7 +18,7 @@ from array_api_compat import array_namespace
 from sklearn.utils.validation import validate_data
 
 from ..blocks import cast_output
-from ..data import dtype_kind, frame_as_float, is_dask, known_chunks, refuse_sparse
+from ..data import as_scipy_sparse, dtype_kind, frame_as_float, is_dask, known_chunks
 from ..losses.base import is_scipy_sparse
 from ..runtime import compute, resolve_client
 
@@ -70,7 +70,7 @@ def as_dask(a, name, *, lengths=True, client=None):
         return da.from_zarr(a)
     if not is_dask(a):
         return a
-    refuse_sparse(a, name)
+    a = as_scipy_sparse(a, name)
     if not isinstance(a, da.Array):
         if not hasattr(a, "to_dask_array"):
             raise TypeError(
@@ -98,8 +98,8 @@ def validate_X(estimator, X, *, reset, lengths=True):
     Returns a NumPy array (in-memory X) or a Dask array (lazy X) with one column chunk.
     """
     if not is_lazy(X):
-        return validate_data(estimator, X, accept_sparse="csr", dtype=FLOAT_DTYPES,
-                             reset=reset)
+        return validate_data(estimator, as_scipy_sparse(X, "X"), accept_sparse="csr",
+                             dtype=FLOAT_DTYPES, reset=reset)
     meta = _dataframe_meta(X)
     X = as_dask(X, "X", lengths=lengths, client=_client(estimator))
     if X.ndim != 2:
@@ -143,8 +143,8 @@ def validate_fit_inputs(estimator, X, y, sample_weight, *, y_numeric, reset=True
         )
     client = _client(estimator)
     if not is_lazy(X) and not is_lazy(y):
-        X, y = validate_data(estimator, X, y, accept_sparse="csr", dtype=FLOAT_DTYPES,
-                             y_numeric=y_numeric,
+        X, y = validate_data(estimator, as_scipy_sparse(X, "X"), y, accept_sparse="csr",
+                             dtype=FLOAT_DTYPES, y_numeric=y_numeric,
                              reset=reset, multi_output=multi_output)
         y = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
     else:
