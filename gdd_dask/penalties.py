@@ -97,6 +97,13 @@ class ElasticNetPenalty(NoPenalty):
         """``alpha (1 - r)`` on the penalized parameters, 0 elsewhere: the L2 part's."""
         return self._l2
 
+    @property
+    def l2_max(self):
+        """The largest of :attr:`l2_weights` (0 without any)."""
+        if not hasattr(self, "_l2_max"):
+            self._l2_max = float(np.max(self._l2, initial=0.0))
+        return self._l2_max
+
     def __repr__(self):
         positive = ", positive=True" if self.positive else ""
         if self.l1_ratio == 0:
@@ -159,8 +166,8 @@ def clamp_l2_shrink(penalty, factor, params, grad):
     with momentum the velocity would carry that on). ``grad`` itself wherever
     ``factor lambda <= 1``: the usual steps are untouched."""
     weights = getattr(penalty, "l2_weights", None)
-    if weights is None or not factor > 0:
-        return grad
+    if weights is None or not factor > 0 or penalty.l2_max <= 1.0 / factor:
+        return grad  # no parameter over: one comparison, not a pass over the weights
     over = weights - 1.0 / factor
     if not np.any(over > 0):
         return grad

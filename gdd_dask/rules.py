@@ -89,6 +89,8 @@ def sgd(learning_rate=0.01, momentum=0.0, nesterov=False):
         return SGDState(0, np.zeros_like(params, dtype=np.float64))
 
     def update(grad, state, params=None):
+        if mu == 0.0:  # the same numbers without two passes over the parameters
+            return -eta(state.count) * grad, SGDState(state.count + 1, grad)
         velocity = mu * state.velocity + grad
         direction = grad + mu * velocity if nesterov else velocity
         return -eta(state.count) * direction, SGDState(state.count + 1, velocity)

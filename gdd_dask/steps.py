@@ -114,7 +114,8 @@ class Stepper:
         if isinstance(X, np.ndarray) or is_scipy_sparse(X):  # no namespace wrappers
             X, y, sample_weight = (None if a is None else _as_dtype(a, self.dtype, np)
                                    for a in (X, y, sample_weight))
-            value, grad = self.loss.grad_sum(X, y, sample_weight, x.astype(self.dtype),
+            value, grad = self.loss.grad_sum(X, y, sample_weight,
+                                             np.asarray(x, dtype=self.dtype),
                                              fit_intercept=self.fit_intercept)
             return float(value), np.asarray(grad, dtype=np.float64)
         xp = array_namespace(X)
