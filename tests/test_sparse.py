@@ -63,8 +63,11 @@ def test_sparse_chunks_on_the_cluster_give_the_in_process_bits(cancer, client):
 def test_pydata_sparse_x_is_taken_as_csr(cancer):
     """pydata ``sparse`` X (COO in memory and as the chunks of a Dask array) fits to the bits
     of the same matrix as SciPy CSR. (The chunks are made from CSR ones: slicing a pydata
-    array compiles numba code first, seconds in every process.)"""
-    import sparse
+    array compiles numba code first, seconds in every process.) It runs where pydata
+    sparse is installed; the test extra leaves it out: ``import dask.array`` imports it,
+    and with it numba, into every worker (about 100 MB each), more than the small
+    workers of the out-of-core tests can spare."""
+    sparse = pytest.importorskip("sparse")
 
     X, y = cancer
     csr = sp.csr_matrix(X)
