@@ -45,70 +45,66 @@ def is_csr_group(node):
 class CsrWriter:
     """Appends CSR row blocks to a new ``X`` group of ``parent`` (see the module note).
 
-    ``append(block)`` takes any SciPy sparse block of ``n_features`` columns; ``close()``
-    writes what is buffered and the final shape. Only whole Zarr chunks are written
-    before ``close``.
+    ``append(block)`` takes SciPy sparse blocks of ``n_features`` columns (their rows
+    checked by the caller, :func:`gdd_dask.datasets.write_zarr`); ``close()`` writes
+    what is buffered and the final shape. Only whole Zarr chunks are written before
+    ``close``.
     """
 
     def __init__(self, parent, *, n_features, dtype, compressors, name="X"):
         self.group = parent.create_group(name, attributes={**ENCODING, "shape": [0, n_features]})
         self.n_features, self.dtype = int(n_features), np.dtype(dtype)
-        make = self.group.create_array
-        self.data = make("data", shape=(0,), chunks=(VALUE_CHUNK,), dtype=self.dtype,
-                         compressors=compressors)
-        self.indices = make("indices", shape=(0,), chunks=(VALUE_CHUNK,), dtype=np.int32,
-                            compressors=compressors)
-        self.indptr = make("indptr", shape=(0,), chunks=(VALUE_CHUNK,), dtype=np.int64,
-                           compressors=compressors)
-        self._values, self._columns, self._pointers = [], [], [np.zeros(1, np.int64)]
-        self.nnz = self.n_rows = self._buffered = 0
-        self._written = {"values": 0, "pointers": 0}
+
+        def array(name, dtype):
+            return _Appended(self.group.create_array(
+                name, shape=(0,), chunks=(VALUE_CHUNK,), dtype=dtype, compressors=compressors))
+
+        self.data, self.indices = array("data", self.dtype), array("indices", np.int32)
+        self.indptr = array("indptr", np.int64)
+        self.indptr.add(np.zeros(1, np.int64))
+        self.nnz = self.n_rows = 0
 
     def append(self, block):
         """Add the rows of one sparse block (canonical CSR: sorted, no duplicates)."""
         block = block.tocsr()
-        if block.shape[1] != self.n_features:
-            raise ValueError(f"a block of X has {block.shape[1]} columns; the first had "
-                             f"{self.n_features}")
         block.sum_duplicates()
         block.sort_indices()
-        self._values.append(np.asarray(block.data, dtype=self.dtype))
-        self._columns.append(block.indices.astype(np.int32, copy=False))
-        self._pointers.append(self.nnz + block.indptr[1:].astype(np.int64))
+        self.data.add(np.asarray(block.data, dtype=self.dtype))
+        self.indices.add(block.indices.astype(np.int32, copy=False))
+        self.indptr.add(self.nnz + block.indptr[1:].astype(np.int64))
         self.nnz += block.nnz
         self.n_rows += block.shape[0]
-        self._buffered += block.nnz
-        if self._buffered >= VALUE_CHUNK:
-            self._flush(final=False)
-
-    def _flush(self, *, final):
-        values, columns = np.concatenate(self._values), np.concatenate(self._columns)
-        pointers = np.concatenate(self._pointers)
-        whole = len(values) if final else len(values) // VALUE_CHUNK * VALUE_CHUNK
-        start = self._written["values"]
-        _extend(self.data, start, values[:whole])
-        _extend(self.indices, start, columns[:whole])
-        self._values, self._columns = [values[whole:]], [columns[whole:]]
-        self._buffered = len(values) - whole
-        self._written["values"] = start + whole
-        whole = len(pointers) if final else len(pointers) // VALUE_CHUNK * VALUE_CHUNK
-        start = self._written["pointers"]
-        _extend(self.indptr, start, pointers[:whole])
-        self._pointers = [pointers[whole:]]
-        self._written["pointers"] = start + whole
+        if self.data.buffered >= VALUE_CHUNK:
+            for part in (self.data, self.indices, self.indptr):
+                part.flush(final=False)
 
     def close(self):
         """Write the rest and the shape; return ``(n_rows, nnz)``."""
-        self._flush(final=True)
+        for part in (self.data, self.indices, self.indptr):
+            part.flush(final=True)
         self.group.attrs["shape"] = [self.n_rows, self.n_features]
         return self.n_rows, self.nnz
 
 
-def _extend(array, start, values):
-    """Write ``values`` at ``start`` of a 1-D Zarr array, growing it to fit."""
-    if len(values):
-        array.resize((start + len(values),))
-        array[start:] = values
+class _Appended:
+    """A 1-D Zarr array grown at its end, in whole Zarr chunks until the last write."""
+
+    def __init__(self, array):
+        self.array, self.parts, self.buffered = array, [], 0
+
+    def add(self, values):
+        self.parts.append(values)
+        self.buffered += len(values)
+
+    def flush(self, *, final):
+        """Write the buffered values (only the whole chunks' worth unless ``final``)."""
+        values = np.concatenate(self.parts) if self.parts else np.zeros(0, self.array.dtype)
+        whole = len(values) if final else len(values) // VALUE_CHUNK * VALUE_CHUNK
+        if whole:
+            start = self.array.shape[0]
+            self.array.resize((start + whole,))
+            self.array[start:] = values[:whole]
+        self.parts, self.buffered = [values[whole:]], len(values) - whole
 
 
 def _open_x(path, name):

@@ -9,22 +9,18 @@ chunk at a time, two ahead, on the active scheduler).
 
 from __future__ import annotations
 
-import numbers
 from itertools import chain, islice
 
 import numpy as np
 
 from ..csr_store import CsrWriter, csr_chunk_rows
+from ..data import is_dask, known_chunks
 from ..losses.base import is_scipy_sparse
 from .blocks import block_bounds, ordered_map
 from .codecs import DEFAULT_CODEC, compressors
-from .store import ATTRIBUTE_KEY, prepare_path, removed_on_error
+from .store import ATTRIBUTE_KEY, check_chunk_rows, prepare_path, removed_on_error
 
 __all__ = ["is_sparse_input", "write_sparse"]
-
-
-def _is_dask(a):
-    return hasattr(a, "dask") and hasattr(a, "__dask_graph__")
 
 
 def _is_stream(X, y):
@@ -35,7 +31,7 @@ def _is_stream(X, y):
 def is_sparse_input(X, y):
     """True for a SciPy sparse X, a Dask array of SciPy sparse chunks, or a stream of
     blocks (whose first block says whether it is sparse: a dense stream is refused)."""
-    return is_scipy_sparse(X._meta if _is_dask(X) else X) or _is_stream(X, y)
+    return is_scipy_sparse(X._meta if is_dask(X) else X) or _is_stream(X, y)
 
 
 def _sources(X, y):
@@ -44,7 +40,7 @@ def _sources(X, y):
         return None, iter(X)
     if y is None:
         raise TypeError("y is required (None is taken only with a stream of (X, y) blocks)")
-    if _is_dask(X):
+    if is_dask(X):
         return None if np.isnan(X.chunks[0][0]) else X.chunks[0][0], _dask_blocks(X, y)
     X = X.tocsr()
     y = np.asarray(y)
@@ -59,12 +55,11 @@ def _dask_blocks(X, y):
     ahead, on the active scheduler."""
     import dask.array as da
 
-    from ..data import known_chunks
     from ..runtime import compute
 
-    if not (_is_dask(y) and y.numblocks[0] == X.numblocks[0]):  # else partition-aligned
+    if not (is_dask(y) and y.numblocks[0] == X.numblocks[0]):  # else partition-aligned
         X, y = known_chunks(X, y)
-        y = y.rechunk({0: X.chunks[0]}) if _is_dask(y) else \
+        y = y.rechunk({0: X.chunks[0]}) if is_dask(y) else \
             da.from_array(np.asarray(y), chunks=(X.chunks[0],))
     return ordered_map(lambda i: compute(X.blocks[i], y.blocks[i]), range(X.numblocks[0]),
                        workers=2)
@@ -113,13 +108,6 @@ def _rechunked(blocks, rows):
                np.concatenate([p[1] for p in parts]))
 
 
-def _check_rows(chunk_rows):
-    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, numbers.Integral) \
-            or chunk_rows < 1:
-        raise ValueError(f"chunk_rows must be an integer >= 1; got {chunk_rows!r}")
-    return int(chunk_rows)
-
-
 def write_sparse(path, X, y, *, chunk_rows=None, codec=DEFAULT_CODEC, attributes=None,
                  overwrite=False):
     """Write a sparse source (see :func:`~gdd_dask.datasets.write_zarr`) to a new store;
@@ -134,7 +122,7 @@ def write_sparse(path, X, y, *, chunk_rows=None, codec=DEFAULT_CODEC, attributes
     X_0, y_0 = first[0]
     if chunk_rows is None:
         chunk_rows = default_rows or csr_chunk_rows(X_0.shape[0] * 1000, X_0.nnz * 1000)
-    chunk_rows = _check_rows(chunk_rows)
+    chunk_rows = check_chunk_rows(chunk_rows)
     path = prepare_path(path, overwrite)
     codecs = compressors(codec)
     dtype = X_0.dtype if np.dtype(X_0.dtype).kind == "f" else np.float64

@@ -20,8 +20,8 @@ from ..csr_store import csr_chunk_rows, is_csr_group, lazy_csr
 from .blocks import block_bounds, ordered_map
 from .codecs import DEFAULT_CODEC, compressors
 
-__all__ = ["CHUNK_BYTES", "create_store", "default_chunk_rows", "open_zarr", "prepare_path",
-           "read_attributes", "removed_on_error", "write_chunks"]
+__all__ = ["CHUNK_BYTES", "check_chunk_rows", "create_store", "default_chunk_rows",
+           "open_zarr", "prepare_path", "read_attributes", "removed_on_error", "write_chunks"]
 
 CHUNK_BYTES = 16 * 2**20
 """Bytes of X per chunk when ``chunk_rows`` is not given (16 MiB)."""
@@ -32,6 +32,14 @@ ATTRIBUTE_KEY = "gdd_dask"
 def default_chunk_rows(n_features, itemsize=8):
     """Rows per chunk so that a chunk of X holds about :data:`CHUNK_BYTES`."""
     return max(1, CHUNK_BYTES // (n_features * itemsize))
+
+
+def check_chunk_rows(chunk_rows):
+    """``chunk_rows`` as an int, or a ``ValueError`` unless it is an integer >= 1."""
+    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)) \
+            or chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be an integer >= 1; got {chunk_rows!r}")
+    return int(chunk_rows)
 
 
 def _is_store(path):

@@ -5,21 +5,24 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..data import is_dask
 from .blocks import block_bounds
 from .codecs import DEFAULT_CODEC
 from .sparse import is_sparse_input, write_sparse
-from .store import create_store, default_chunk_rows, removed_on_error, write_chunks
+from .store import (
+    check_chunk_rows,
+    create_store,
+    default_chunk_rows,
+    removed_on_error,
+    write_chunks,
+)
 
 __all__ = ["write_zarr"]
 
 
-def _is_dask(a):
-    return hasattr(a, "dask") and hasattr(a, "__dask_graph__")
-
-
 def _as_array(a, name):
     """Dask arrays stay lazy; anything else becomes NumPy. Numbers only."""
-    if not _is_dask(a):
+    if not is_dask(a):
         a = np.asarray(a)
     if np.dtype(a.dtype).kind not in "biuf":
         raise TypeError(f"{name} must hold numbers; got dtype {a.dtype}")
@@ -77,18 +80,16 @@ def write_zarr(path, X, y=None, *, chunk_rows=None, codec=DEFAULT_CODEC, attribu
     n_samples, n_features = (int(n) for n in X.shape)
     if chunk_rows is None:
         chunk_rows = default_chunk_rows(n_features, np.dtype(X.dtype).itemsize)
-    if isinstance(chunk_rows, bool) or not isinstance(chunk_rows, (int, np.integer)) \
-            or chunk_rows < 1:
-        raise ValueError(f"chunk_rows must be an integer >= 1; got {chunk_rows!r}")
+    chunk_rows = check_chunk_rows(chunk_rows)
     meta = {"writer": "write_zarr", **(attributes or {})}
     zX, zy = create_store(path, n_samples=n_samples, n_features=n_features,
-                          chunk_rows=int(chunk_rows), dtype_X=X.dtype, dtype_y=y.dtype,
+                          chunk_rows=chunk_rows, dtype_X=X.dtype, dtype_y=y.dtype,
                           codec=codec, attributes=meta, overwrite=overwrite)
     with removed_on_error(path):
-        if _is_dask(X) or _is_dask(y):
-            _store_dask(X, y, zX, zy, int(chunk_rows))
+        if is_dask(X) or is_dask(y):
+            _store_dask(X, y, zX, zy, chunk_rows)
         else:
-            bounds = block_bounds(n_samples, int(chunk_rows))
+            bounds = block_bounds(n_samples, chunk_rows)
             write_chunks(zX, zy, ((X[a:b], y[a:b]) for a, b in bounds))
 
 
