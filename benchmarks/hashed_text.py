@@ -112,10 +112,11 @@ def _rss():
 
 
 def cluster(memory="auto"):
-    from distributed import Client, LocalCluster
+    """``(cluster, client)``: out_of_core.py's two one-thread loopback workers."""
+    from distributed import Client
+    from out_of_core import cluster as local_cluster
 
-    local = LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                         dashboard_address=None, memory_limit=memory)
+    local = local_cluster(memory)
     return local, Client(local, set_as_default=False)
 
 

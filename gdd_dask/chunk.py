@@ -195,7 +195,7 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     v = None if vector is None else xp.asarray(vector, device=dev)
     parts, margins = [], []
     for rows in row_blocks(X, xp):
-        Xb, yb, sb = (None if a is None else as_float64(_block(a, rows), xp)
+        Xb, yb, sb = (None if a is None else as_float64(row_slice(a, rows), xp)
                       for a in (X, y, sample_weight))
         opts = {"fit_intercept": fit_intercept}
         if keep:
@@ -215,17 +215,11 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     return sums, margins[0] if len(margins) == 1 else xp.concat(margins, axis=0)
 
 
-def _block(a, rows):
-    """Rows ``rows`` (a slice) of a chunk: ``a[rows, ...]``; of a sparse chunk a view
-    (:func:`row_slice`)."""
-    return row_slice(a, rows) if is_scipy_sparse(a) else a[rows, ...]
-
-
 def row_slice(a, rows):
-    """``a[rows]`` for a slice of consecutive rows; of a SciPy CSR matrix a view of its
-    stored values (SciPy's own slicing copies them: a pass would copy the chunk)."""
+    """``a[rows, ...]`` for a slice of consecutive rows; of a SciPy CSR matrix a view of
+    its stored values (SciPy's own slicing copies them: a pass would copy the chunk)."""
     if not is_scipy_sparse(a):
-        return a[rows]
+        return a[rows, ...]
     start, stop, _ = rows.indices(a.shape[0])
     if (start, stop) == (0, a.shape[0]):
         return a

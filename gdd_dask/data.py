@@ -53,13 +53,11 @@ def row_bytes(X, *, client=None):
     """Bytes of X per row in memory: ``n_features * itemsize`` for a dense X; for a
     sparse X its stored values with their column indices and row pointers, those of
     the first chunk for a Dask array of sparse chunks (that chunk is read to tell)."""
-    if not is_scipy_sparse(X._meta if is_dask(X) else X):
-        return X.shape[1] * itemsize(X.dtype)
-    if is_dask(X):
+    if is_dask(X) and is_scipy_sparse(X._meta):
         import dask
 
-        first = X.blocks[0]
-        return compute(dask.delayed(_nbytes)(first), client=client)[0] / max(1, first.shape[0])
+        X = X.blocks[0]
+        return compute(dask.delayed(_nbytes)(X), client=client)[0] / max(1, X.shape[0])
     return _nbytes(X) / max(1, X.shape[0])
 
 

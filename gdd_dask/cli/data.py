@@ -62,15 +62,9 @@ def recipe_from(args):
     if missing:
         raise CommandError(f"{args.name!r} is not in the catalog ({', '.join(sorted(catalog))});"
                            f" a new dataset needs {', '.join(missing)}")
-    if "chunk_rows" not in given:
-        from ..csr_store import csr_chunk_rows
-        from ..datasets.store import default_chunk_rows
-        from ..datasets.synthetic import SPARSE_KINDS
-
-        given["chunk_rows"] = csr_chunk_rows(given["rows"], given["rows"] * given.get(
-            "nonzeros", 50)) if given["kind"] in SPARSE_KINDS \
-            else default_chunk_rows(given["features"])
-    return Recipe(name=args.name, **{"seed": 0, **given})
+    recipe = Recipe(name=args.name, **{"seed": 0, "chunk_rows": 1, **given})
+    return recipe if "chunk_rows" in given else recipe._replace(
+        chunk_rows=recipe.auto_chunk_rows())
 
 
 def run_make(args):

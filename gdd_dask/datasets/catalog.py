@@ -17,8 +17,10 @@ from importlib import resources
 from pathlib import Path
 from typing import NamedTuple
 
+from ..csr_store import csr_chunk_rows
 from .codecs import DEFAULT_CODEC
 from .generators import make_synthetic
+from .store import default_chunk_rows
 from .synthetic import SPARSE_KINDS
 
 if sys.version_info >= (3, 11):
@@ -56,6 +58,13 @@ class Recipe(NamedTuple):
     def sparse(self):
         """Whether X is sparse (``nonzeros`` tokens a row, ``"hashed_text"``)."""
         return self.kind in SPARSE_KINDS
+
+    def auto_chunk_rows(self):
+        """Rows per chunk of about 16 MiB of X (of a sparse X, about 4 million stored
+        values)."""
+        if self.sparse:
+            return csr_chunk_rows(self.rows, self.rows * self.nonzeros)
+        return default_chunk_rows(self.features)
 
     @property
     def nbytes(self):
