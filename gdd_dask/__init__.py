@@ -9,6 +9,12 @@ from importlib import import_module
 
 _EXPORTS = {
     "ElasticNet": "estimators",
+    "ElasticNetCV": "estimators",
+    "LassoCV": "estimators",
+    "LogisticRegressionCV": "estimators",
+    "RidgeCV": "estimators",
+    "enet_path": "estimators",
+    "lasso_path": "estimators",
     "GammaRegressor": "estimators",
     "Lasso": "estimators",
     "LinearRegression": "estimators",

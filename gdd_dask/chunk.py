@@ -24,8 +24,9 @@ from .runtime import meter
 from .scaling import add_with_moments, block_moment
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
-           "chunk_sums", "dense_row_blocks", "host", "load_group", "loaded", "row_blocks",
-           "row_slice", "run_chain", "run_group", "take_rows", "to_numpy"]
+           "chunk_sums", "chunk_sums_many", "dense_row_blocks", "host", "load_group",
+           "loaded", "row_blocks", "row_slice", "run_chain", "run_group", "take_rows",
+           "to_numpy"]
 
 
 class Inline:
@@ -188,31 +189,49 @@ def chunk_sums(kind, loss, fit_intercept, offset, index, X, y, sample_weight, pa
     end with the chunk's column moment of X (:mod:`gdd_dask.scaling`), read in the same
     walk.
     """
+    request = (kind, loss, fit_intercept, moments, params, vector)
+    return chunk_sums_many([request], offset, index, X, y, [sample_weight], keep=keep)[0]
+
+
+def chunk_sums_many(requests, offset, index, X, y, weights, *, keep=False):
+    """:func:`chunk_sums` of each request ``(kind, loss, fit_intercept, moments, params,
+    vector)``, with its own sample weights of ``weights``, in one walk of the chunk:
+    each row block is read from memory once and used by every request while it is in
+    the cache (many models in one pass, :mod:`gdd_dask.many`). Request ``j``'s sums are
+    exactly those of :func:`chunk_sums` alone: the same blocks, the same calls on them,
+    the same fold. ``keep`` takes one request."""
+    if keep and len(requests) != 1:
+        raise ValueError("kept margins are for one request at a time")
     xp = namespace(X)
     X = aligned(X)
     dev = chunk_device(X)
-    p = xp.asarray(params, device=dev)
-    v = None if vector is None else xp.asarray(vector, device=dev)
-    parts, margins = [], []
+    prepared = [(kind, loss, fit_intercept, moments, xp.asarray(params, device=dev),
+                 None if vector is None else xp.asarray(vector, device=dev))
+                for kind, loss, fit_intercept, moments, params, vector in requests]
+    parts, margins = [[] for _ in requests], []
     for rows in row_blocks(X, xp):
-        Xb, yb, sb = (None if a is None else as_float64(row_slice(a, rows), xp)
-                      for a in (X, y, sample_weight))
-        opts = {"fit_intercept": fit_intercept}
-        if keep:
-            opts["raw"] = loss.raw_prediction(Xb, p, fit_intercept=fit_intercept)
-            margins.append(opts["raw"])
-        part = _block_sums(kind, loss, Xb, yb, sb, p, v, opts)
-        parts.append((*part, block_moment(Xb, sb, xp)) if moments else part)
-    if moments:  # the moment (last) is NumPy already
-        *head, moment = add_with_moments(parts)
-        sums = (*(to_numpy(s) for s in head), moment)
-    else:
-        sums = tuple(to_numpy(s) for s in add_sums(parts))
-    if not all(np.all(np.isfinite(s)) for s in _flat(sums)):
-        raise_nonfinite(X, y, sample_weight, offset, index, xp)
+        Xb, yb = (as_float64(row_slice(a, rows), xp) for a in (X, y))
+        for (kind, loss, fit_intercept, moments, p, v), w, out in zip(prepared, weights, parts):
+            sb = None if w is None else as_float64(row_slice(w, rows), xp)
+            opts = {"fit_intercept": fit_intercept}
+            if keep:
+                opts["raw"] = loss.raw_prediction(Xb, p, fit_intercept=fit_intercept)
+                margins.append(opts["raw"])
+            part = _block_sums(kind, loss, Xb, yb, sb, p, v, opts)
+            out.append((*part, block_moment(Xb, sb, xp)) if moments else part)
+    results = []
+    for (_, _, _, moments, _, _), w, out in zip(prepared, weights, parts):
+        if moments:  # the moment (last) is NumPy already
+            *head, moment = add_with_moments(out)
+            sums = (*(to_numpy(s) for s in head), moment)
+        else:
+            sums = tuple(to_numpy(s) for s in add_sums(out))
+        if not all(np.all(np.isfinite(s)) for s in _flat(sums)):
+            raise_nonfinite(X, y, w, offset, index, xp)
+        results.append(sums)
     if not keep:
-        return sums
-    return sums, margins[0] if len(margins) == 1 else xp.concat(margins, axis=0)
+        return results
+    return [(results[0], margins[0] if len(margins) == 1 else xp.concat(margins, axis=0))]
 
 
 def row_slice(a, rows):

@@ -38,7 +38,7 @@ from .runtime import compute, resolve_client
 from .scaling import add_with_moments
 from .tsqr import chunk_moment, merge_moments
 
-__all__ = ["Objective", "make_objective"]
+__all__ = ["Objective", "make_engine", "make_objective"]
 
 TASK_PREFIX = {"value": "gdd-loss", "grad": "gdd-grad", "hess": "gdd-hess", "hessp": "gdd-hessp"}
 KEPT_POINTS = 2
@@ -264,7 +264,25 @@ class Objective:
 def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalty="l2",
                    alpha=0.0, l1_ratio=None, client=None, split_every=8, cache="auto",
                    chunk_rows=None):
-    """Validate the data, pick the engine and build the :class:`Objective`.
+    """Validate the data, pick the engine (:func:`make_engine`) and build the
+    :class:`Objective`."""
+    if not isinstance(fit_intercept, (bool, np.bool_)):
+        raise TypeError(f"fit_intercept must be True or False; got {fit_intercept!r}")
+    loss, engine, n_features = make_engine(loss, X, y, sample_weight, client=client,
+                                           split_every=split_every, cache=cache,
+                                           chunk_rows=chunk_rows)
+    try:
+        return Objective(loss, engine, n_features=n_features, fit_intercept=fit_intercept,
+                         penalty=penalty, alpha=alpha, l1_ratio=l1_ratio)
+    except BaseException:
+        engine.close()
+        raise
+
+
+def make_engine(loss, X, y, sample_weight=None, *, client=None, split_every=8, cache="auto",
+                chunk_rows=None):
+    """Validate the data and pick its engine: ``(loss, engine, n_features)``, the loss
+    by name made (``"multinomial"`` with the classes ``y`` holds).
 
     Dask input runs on Dask (the client's cluster, else the local scheduler). In-memory
     input runs in-process, unless ``client`` is given, or a default client exists and
@@ -272,8 +290,6 @@ def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalt
     cluster in chunks. (Shipping a small problem costs more than solving it.)
     """
     check_cache(cache)
-    if not isinstance(fit_intercept, (bool, np.bool_)):
-        raise TypeError(f"fit_intercept must be True or False; got {fit_intercept!r}")
     given, client = client is not None, resolve_client(client)
     by_labels = isinstance(loss, str) and loss == "multinomial"  # K from the labels
     loss = loss if by_labels else get_loss(loss)
@@ -293,12 +309,7 @@ def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalt
                         kept_bytes_per_row=kept)
     else:
         engine = InProcessEngine(data, split_every=split_every)
-    try:
-        return Objective(loss, engine, n_features=data.n_features, fit_intercept=fit_intercept,
-                         penalty=penalty, alpha=alpha, l1_ratio=l1_ratio)
-    except BaseException:
-        engine.close()
-        raise
+    return loss, engine, data.n_features
 
 
 def _n_classes(top):

@@ -11,10 +11,12 @@ it is imported lazily, so this module costs a worker nothing.
 from __future__ import annotations
 
 import contextlib
+import threading
 
 import dask
 
-__all__ = ["compute", "in_task", "is_future", "local_get", "meter", "resolve_client", "span"]
+__all__ = ["compute", "in_task", "is_future", "local_get", "meter", "resolve_client", "span",
+           "without_spans"]
 
 
 def in_task():
@@ -80,12 +82,30 @@ def is_future(value):
     return isinstance(value, Future)
 
 
+_THREAD = threading.local()
+
+
 def span(*labels):
     """``distributed.span(*labels)``: the tasks submitted inside it grouped on the
-    dashboard (without a cluster it only annotates graphs)."""
+    dashboard (without a cluster it only annotates graphs); nothing in a thread under
+    :func:`without_spans`."""
+    if getattr(_THREAD, "without_spans", False):
+        return contextlib.nullcontext()
     from distributed import span as distributed_span
 
     return distributed_span(*labels)
+
+
+@contextlib.contextmanager
+def without_spans():
+    """No :func:`span` in this thread inside it: a span sets Dask's annotations, which
+    are global, so the threads of shared fits (:mod:`gdd_dask.many`), whose passes are
+    submitted by another thread, leave them alone."""
+    _THREAD.without_spans = True
+    try:
+        yield
+    finally:
+        _THREAD.without_spans = False
 
 
 def meter(label):

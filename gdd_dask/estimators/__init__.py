@@ -7,6 +7,7 @@ NumPy, pandas, Dask arrays and DataFrames, and Zarr arrays; their hyperparameter
 what scikit-learn's mean, so the same hyperparameters give the same model.
 """
 
+from .cv import ElasticNetCV, LassoCV, LogisticRegressionCV, RidgeCV, enet_path, lasso_path
 from .logistic import LogisticRegression
 from .mlp import MLPClassifier, MLPRegressor
 from .regression import (
@@ -20,6 +21,7 @@ from .regression import (
 )
 from .sgd import SGDClassifier, SGDRegressor
 
-__all__ = ["ElasticNet", "GammaRegressor", "Lasso", "LinearRegression", "LogisticRegression",
-           "MLPClassifier", "MLPRegressor", "PoissonRegressor", "Ridge", "SGDClassifier",
-           "SGDRegressor", "TweedieRegressor"]
+__all__ = ["ElasticNet", "ElasticNetCV", "GammaRegressor", "Lasso", "LassoCV",
+           "LinearRegression", "LogisticRegression", "LogisticRegressionCV", "MLPClassifier",
+           "MLPRegressor", "PoissonRegressor", "Ridge", "RidgeCV", "SGDClassifier",
+           "SGDRegressor", "TweedieRegressor", "enet_path", "lasso_path"]

@@ -15,6 +15,7 @@ the solver, and stores ``coef_``, ``intercept_``, ``n_iter_``, ``loss_curve_`` a
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import inspect
 import os
@@ -36,13 +37,13 @@ from ..solvers import SOLVERS, STOCHASTIC, get_solver
 from .docs import fill_doc
 from .inputs import validate_X
 
-__all__ = ["LinearModel"]
+__all__ = ["LinearModel", "not_converged", "outside_level"]
 
 
 _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def _outside_level():
+def outside_level():
     """The ``stacklevel`` of the first frame outside gdd_dask (a warning's caller)."""
     frame, level = sys._getframe(1), 1
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
@@ -61,6 +62,13 @@ def _chain(*callbacks):
             callback(info)
 
     return chained
+
+
+def not_converged(result, tol, *, incremental=False):
+    """Whether a fit's result calls for a ``ConvergenceWarning``: it failed, stalled, or
+    ran out of iterations while it had a stopping test (``tol`` not ``None``)."""
+    stopping = tol is not None  # tol=None (SGD): max_iter epochs, as asked
+    return result.status in (2, 4, 5) or (result.status == 1 and stopping and not incremental)
 
 
 class LinearModel(BaseEstimator):
@@ -168,19 +176,25 @@ class LinearModel(BaseEstimator):
         return result.x.reshape(-1, n_outputs)
 
     def _solve(self, loss, X, y, sample_weight, *, x0, fit_intercept, callback=None,
-               options=None, incremental=False):
+               options=None, incremental=False, objective=None):
         """Build the objective (penalty from :meth:`_penalty_of`), run the solver from
         ``x0`` (``None``: :meth:`_initial_params`), record the result and return it.
 
         ``callback`` runs after :meth:`_progress`'s; ``options`` add to
         :meth:`_solver_options`. ``incremental`` (``partial_fit``) runs one epoch and
-        adds to the record instead of replacing it.
+        adds to the record instead of replacing it. A given ``objective`` (one model of
+        shared passes, :mod:`gdd_dask.many`) is used instead of ``X, y,
+        sample_weight``, and left open.
         """
         max_iter = 1 if incremental else self.max_iter
-        with fit_span(type(self).__name__), \
-                make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
-                               penalty=None, client=self.client, split_every=self.split_every,
-                               cache=self.cache) as objective:
+        shared = objective is not None
+        if shared:
+            scope = contextlib.nullcontext(objective)
+        else:
+            scope = make_objective(loss, X, y, sample_weight, fit_intercept=fit_intercept,
+                                   penalty=None, client=self.client,
+                                   split_every=self.split_every, cache=self.cache)
+        with scope as objective, fit_span(type(self).__name__):
             objective.set_penalty(*self._penalty_of(objective),
                                   positive=bool(getattr(self, "positive", False)))
             if x0 is None:
@@ -196,7 +210,7 @@ class LinearModel(BaseEstimator):
             finally:
                 if isinstance(progress, ProgressBar):
                     progress.close()
-        self._record(result, incremental=incremental)
+        self._record(result, incremental=incremental, warn=not shared)
         return result
 
     def _penalty_of(self, objective):
@@ -218,10 +232,11 @@ class LinearModel(BaseEstimator):
         params = np.vstack(rows).ravel()
         return params if params.shape == (n_params,) else None
 
-    def _record(self, result, *, incremental=False):
+    def _record(self, result, *, incremental=False, warn=True):
         """Store ``solver_`` (the solver that ran: what ``"auto"`` chose), ``n_iter_``,
         ``loss_curve_``, ``n_passes_`` (added to the previous ones when
-        ``incremental``); warn when a fit did not converge."""
+        ``incremental``); warn when a fit did not converge (unless ``warn`` is false:
+        shared fits warn once for all their models)."""
         name = type(self).__name__
         self.solver_ = result["solver"]
         curve = np.asarray(result.history, dtype=np.float64)
@@ -235,15 +250,14 @@ class LinearModel(BaseEstimator):
         if self.verbose > 1:
             print(f"{name}: {result.message} after {result.nit} iterations "
                   f"({result.n_passes} passes over X)", flush=True)
-        stopping = self.tol is not None  # tol=None (SGD): max_iter epochs, as asked
-        if result.status in (2, 4, 5) or (result.status == 1 and stopping and not incremental):
+        if warn and not_converged(result, self.tol, incremental=incremental):
             grad = float(np.max(np.abs(result.jac))) if result.jac.size else 0.0
             warnings.warn(
                 f"{name} did not converge: {result.message} after {result.nit} "
                 f"iterations (max|grad| = {grad:.3g}, tol = {self.tol}). Increase "
                 "max_iter or scale the features (e.g. with StandardScaler).",
                 ConvergenceWarning,
-                stacklevel=_outside_level(),  # the caller of fit
+                stacklevel=outside_level(),  # the caller of fit
             )
 
     # -- prediction ---------------------------------------------------------------

@@ -32,7 +32,20 @@ from .inputs import (
 from .labels import align_codes, apply_class_weight, class_weights, encode_labels
 from .metrics import LazyScoreMixin
 
-__all__ = ["LogisticRegression"]
+__all__ = ["LogisticRegression", "split_params"]
+
+
+def split_params(params, n_features, fit_intercept, n_outputs):
+    """``(coef (n_outputs, n_features), intercept (n_outputs,))`` of fitted parameters;
+    several outputs (the multinomial model) in the symmetric form, each column summing
+    to zero over the classes."""
+    params = np.asarray(params).reshape(-1, n_outputs)
+    coef = params[:n_features].T.copy()
+    intercept = params[-1].copy() if fit_intercept else np.zeros(n_outputs)
+    if n_outputs > 1:
+        coef -= coef.mean(axis=0)
+        intercept -= intercept.mean()
+    return coef, intercept
 
 
 class LogisticRegression(LinearClassifierMixin, LazyScoreMixin, ClassifierMixin, LinearModel):
@@ -151,11 +164,8 @@ class LogisticRegression(LinearClassifierMixin, LazyScoreMixin, ClassifierMixin,
         n_outputs = 1 if binary else len(classes)
         params = self._fit_linear(X, codes, sample_weight, loss=loss, n_outputs=n_outputs,
                                   warm_start=self.warm_start and same_classes)
-        coef = params[: self.n_features_in_].T.copy()
-        intercept = params[-1].copy() if self.fit_intercept else np.zeros(n_outputs)
-        if not binary:  # the symmetric parametrization: sum over classes is zero
-            coef -= coef.mean(axis=0)
-            intercept -= intercept.mean()
+        coef, intercept = split_params(params, self.n_features_in_, self.fit_intercept,
+                                       n_outputs)
         dtype = float_dtype(X)  # float32 X: float32 coefficients and scores
         self.classes_, self.coef_, self.intercept_ = \
             classes, coef.astype(dtype), intercept.astype(dtype)

@@ -23,6 +23,7 @@ instead of one per iteration. For narrow data: ``p`` up to :data:`CD_MAX_PARAMS`
 
 from __future__ import annotations
 
+import threading
 import warnings
 
 import numpy as np
@@ -31,6 +32,9 @@ from .base import Trace
 
 __all__ = ["CD_MAX_PARAMS", "coordinate_descent"]
 
+_WARNINGS = threading.Lock()
+"""Held while scikit-learn's warnings are caught: ``catch_warnings`` swaps global
+state, and shared fits (:mod:`gdd_dask.many`) run solvers in several threads."""
 CD_MAX_PARAMS = 2048
 """The most parameters ``solver="auto"`` solves by coordinate descent on the Gram."""
 
@@ -106,7 +110,7 @@ def _elastic_net(G, q, c, alpha, l1_ratio, tol, max_iter, w0, *, positive=False)
                        tol=tol, max_iter=max_iter, warm_start=True, selection="cyclic",
                        positive=positive)
     model.coef_ = np.array(w0, dtype=np.float64)
-    with warnings.catch_warnings(record=True) as caught:
+    with _WARNINGS, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", ConvergenceWarning)
         model.fit(A, z)
     converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
