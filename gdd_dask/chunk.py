@@ -211,14 +211,19 @@ def chunk_sums_many(requests, offset, index, X, y, weights, *, keep=False):
     parts, margins = [[] for _ in requests], []
     for rows in row_blocks(X, xp):
         Xb, yb = (as_float64(row_slice(a, rows), xp) for a in (X, y))
+        block = {}  # per weight vector: its block, its column moment
         for (kind, loss, fit_intercept, moments, p, v), w, out in zip(prepared, weights, parts):
-            sb = None if w is None else as_float64(row_slice(w, rows), xp)
+            if ("sb", id(w)) not in block:
+                block["sb", id(w)] = None if w is None else as_float64(row_slice(w, rows), xp)
+            sb = block["sb", id(w)]
             opts = {"fit_intercept": fit_intercept}
             if keep:
                 opts["raw"] = loss.raw_prediction(Xb, p, fit_intercept=fit_intercept)
                 margins.append(opts["raw"])
             part = _block_sums(kind, loss, Xb, yb, sb, p, v, opts)
-            out.append((*part, block_moment(Xb, sb, xp)) if moments else part)
+            if moments and ("moment", id(w)) not in block:
+                block["moment", id(w)] = block_moment(Xb, sb, xp)
+            out.append((*part, block["moment", id(w)]) if moments else part)
     results = []
     for (_, _, _, moments, _, _), w, out in zip(prepared, weights, parts):
         if moments:  # the moment (last) is NumPy already

@@ -39,9 +39,12 @@ def chunk_many(entries, with_X, codes_at, offset, index, *args):
     shared = args[int(with_X) + 2:]
     codes = None if codes_at is None else shared[codes_at]
     xp = array_namespace(y)
-    outputs, together = [None] * len(entries), []
+    outputs, together, memo = [None] * len(entries), [], {}
     for j, (func, weighting, needs_X, at) in enumerate(entries):
-        weights = weighting.weights(offset, y.shape[0], sample_weight, xp, codes)
+        if weighting.key not in memo:  # one weight vector per weighting, one fold draw
+            memo[weighting.key] = weighting.weights(offset, y.shape[0], sample_weight, xp,
+                                                    codes, memo)
+        weights = memo[weighting.key]
         request = _sums_request(func, shared[at])
         if request is not None:
             together.append((j, request, weights))

@@ -61,9 +61,13 @@ class RowFolds:
         """What the tasks need of these folds: the folds themselves (two numbers)."""
         return self
 
-    def masks(self, split, start, n, part, codes=None):
-        """Whether each row is in ``part`` (``"train"``/``"test"``) of ``split``."""
-        fold = self.test_fold(start, n)
+    def masks(self, split, start, n, part, codes=None, memo=None):
+        """Whether each row is in ``part`` (``"train"``/``"test"``) of ``split``
+        (``memo``, a dict, keeps the rows' folds for the chunk's other masks)."""
+        memo = {} if memo is None else memo
+        if ("fold", self.seed) not in memo:
+            memo["fold", self.seed] = self.test_fold(start, n)
+        fold = memo["fold", self.seed]
         return fold == split if part == "test" else fold != split
 
     def splits(self, n_samples):
@@ -76,7 +80,7 @@ class RowFolds:
         return f"RowFolds(n_splits={self.n_splits}, seed={self.seed})"
 
 
-def _coded(split, start, n, part, codes):
+def _coded(split, start, n, part, codes, memo=None):
     """Whether each row of ``start .. start + n - 1`` is in ``part`` of ``split``, from
     the per-row codes sent with the pass."""
     bit = 2 if part == "test" else 1
@@ -150,13 +154,14 @@ class Weighting:
     def key(self):
         return None if self.split is None else (self.split, self.part)
 
-    def weights(self, start, n, sample_weight, xp, codes=None):
+    def weights(self, start, n, sample_weight, xp, codes=None, memo=None):
         """``s_i [row i in the part]`` for rows ``start ..`` (``s_i = 1`` without
         sample weights), float64 in ``xp``; the sample weights themselves for all
-        rows."""
+        rows. ``memo`` (a dict) keeps what other weightings of the chunk reuse."""
         if self.split is None:
             return sample_weight
-        mask = self.folds.masks(self.split, start, n, self.part, codes).astype(np.float64)
+        mask = self.folds.masks(self.split, start, n, self.part, codes, memo)
+        mask = mask.astype(np.float64)
         if sample_weight is None:
             return mask if xp is None or _is_numpy(xp) else xp.asarray(mask)
         s = xp.astype(sample_weight, xp.float64) if sample_weight.dtype != xp.float64 \
@@ -179,13 +184,14 @@ def make_folds(cv, *, n_samples, y=None, classifier=False, random_state=None, gr
     iterable of ``(train, test)`` index arrays is :class:`SplitFolds`."""
     if isinstance(cv, Integral) and not isinstance(cv, bool):
         return RowFolds(cv, _seed(random_state))
+    if cv is None or isinstance(cv, (str, bytes, bool)) \
+            or not (hasattr(cv, "split") or hasattr(cv, "__iter__")):
+        raise ValueError(f"cv must be an int, a scikit-learn splitter or an iterable of "
+                         f"(train, test) index arrays; got {cv!r}")
     if hasattr(cv, "split"):
         dummy = np.zeros((n_samples, 1))
         y = None if y is None else np.asarray(y)
         return SplitFolds(cv.split(dummy, y, groups), n_samples)
-    if cv is None or isinstance(cv, (str, bool)) or not hasattr(cv, "__iter__"):
-        raise ValueError(f"cv must be an int, a scikit-learn splitter or an iterable of "
-                         f"(train, test) index arrays; got {cv!r}")
     return SplitFolds(cv, n_samples)
 
 

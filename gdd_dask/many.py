@@ -35,6 +35,7 @@ from functools import partial
 
 import numpy as np
 
+from .chunk import chunk_sums
 from .chunk_many import chunk_many, combine_many
 from .objective import Objective
 from .reduction import add_sums
@@ -129,6 +130,7 @@ class SharedPasses:
         self._cond = threading.Condition()
         self._waiting, self._running, self._failed = [], 0, False
         self._memo = {}  # request key -> sums, of the REMEMBERED passes
+        self._moments = {}  # weighting key -> the column moment of X under it
 
     def objective(self, loss, weighting, *, n_features, fit_intercept=True):
         """The :class:`~gdd_dask.objective.Objective` of one model (its check pass is a
@@ -224,6 +226,8 @@ class SharedPasses:
         """One pass over the engine for ``batch``'s requests (equal ones computed once,
         those of :data:`REMEMBERED` passes answered before not again); each request's
         value."""
+        asked = batch
+        batch, moments = zip(*(self._without_known_moment(r) for r in asked))
         keys = [request.key() for request in batch]
         unique, firsts = {}, {}
         for request, key in zip(batch, keys):
@@ -235,11 +239,29 @@ class SharedPasses:
             if _remembered(request):
                 self._memo[key] = sums[unique[key]]
         seen, values = set(), []
-        for key in keys:  # a value shared by equal requests is copied for all but one
+        for key, request, moment in zip(keys, batch, moments):
             value = self._memo[key] if key in self._memo else sums[unique[key]]
-            values.append(copy.deepcopy(value) if key in seen or key in self._memo else value)
+            # a value shared by equal requests is copied for all but one
+            value = copy.deepcopy(value) if key in seen or key in self._memo else value
             seen.add(key)
+            if moment is not None:
+                value = (*value, copy.deepcopy(moment))
+            elif _with_moments(request.func):
+                self._moments[request.weighting.key] = copy.deepcopy(value[-1])
+            values.append(value)
         return values
+
+    def _without_known_moment(self, request):
+        """``(request, None)``, or -- for a pass that also reads the column moments of
+        X under weights whose moment an earlier pass read -- the pass without them and
+        that moment: it depends on X and the weights alone, and the sums are the same
+        bits either way (the moment is merged apart from them)."""
+        if not _with_moments(request.func) or request.weighting.key not in self._moments:
+            return request, None
+        func = partial(chunk_sums, *request.func.args, keep=False, moments=False)
+        plain = _Request(request.weighting, request.prefix, func, request.broadcast,
+                         request.with_X, add_sums, request.sums_bytes)
+        return plain, self._moments[request.weighting.key]
 
     def _run(self, requests):
         """The stacked sums of ``requests`` from one pass over the engine."""
@@ -268,6 +290,13 @@ class SharedPasses:
             combine=partial(combine_many, tuple(r.combine for r in requests)))
         self.n_passes += 1
         return sums
+
+
+def _with_moments(func):
+    """Whether ``func`` is a :func:`~gdd_dask.chunk.chunk_sums` pass that also reads the
+    column moments of X."""
+    return isinstance(func, partial) and func.func is chunk_sums \
+        and bool(func.keywords.get("moments"))
 
 
 def _remembered(request):

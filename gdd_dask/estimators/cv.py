@@ -33,7 +33,7 @@ from ..objective import make_engine
 from ..runtime import compute
 from ..solvers.cd import _centred
 from .base import not_converged, outside_level
-from .held_out import check_scoring, held_out_sums, score_of
+from .held_out import check_scoring, held_out_sums, scores_of
 from .inputs import float_dtype, validate_fit_inputs
 from .labels import align_codes, apply_class_weight, class_weights, encode_labels
 from .logistic import LogisticRegression, split_params
@@ -52,27 +52,45 @@ _ENGINE_CONSTRAINTS = {
 
 
 def fit_shared(shared, template, grid, jobs, loss, *, n_features, fit_intercept,
-               scoring=None, class_weight=None):
+               scoring=None, class_weight=None, warm=False):
     """Fit ``clone(template).set_params(**grid[g])`` on the training rows of split
     ``j`` for each ``(g, j)`` of ``jobs`` (``j=None``: all rows) in the passes of
-    ``shared``; each model scored on its test rows by ``scoring`` in the same passes.
-    ``[(model, result, score)]`` in the order of ``jobs``."""
+    ``shared``, each model scored on its test rows by ``scoring`` in the same passes.
+    ``[(model, result, score)]`` in the order of ``jobs``.
 
-    def fit(g, split):
-        model = clone(template).set_params(**grid[g])
-        model.n_features_in_ = n_features
-        objective = shared.objective(loss, Weighting(shared.folds, split),
-                                     n_features=n_features, fit_intercept=fit_intercept)
-        result = model._solve(loss, None, None, None, x0=None, fit_intercept=fit_intercept,
-                              objective=objective)
+    Every model runs at once, unless ``warm`` (``path_of[g]``, the path of each grid
+    entry): then the models of one path and split run one after another in the order
+    of ``jobs``, each from the one before (a warm-started path, largest penalty first
+    as glmnet's), the paths and splits side by side.
+    """
+    chains = {}
+    for job in jobs:
+        chains.setdefault((warm[job[0]], job[1]) if warm else job, []).append(job)
+
+    def fit(chain):
+        done, x0 = [], None
+        for g, split in chain:
+            model = clone(template).set_params(**grid[g])
+            model.n_features_in_ = n_features
+            objective = shared.objective(loss, Weighting(shared.folds, split),
+                                         n_features=n_features, fit_intercept=fit_intercept)
+            result = model._solve(loss, None, None, None, x0=x0, fit_intercept=fit_intercept,
+                                  objective=objective)
+            done.append((model, result))
+            x0 = result.x if warm else None
+        split = chain[0][1]
         if scoring is None or split is None:
-            return model, result, None
+            return [(model, result, None) for model, result in done]
         sums = shared.score(Weighting(shared.folds, split, "test"),
                             partial(held_out_sums, scoring, loss, fit_intercept, class_weight),
-                            result.x)
-        return model, result, score_of(scoring, sums)
+                            np.array([result.x for _, result in done]))
+        return [(m, r, score) for (m, r), score in zip(done, scores_of(scoring, sums))]
 
-    fits = shared.run([partial(fit, g, j) for g, j in jobs])
+    by_job = {}
+    for chain, fitted in zip(chains.values(),
+                             shared.run([partial(fit, chain) for chain in chains.values()])):
+        by_job.update(zip(chain, fitted))
+    fits = [by_job[job] for job in jobs]
     failed = [(grid[g], j, result) for (g, j), (model, result, _) in zip(jobs, fits)
               if not_converged(result, model.tol)]
     if failed:
@@ -172,13 +190,15 @@ class LogisticRegressionCV(_SharedFit, LogisticRegression):
         "scoring": [StrOptions({"accuracy", "neg_log_loss"}), None],
         "solver": [str],
         "refit": ["boolean"],
+        "warm_path": ["boolean"],
     }
 
     def __init__(self, *, Cs=10, l1_ratios=None, penalty="l2", fit_intercept=True, cv=None,
                  scoring=None, solver="lbfgs", tol=1e-4, max_iter=100, class_weight=None,
-                 refit=True, random_state=None, client=None, split_every=8, cache="auto",
-                 verbose=0):
+                 refit=True, warm_path=True, random_state=None, client=None, split_every=8,
+                 cache="auto", verbose=0):
         self.Cs, self.l1_ratios, self.penalty = Cs, l1_ratios, penalty
+        self.warm_path = warm_path
         self.fit_intercept, self.cv, self.scoring = fit_intercept, cv, scoring
         self.solver, self.tol, self.max_iter = solver, tol, max_iter
         self.class_weight, self.refit, self.random_state = class_weight, refit, random_state
@@ -223,20 +243,26 @@ class LogisticRegressionCV(_SharedFit, LogisticRegression):
         template = LogisticRegression(penalty=self.penalty, fit_intercept=self.fit_intercept,
                                       solver=self.solver, tol=self.tol, max_iter=self.max_iter,
                                       random_state=self.random_state)
-        grid = [{"C": C, "l1_ratio": r} for r in ratios for C in Cs]
+        order = np.argsort(Cs, kind="stable")  # a warm path runs from the largest penalty
+        grid = [{"C": C, "l1_ratio": r} for r in ratios for C in Cs[order]]
         splits = [*range(folds.n_splits), *([None] if self.refit else [])]
         jobs = [(g, j) for j in splits for g in range(len(grid))]
         loss, shared = self._shared(loss, X, codes, fit_weight, folds)
         try:
             fits = fit_shared(shared, template, grid, jobs, loss, n_features=X.shape[1],
                               fit_intercept=self.fit_intercept, scoring=scoring,
-                              class_weight=weights)
+                              class_weight=weights,
+                              warm=[g // len(Cs) for g in range(len(grid))] if self.warm_path
+                              else None)
         finally:
             self._done(shared)
-        self._store(fits, jobs, Cs, ratios, folds.n_splits, binary, classes, float_dtype(X))
+        self._store(fits, jobs, Cs, order, ratios, folds.n_splits, binary, classes,
+                    float_dtype(X))
         return self
 
-    def _store(self, fits, jobs, Cs, ratios, n_folds, binary, classes, dtype):
+    def _store(self, fits, jobs, Cs, order, ratios, n_folds, binary, classes, dtype):
+        """The fitted attributes from ``fits`` of ``jobs`` (grid entry ``g`` is ``C =
+        Cs[order[g % n_cs]]`` and ``l1_ratio = ratios[g // n_cs]``)."""
         n_l1, n_cs = len(ratios), len(Cs)
         n_classes = 1 if binary else len(classes)
         shape = (n_folds, n_l1, n_cs)
@@ -247,9 +273,10 @@ class LogisticRegressionCV(_SharedFit, LogisticRegression):
             coef, intercept = split_params(result.x, self.n_features_in_, self.fit_intercept,
                                            n_classes)
             if j is None:
-                final[g] = (coef, intercept)
+                final[g // n_cs, order[g % n_cs]] = (coef, intercept)
                 continue
             r, c = divmod(g, n_cs)
+            c = order[c]
             scores[j, r, c], n_iter[j, r, c] = score, model.n_iter_
             paths[j, r, c] = np.hstack([coef, intercept[:, None]]) if self.fit_intercept \
                 else coef
@@ -260,7 +287,7 @@ class LogisticRegressionCV(_SharedFit, LogisticRegression):
         plain = 1.0 if self.penalty == "l1" else 0.0
         if self.refit:
             c, r = np.unravel_index(np.argmax(by_c), by_c.shape)
-            coef, intercept = final[r * n_cs + c]
+            coef, intercept = final[r, c]
             self.C_ = float(Cs[c])
             self.l1_ratio_ = plain if ratios[r] is None else ratios[r]
         else:  # the mean of each fold's best model

@@ -16,10 +16,12 @@ into scikit-learn's number:
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..chunk import aligned, as_float64, to_numpy
 from ..losses.base import chunk_device, namespace
 
-__all__ = ["SCORINGS", "held_out_sums", "score_of"]
+__all__ = ["SCORINGS", "check_scoring", "held_out_sums", "scores_of"]
 
 SCORINGS = {"classifier": ("accuracy", "neg_log_loss"),
             "regressor": ("r2", "neg_mean_squared_error")}
@@ -27,34 +29,47 @@ SCORINGS = {"classifier": ("accuracy", "neg_log_loss"),
 
 def held_out_sums(scoring, loss, fit_intercept, class_weight, offset, index, X, y, weights,
                   params):
-    """The sums of ``scoring`` over one chunk's rows, with the rows' ``weights``;
-    ``class_weight`` (per class code, or ``None``) is divided out of them first: the
-    training weights include it, scikit-learn's scores do not."""
+    """The sums of ``scoring`` over one chunk's rows, with the rows' ``weights``, for
+    each model of ``params`` (one parameter vector a row): a tuple of arrays, entry
+    ``m`` model ``m``'s. ``class_weight`` (per class code, or ``None``) is divided out
+    of the weights first: the training weights include it, scikit-learn's scores do
+    not."""
     xp = namespace(X)
     X, dev = aligned(X), chunk_device(X)
-    p = xp.asarray(params, device=dev)
     X, y = as_float64(X, xp), as_float64(y, xp)
     w = xp.ones(y.shape[0], dtype=xp.float64, device=dev) if weights is None \
         else as_float64(weights, xp)
     if class_weight is not None:
         per_row = xp.take(xp.asarray(class_weight, device=dev), xp.astype(y, xp.int64))
         w = xp.where(per_row > 0, w / xp.where(per_row > 0, per_row, 1.0), 0.0)
+    sums = [_model_sums(scoring, loss, fit_intercept, X, y, w, xp.asarray(p, device=dev), xp)
+            for p in np.atleast_2d(params)]
+    return tuple(np.array(column) for column in zip(*sums))
+
+
+def _model_sums(scoring, loss, fit_intercept, X, y, w, p, xp):
+    """One model's sums for :func:`held_out_sums`."""
+    weight = to_numpy(xp.sum(w))
     if scoring == "neg_log_loss":
-        return to_numpy(loss.value_sum(X, y, w, p, fit_intercept=fit_intercept)), \
-            to_numpy(xp.sum(w))
+        return to_numpy(loss.value_sum(X, y, w, p, fit_intercept=fit_intercept)), weight
     raw = loss.raw_prediction(X, p, fit_intercept=fit_intercept)
     raw = xp.reshape(raw, (y.shape[0], -1))
     if scoring == "accuracy":
         pred = raw[:, 0] > 0 if raw.shape[1] == 1 else xp.argmax(raw, axis=1)
         hit = xp.astype(pred == xp.astype(y, pred.dtype), xp.float64)
-        return to_numpy(xp.sum(w * hit)), to_numpy(xp.sum(w))
+        return to_numpy(xp.sum(w * hit)), weight
     residual = y - raw[:, 0]
-    sse = to_numpy(xp.sum(w * residual * residual))
-    return sse, to_numpy(xp.sum(w)), to_numpy(xp.sum(w * y)), to_numpy(xp.sum(w * y * y))
+    return (to_numpy(xp.sum(w * residual * residual)), weight, to_numpy(xp.sum(w * y)),
+            to_numpy(xp.sum(w * y * y)))
 
 
-def score_of(scoring, sums):
-    """scikit-learn's score from :func:`held_out_sums`' sums (added over the chunks)."""
+def scores_of(scoring, sums):
+    """scikit-learn's score of each model from :func:`held_out_sums`' sums (added over
+    the chunks)."""
+    return [_score(scoring, column) for column in zip(*sums)]
+
+
+def _score(scoring, sums):
     weight = float(sums[1])
     if not weight > 0:
         raise ValueError("a test fold has no rows of positive weight; its score is "
