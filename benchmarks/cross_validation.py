@@ -95,7 +95,7 @@ def dask_ml_row(X, y, splits, n_cs, client):
 
     search = GridSearchCV(LogisticRegression(solver="lbfgs"), {"C": list(CS[:n_cs])},
                           cv=splits, scheduler=client, refit=False)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), client.as_current():  # dask-ml takes the default client
         warnings.simplefilter("ignore")
         _, seconds = timed(lambda: search.fit(X, y))
     return {"tool": "dask-ml", "what": f"GridSearchCV(LogisticRegression lbfgs), {n_cs} of "

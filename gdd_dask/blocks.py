@@ -1,12 +1,12 @@
 """The row-block functions of the estimators' lazy work, as their tasks run them.
 
 Label coding (distinct labels, codes, class totals, class weights per row), the
-held-out split of early stopping, and predictions (raw, probabilities, labels) of
-linear models and networks: each a function of one row block, in the block's array
-namespace and on its device. Workers unpickle these functions by reference, so this
-module imports the chunk math only (NumPy, ``array_api_compat``, ``gdd_dask.chunk``,
-``gdd_dask.losses``) -- never scikit-learn, SciPy or the estimators, which would cost
-each worker about 130 MB.
+held-out split of early stopping, predictions (raw, probabilities, labels) of linear
+models and networks, and the held-out score sums of cross-validation: each a function
+of one row block, in the block's array namespace and on its device. Workers unpickle
+these functions by reference, so this module imports the chunk math only (NumPy,
+``array_api_compat``, ``gdd_dask.chunk``, ``gdd_dask.losses``) -- never scikit-learn,
+SciPy or the estimators, which would cost each worker about 130 MB.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import array_namespace, device
 
-from .chunk import as_float64, host
+from .chunk import aligned, as_float64, host, to_numpy
 from .losses.base import chunk_device, namespace
 
-__all__ = ["cast_output", "class_totals", "label_codes", "linear_labels", "linear_log_proba",
-           "linear_proba", "linear_raw", "mean_prediction", "network_labels",
+__all__ = ["cast_output", "class_totals", "held_out_sums", "label_codes", "linear_labels",
+           "linear_log_proba", "linear_proba", "linear_raw", "mean_prediction", "network_labels",
            "network_output", "network_raw", "pick_labels", "row_mask",
            "split_rows", "take_weights", "unique_labels"]
 
@@ -155,3 +155,39 @@ def cast_output(func, dtype, block):
     scikit-learn."""
     out = func(block)
     return out if out.dtype == dtype else out.astype(dtype)
+
+
+def held_out_sums(scoring, loss, fit_intercept, class_weight, offset, index, X, y, weights,
+                  params):
+    """The sums of ``scoring`` over one chunk's rows, with the rows' ``weights``, for
+    each model of ``params`` (one parameter vector a row): a tuple of arrays, entry
+    ``m`` model ``m``'s. ``class_weight`` (per class code, or ``None``) is divided out
+    of the weights first: the training weights include it, scikit-learn's scores do
+    not."""
+    xp = namespace(X)
+    X, dev = aligned(X), chunk_device(X)
+    X, y = as_float64(X, xp), as_float64(y, xp)
+    w = xp.ones(y.shape[0], dtype=xp.float64, device=dev) if weights is None \
+        else as_float64(weights, xp)
+    if class_weight is not None:
+        per_row = xp.take(xp.asarray(class_weight, device=dev), xp.astype(y, xp.int64))
+        w = xp.where(per_row > 0, w / xp.where(per_row > 0, per_row, 1.0), 0.0)
+    sums = [_model_sums(scoring, loss, fit_intercept, X, y, w, xp.asarray(p, device=dev), xp)
+            for p in np.atleast_2d(params)]
+    return tuple(np.array(column) for column in zip(*sums))
+
+
+def _model_sums(scoring, loss, fit_intercept, X, y, w, p, xp):
+    """One model's sums for :func:`held_out_sums`."""
+    weight = to_numpy(xp.sum(w))
+    if scoring == "neg_log_loss":
+        return to_numpy(loss.value_sum(X, y, w, p, fit_intercept=fit_intercept)), weight
+    raw = loss.raw_prediction(X, p, fit_intercept=fit_intercept)
+    raw = xp.reshape(raw, (y.shape[0], -1))
+    if scoring == "accuracy":
+        pred = raw[:, 0] > 0 if raw.shape[1] == 1 else xp.argmax(raw, axis=1)
+        hit = xp.astype(pred == xp.astype(y, pred.dtype), xp.float64)
+        return to_numpy(xp.sum(w * hit)), weight
+    residual = y - raw[:, 0]
+    return (to_numpy(xp.sum(w * residual * residual)), weight, to_numpy(xp.sum(w * y)),
+            to_numpy(xp.sum(w * y * y)))

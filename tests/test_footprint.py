@@ -26,9 +26,11 @@ HEAVY = ("sklearn", "scipy.sparse", "scipy.optimize", "scipy.special", "scipy.st
          "gdd_dask.objective", "gdd_dask.optimize", "gdd_dask.cli")
 RSS_GROWTH = 48 * 2**20  # scikit-learn and SciPy alone are about 130 MB
 
-CLASSIFIERS = ["LogisticRegression", "SGDClassifier", "MLPClassifier"]
+CLASSIFIERS = ["LogisticRegression", "SGDClassifier", "MLPClassifier", "LogisticRegressionCV"]
 REGRESSORS = ["LinearRegression", "Ridge", "Lasso", "ElasticNet", "PoissonRegressor",
-              "GammaRegressor", "SGDRegressor", "MLPRegressor"]
+              "GammaRegressor", "SGDRegressor", "MLPRegressor", "LassoCV"]
+SMALL = {"SGD": {"max_iter": 2}, "MLP": {"max_iter": 2}, "LogisticRegressionCV":
+         {"Cs": 2, "cv": 2}, "LassoCV": {"alphas": 3, "cv": 2}}
 
 
 def _worker_state():
@@ -89,7 +91,7 @@ def test_tasks_import_the_chunk_math_only(name, small_client, start, data):
     X, labels, mean, counts = data
     y = {"PoissonRegressor": counts, "GammaRegressor": counts + 1.0}.get(
         name, labels if name in CLASSIFIERS else mean)
-    options = {"max_iter": 2} if name.startswith(("SGD", "MLP")) else {}
+    options = next((v for k, v in SMALL.items() if name.startswith(k)), {})
     model = getattr(gdd_dask, name)(client=small_client, **options).fit(X, y)
     prediction = model.predict(X).compute()
     assert prediction.shape == (30_000,)

@@ -167,6 +167,7 @@ def test_ridge_cv_is_grid_search_over_ridge(diabetes):
     assert ours.best_score_ == pytest.approx(ref.best_score_, abs=1e-10)
     np.testing.assert_allclose(ours.coef_, ref.best_estimator_.coef_, rtol=1e-8)
     assert ours.n_passes_ == 3  # check, every fold's moment, the scores
+    np.testing.assert_allclose(ours.predict(X), ref.best_estimator_.predict(X), rtol=1e-8)
     mse = gd.RidgeCV(alphas=alphas, cv=KFold(4), scoring="neg_mean_squared_error").fit(X, y)
     ref = GridSearchCV(sk.Ridge(), {"alpha": alphas}, cv=KFold(4),
                        scoring="neg_mean_squared_error").fit(X, y)
@@ -192,6 +193,7 @@ def test_lasso_and_elastic_net_cv_are_sklearns(diabetes, ratios):
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-4)
     # the check, every fold's and all rows' Gram matrix (one pass), the scores
     assert ours.n_passes_ == 3
+    assert ours.score(X, y) == pytest.approx(ref.score(X, y), abs=1e-6)
 
 
 def test_lasso_path_models_are_their_single_fits(diabetes):

@@ -25,6 +25,7 @@ from sklearn.base import clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from ..blocks import held_out_sums
 from ..engine import CACHE_POLICIES
 from ..folds import Weighting, make_folds
 from ..losses import MultinomialLoss
@@ -33,7 +34,7 @@ from ..objective import make_engine
 from ..runtime import compute
 from ..solvers.cd import _centred
 from .base import not_converged, outside_level
-from .held_out import check_scoring, held_out_sums, scores_of
+from .held_out import check_scoring, scores_of
 from .inputs import float_dtype, validate_fit_inputs
 from .labels import align_codes, apply_class_weight, class_weights, encode_labels
 from .logistic import LogisticRegression, split_params
@@ -304,7 +305,7 @@ class LogisticRegressionCV(_SharedFit, LogisticRegression):
 class _RegressionCV(_SharedFit):
     """Shared parts of :class:`RidgeCV`, :class:`LassoCV` and :class:`ElasticNetCV`."""
 
-    def _validated(self, X, y, sample_weight):
+    def _fit_inputs(self, X, y, sample_weight):
         X, y, sample_weight = validate_fit_inputs(self, X, y, sample_weight, y_numeric=True)
         if getattr(y, "ndim", 1) != 1:
             raise ValueError(f"{type(self).__name__} takes one target (a 1-D y)")
@@ -376,7 +377,7 @@ class RidgeCV(_RegressionCV, Ridge):
         alphas = np.asarray(self.alphas, dtype=np.float64).ravel()
         if not alphas.size or np.any(~(alphas > 0)):
             raise ValueError(f"alphas must be numbers > 0; got {self.alphas!r}")
-        X, y, sample_weight = self._validated(X, y, sample_weight)
+        X, y, sample_weight = self._fit_inputs(X, y, sample_weight)
         folds = _folds(self, X, y, classifier=False)
         template = Ridge(fit_intercept=self.fit_intercept, solver=self.solver, tol=self.tol,
                          max_iter=self.max_iter)
@@ -477,7 +478,7 @@ class ElasticNetCV(_RegressionCV, ElasticNet):
         """
         self._validate_params()
         ratios = self._ratios()
-        X, y, sample_weight = self._validated(X, y, sample_weight)
+        X, y, sample_weight = self._fit_inputs(X, y, sample_weight)
         folds = _folds(self, X, y, classifier=False)
         loss, shared = self._shared("squared", X, y, sample_weight, folds)
         try:

@@ -1,9 +1,10 @@
-"""Held-out scores as sums over the chunks, computed in a shared pass.
+"""Held-out scores from sums over the chunks, computed in a shared pass.
 
 A cross-validated model is scored on its test rows, whose weights (the sample weights
 on the test rows, :class:`~gdd_dask.folds.Weighting`) the chunk task computes; each
-score here is a few weighted sums of one chunk, added by the fixed tree, then turned
-into scikit-learn's number:
+score is a few weighted sums of each chunk (:func:`gdd_dask.blocks.held_out_sums`, a
+task body: it imports no scikit-learn), added by the fixed tree, then turned here into
+scikit-learn's number:
 
 - ``"accuracy"``: :math:`\\sum_i s_i [\\hat y_i = y_i] / \\sum_i s_i`;
 - ``"neg_log_loss"``: :math:`-\\sum_i s_i l_i / \\sum_i s_i` of the logistic or
@@ -16,51 +17,10 @@ into scikit-learn's number:
 
 from __future__ import annotations
 
-import numpy as np
-
-from ..chunk import aligned, as_float64, to_numpy
-from ..losses.base import chunk_device, namespace
-
-__all__ = ["SCORINGS", "check_scoring", "held_out_sums", "scores_of"]
+__all__ = ["SCORINGS", "check_scoring", "scores_of"]
 
 SCORINGS = {"classifier": ("accuracy", "neg_log_loss"),
             "regressor": ("r2", "neg_mean_squared_error")}
-
-
-def held_out_sums(scoring, loss, fit_intercept, class_weight, offset, index, X, y, weights,
-                  params):
-    """The sums of ``scoring`` over one chunk's rows, with the rows' ``weights``, for
-    each model of ``params`` (one parameter vector a row): a tuple of arrays, entry
-    ``m`` model ``m``'s. ``class_weight`` (per class code, or ``None``) is divided out
-    of the weights first: the training weights include it, scikit-learn's scores do
-    not."""
-    xp = namespace(X)
-    X, dev = aligned(X), chunk_device(X)
-    X, y = as_float64(X, xp), as_float64(y, xp)
-    w = xp.ones(y.shape[0], dtype=xp.float64, device=dev) if weights is None \
-        else as_float64(weights, xp)
-    if class_weight is not None:
-        per_row = xp.take(xp.asarray(class_weight, device=dev), xp.astype(y, xp.int64))
-        w = xp.where(per_row > 0, w / xp.where(per_row > 0, per_row, 1.0), 0.0)
-    sums = [_model_sums(scoring, loss, fit_intercept, X, y, w, xp.asarray(p, device=dev), xp)
-            for p in np.atleast_2d(params)]
-    return tuple(np.array(column) for column in zip(*sums))
-
-
-def _model_sums(scoring, loss, fit_intercept, X, y, w, p, xp):
-    """One model's sums for :func:`held_out_sums`."""
-    weight = to_numpy(xp.sum(w))
-    if scoring == "neg_log_loss":
-        return to_numpy(loss.value_sum(X, y, w, p, fit_intercept=fit_intercept)), weight
-    raw = loss.raw_prediction(X, p, fit_intercept=fit_intercept)
-    raw = xp.reshape(raw, (y.shape[0], -1))
-    if scoring == "accuracy":
-        pred = raw[:, 0] > 0 if raw.shape[1] == 1 else xp.argmax(raw, axis=1)
-        hit = xp.astype(pred == xp.astype(y, pred.dtype), xp.float64)
-        return to_numpy(xp.sum(w * hit)), weight
-    residual = y - raw[:, 0]
-    return (to_numpy(xp.sum(w * residual * residual)), weight, to_numpy(xp.sum(w * y)),
-            to_numpy(xp.sum(w * y * y)))
 
 
 def scores_of(scoring, sums):
