@@ -126,7 +126,7 @@ class SharedPasses:
 
     def __init__(self, engine, folds=None):
         self.engine, self.folds = engine, folds
-        self.n_passes = 0
+        self.n_passes = self.n_models = 0
         self._cond = threading.Condition()
         self._waiting, self._running, self._failed = [], 0, False
         self._memo = {}  # request key -> sums, of the REMEMBERED passes
@@ -137,6 +137,8 @@ class SharedPasses:
         shared one: build it inside the model's fit)."""
         objective = Objective(loss, ModelEngine(self, weighting), n_features=n_features,
                               fit_intercept=fit_intercept, penalty=None)
+        with self._cond:
+            self.n_models += 1
         objective.supports_margins = False
         return objective
 

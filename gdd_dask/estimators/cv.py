@@ -126,8 +126,13 @@ class _SharedFit:
         return loss, SharedPasses(engine, folds)
 
     def _done(self, shared):
+        """Record the passes (and, with ``verbose``, say how many models they fitted);
+        release the data."""
         self.n_passes_ = shared.n_passes
         shared.engine.close()
+        if self.verbose:
+            print(f"{type(self).__name__}: {shared.n_models} models in {shared.n_passes} "
+                  "passes over X", flush=True)
 
 
 class LogisticRegressionCV(_SharedFit, LogisticRegression):
