@@ -21,7 +21,7 @@ from array_api_compat import (
 from .losses.base import chunk_device, is_scipy_sparse, namespace
 from .reduction import add_sums, tree_reduce
 from .runtime import meter
-from .scaling import add_with_moments, block_moment
+from .scaling import block_moment, merge_column_moments
 
 __all__ = ["Inline", "aligned", "as_float64", "chunk_check", "chunk_line_sums",
            "chunk_sums", "chunk_sums_many", "dense_row_blocks", "host", "load_group",
@@ -208,11 +208,14 @@ def chunk_sums_many(requests, offset, index, X, y, weights, *, keep=False):
     prepared = [(kind, loss, fit_intercept, moments, xp.asarray(params, device=dev),
                  None if vector is None else xp.asarray(vector, device=dev))
                 for kind, loss, fit_intercept, moments, params, vector in requests]
-    parts, margins = [[] for _ in requests], []
+    # each request's block sums folded left to right as they come (add_sums' order:
+    # the running total is all a request holds), its column moments kept to merge
+    totals, moment_parts, margins = [None] * len(requests), [[] for _ in requests], []
     for rows in row_blocks(X, xp):
         Xb, yb = (as_float64(row_slice(a, rows), xp) for a in (X, y))
         block = {}  # per weight vector: its block, its column moment
-        for (kind, loss, fit_intercept, moments, p, v), w, out in zip(prepared, weights, parts):
+        for j, ((kind, loss, fit_intercept, moments, p, v), w) in enumerate(zip(prepared,
+                                                                               weights)):
             if ("sb", id(w)) not in block:
                 block["sb", id(w)] = None if w is None else as_float64(row_slice(w, rows), xp)
             sb = block["sb", id(w)]
@@ -221,16 +224,17 @@ def chunk_sums_many(requests, offset, index, X, y, weights, *, keep=False):
                 opts["raw"] = loss.raw_prediction(Xb, p, fit_intercept=fit_intercept)
                 margins.append(opts["raw"])
             part = _block_sums(kind, loss, Xb, yb, sb, p, v, opts)
-            if moments and ("moment", id(w)) not in block:
-                block["moment", id(w)] = block_moment(Xb, sb, xp)
-            out.append((*part, block["moment", id(w)]) if moments else part)
+            totals[j] = part if totals[j] is None else add_sums([totals[j], part])
+            if moments:
+                if ("moment", id(w)) not in block:
+                    block["moment", id(w)] = block_moment(Xb, sb, xp)
+                moment_parts[j].append(block["moment", id(w)])
     results = []
-    for (_, _, _, moments, _, _), w, out in zip(prepared, weights, parts):
-        if moments:  # the moment (last) is NumPy already
-            *head, moment = add_with_moments(out)
-            sums = (*(to_numpy(s) for s in head), moment)
-        else:
-            sums = tuple(to_numpy(s) for s in add_sums(out))
+    for (_, _, _, moments, _, _), w, total, moment in zip(prepared, weights, totals,
+                                                          moment_parts):
+        sums = tuple(to_numpy(s) for s in total)
+        if moments:  # merged as add_with_moments merges them (NumPy already)
+            sums = (*sums, merge_column_moments(moment))
         if not all(np.all(np.isfinite(s)) for s in _flat(sums)):
             raise_nonfinite(X, y, w, offset, index, xp)
         results.append(sums)
