@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from array_api_compat import array_namespace, device
 
-from .chunk import aligned, as_float64, host, to_numpy
+from .chunk import aligned, as_float64, host, row_blocks, row_slice, to_numpy
 from .losses.base import chunk_device, namespace
 
 __all__ = ["cast_output", "class_totals", "held_out_sums", "label_codes", "linear_labels",
@@ -172,9 +172,40 @@ def held_out_sums(scoring, loss, fit_intercept, class_weight, offset, index, X, 
     if class_weight is not None:
         per_row = xp.take(xp.asarray(class_weight, device=dev), xp.astype(y, xp.int64))
         w = xp.where(per_row > 0, w / xp.where(per_row > 0, per_row, 1.0), 0.0)
+    params = np.atleast_2d(params)
+    if getattr(loss, "n_outputs", 1) == 1:  # every model's raw scores in one product
+        return _stacked_sums(scoring, loss, fit_intercept, X, y, w,
+                             xp.asarray(params, device=dev), xp)
     sums = [_model_sums(scoring, loss, fit_intercept, X, y, w, xp.asarray(p, device=dev), xp)
-            for p in np.atleast_2d(params)]
+            for p in params]
     return tuple(np.array(column) for column in zip(*sums))
+
+
+def _stacked_sums(scoring, loss, fit_intercept, X, y, w, params, xp):
+    """:func:`held_out_sums` of ``M`` one-output models at once, block by block of
+    rows (:func:`~gdd_dask.chunk.row_blocks`, its ``n x M`` temporaries in the cache):
+    ``raw = X_b @ W + b`` for the ``(n_features, M)`` coefficients ``W``, each sum
+    ``w_b @ (...)``."""
+    n_features, n_models = X.shape[1], params.shape[0]
+    W = xp.permute_dims(params[:, :n_features], (1, 0))
+    total = np.zeros(n_models)
+    for rows in row_blocks(X, xp):
+        raw = row_slice(X, rows) @ W
+        if fit_intercept:
+            raw = raw + params[:, n_features]
+        targets, wb = xp.reshape(y[rows], (-1, 1)), w[rows]
+        if scoring == "neg_log_loss":
+            value = loss.loss(targets, raw, xp)
+        elif scoring == "accuracy":
+            value = xp.astype((raw > 0) == (targets > 0.5), xp.float64)
+        else:
+            value = (targets - raw) ** 2
+        total = total + to_numpy(wb @ value)
+    weight, ones = float(to_numpy(xp.sum(w))), np.ones(n_models)
+    if scoring in ("neg_log_loss", "accuracy"):
+        return total, weight * ones
+    return (total, weight * ones, float(to_numpy(w @ y)) * ones,
+            float(to_numpy(w @ (y * y))) * ones)
 
 
 def _model_sums(scoring, loss, fit_intercept, X, y, w, p, xp):

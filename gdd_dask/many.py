@@ -128,6 +128,9 @@ class SharedPasses:
         self.engine, self.folds = engine, folds
         self.n_passes = self.n_models = 0
         self._cond = threading.Condition()
+        # one fit computes at a time: their client-side steps are short, and BLAS
+        # called from many threads at once (OpenBLAS) runs them 14 times slower
+        self._baton = threading.Lock()
         self._waiting, self._running, self._failed = [], 0, False
         self._memo = {}  # request key -> sums, of the REMEMBERED passes
         self._moments = {}  # weighting key -> the column moment of X under it
@@ -150,13 +153,19 @@ class SharedPasses:
 
     # -- the model side -------------------------------------------------------------
     def request(self, request):
-        """Wait for the shared pass that answers ``request``; its value."""
+        """Wait for the shared pass that answers ``request``; its value. The fit hands
+        on the baton while it waits and takes it back before it goes on."""
         with self._cond:
             if self._failed:
                 raise _Cancelled("another model of the shared fit failed")
             self._waiting.append(request)
             self._cond.notify_all()
-            self._cond.wait_for(lambda: request.done)
+        self._baton.release()
+        try:
+            with self._cond:
+                self._cond.wait_for(lambda: request.done)
+        finally:
+            self._baton.acquire()
         if request.error is not None:
             raise request.error
         return request.value
@@ -170,7 +179,7 @@ class SharedPasses:
 
         def body(k):
             try:
-                with without_spans():
+                with self._baton, without_spans():
                     results[k] = fits[k]()
             except BaseException as error:  # noqa: BLE001 (raised below, in this thread)
                 errors[k] = error

@@ -13,6 +13,7 @@ import warnings
 import dask.array as da
 import numpy as np
 import pytest
+import scipy.sparse
 import sklearn.linear_model as sk
 from distributed import get_task_stream
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
@@ -139,6 +140,17 @@ def test_multinomial_cv_with_a_splitter_and_log_loss_is_sklearns():
     np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-4)
 
 
+def test_sparse_x_gives_the_dense_cross_validation(cancer):
+    X, y = cancer
+    X = np.where(np.abs(X) < 0.5, 0.0, X)
+    options = {"Cs": [0.1, 1.0], "cv": 3, "tol": 1e-9, "max_iter": 500}
+    dense = gd.LogisticRegressionCV(**options).fit(X, y)
+    sparse = gd.LogisticRegressionCV(**options).fit(scipy.sparse.csr_matrix(X), y)
+    assert sparse.C_ == dense.C_
+    np.testing.assert_array_equal(sparse.scores_, dense.scores_)
+    np.testing.assert_allclose(sparse.coefs_paths_, dense.coefs_paths_, atol=1e-6)
+
+
 def test_elastic_net_grid_and_refit_false(cancer):
     X, y = cancer
     cv = gd.LogisticRegressionCV(Cs=[0.05, 0.5], l1_ratios=[0.3, 1.0], solver="proximal",
@@ -201,8 +213,9 @@ def test_lasso_path_models_are_their_single_fits(diabetes):
     options = {"tol": 1e-12, "max_iter": 100_000}
     alphas, coefs, intercepts, n_iters = gd.lasso_path(X, y, alphas=8, **options)
     assert coefs.shape == (X.shape[1], 8) and np.all(np.diff(alphas) < 0)
-    for k in (0, 4, 7):
-        single = gd.Lasso(alpha=alphas[k], **options).fit(X, y)
+    single = gd.Lasso(warm_start=True, **options)  # the path: each from the one before
+    for k in range(8):
+        single.set_params(alpha=alphas[k]).fit(X, y)
         assert np.array_equal(single.coef_, coefs[:, k]) and single.intercept_ == intercepts[k]
         assert single.n_iter_ == n_iters[k]
     ref_alphas, ref_coefs, _ = sk.lasso_path(X - X.mean(0), y - y.mean(), alphas=8, **options)

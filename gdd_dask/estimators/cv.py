@@ -412,7 +412,9 @@ class ElasticNetCV(_RegressionCV, ElasticNet):
     """Elastic net with ``alpha`` (and ``l1_ratio``) chosen by cross-validation, as
     :class:`sklearn.linear_model.ElasticNetCV`: the Gram matrix of every fold comes
     from one pass over X (``solver="auto"``, ``cd``, where ``p <= 2048``), every
-    ``alpha`` is solved from it on the client, and one more pass scores them all.
+    ``alpha`` is solved from it on the client (each fold's path from the largest
+    alpha, each warm-started from the one before, as scikit-learn's), and one more
+    pass scores them all.
 
     Parameters
     ----------
@@ -494,7 +496,8 @@ class ElasticNetCV(_RegressionCV, ElasticNet):
             jobs = [(g, j) for j in range(folds.n_splits) for g in range(len(grid))]
             fits = fit_shared(shared, self._template(), grid, jobs, loss,
                               n_features=X.shape[1], fit_intercept=self.fit_intercept,
-                              scoring="neg_mean_squared_error")
+                              scoring="neg_mean_squared_error",
+                              warm=[g // alphas.shape[1] for g in range(len(grid))])
             mse = -np.array([score for _, _, score in fits]).reshape(
                 folds.n_splits, len(ratios), alphas.shape[1])
             mse = np.moveaxis(mse, 0, -1)  # (n_l1_ratio, n_alphas, n_folds)
@@ -598,8 +601,9 @@ def _alpha_grids(shared, loss, ratios, alphas, eps, *, n_features, fit_intercept
 def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, sample_weight=None,
               fit_intercept=True, tol=1e-6, max_iter=1000, positive=False, solver="auto",
               client=None, split_every=8, cache="auto"):
-    """The elastic-net path: one :class:`ElasticNet` per alpha, all in shared passes
-    (with ``solver="auto"`` on narrow data: one Gram pass for the whole path).
+    """The elastic-net path: one :class:`ElasticNet` per alpha, largest first, each
+    warm-started from the one before (as scikit-learn's path), in shared passes (with
+    ``solver="auto"`` on narrow data: one Gram pass for the whole path).
 
     Unlike :func:`sklearn.linear_model.enet_path`, ``fit_intercept`` is taken (the
     models are the estimators', each exactly its single fit).
@@ -625,7 +629,8 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, sample_weight=None,
                                    positive=positive)[0]
         grid = [{"alpha": float(a)} for a in grid_alphas]
         fits = fit_shared(shared, template, grid, [(g, None) for g in range(len(grid))], loss,
-                          n_features=n_features, fit_intercept=fit_intercept)
+                          n_features=n_features, fit_intercept=fit_intercept,
+                          warm=[0] * len(grid))
     finally:
         engine.close()
     params = np.array([result.x for _, result, _ in fits])
