@@ -12,7 +12,9 @@ in a Zarr store), 10 values of C x 5 folds, in one run:
 - dask-ml's ``GridSearchCV`` over its ``LogisticRegression`` (lbfgs) with the same
   folds, on the persisted arrays, for ``--dask-ml-cs`` of the 10 values of C (it fits
   each value and fold on its own: its time for the whole grid is that times
-  ``10 / --dask-ml-cs``, stated as such).
+  ``10 / --dask-ml-cs``, stated as such);
+- ``LassoCV()`` (100 alphas x 5 folds) in-process on 200,000 x 50 in memory, against
+  scikit-learn's ``LassoCV`` with the same folds.
 
     python benchmarks/cross_validation.py [--rows 2000000] [--features 100]
 
@@ -103,6 +105,27 @@ def dask_ml_row(X, y, splits, n_cs, client):
             "whole_grid_seconds_est": round(seconds * len(CS) / n_cs, 1)}
 
 
+def lasso_rows(rows, features):
+    """gdd-dask's ``LassoCV()`` (100 alphas x 5 folds) in-process against scikit-learn's
+    with the same folds, on an in-memory sparse linear problem."""
+    from sklearn.linear_model import LassoCV
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((rows, features))
+    y = X @ (rng.standard_normal(features) * (rng.random(features) > 0.7))
+    y += rng.standard_normal(rows)
+    gdd_dask.Lasso().fit(X[:100], y[:100])  # imports and first calls outside the timing
+    ours, seconds = timed(lambda: gdd_dask.LassoCV().fit(X, y))
+    ref, ref_seconds = timed(lambda: LassoCV(cv=RowFolds(N_FOLDS).splits(rows)).fit(X, y))
+    what = f"LassoCV() on {rows:,} x {features}, in memory"
+    return [{"tool": "gdd-dask", "what": what, "seconds": round(seconds, 2),
+             "passes": ours.n_passes_, "alpha_": ours.alpha_},
+            {"tool": "scikit-learn", "what": what + ", same folds",
+             "seconds": round(ref_seconds, 2), "same_alpha": bool(np.isclose(
+                 ref.alpha_, ours.alpha_, rtol=1e-12)),
+             "coef_gap": float(np.max(np.abs(ref.coef_ - ours.coef_)))}]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2_000_000)
@@ -111,7 +134,8 @@ def main():
     parser.add_argument("--small-limit", default="1GiB", help="memory per streaming worker")
     parser.add_argument("--roomy-limit", default="6GiB", help="memory per persisting worker")
     parser.add_argument("--dask-ml-cs", type=int, default=2)
-    parser.add_argument("--skip", default="", help="comma-separated: sklearn,dask-ml,stream")
+    parser.add_argument("--skip", default="",
+                        help="comma-separated: sklearn,dask-ml,stream,lasso")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
     rows = []
@@ -143,6 +167,10 @@ def main():
             Xn, yn = dask.compute(X, y, scheduler="threads")
             row = sklearn_row(Xn, yn, splits, chosen)
             row["gdd_speedup"] = round(row["seconds"] / rows[0]["seconds"], 2)
+            emit(row)
+
+    if "lasso" not in skip:
+        for row in lasso_rows(200_000, 50):
             emit(row)
 
     print("\n| tool | what | seconds | ratio / notes |\n|---|---|---|---|")
