@@ -164,6 +164,11 @@ class LogisticRegressionCV(_SharedFit, LogisticRegression):
     refit : bool, default=True
         The final model is the one fitted on all rows at the best ``C`` (fitted in the
         same passes as the folds); ``False``: the mean of each fold's best model.
+    warm_path : bool, default=True
+        Run each fold's path (and all rows') from the largest penalty, each ``C``
+        warm-started from the one before, the folds side by side (glmnet's order, as
+        scikit-learn's path); ``False`` starts every model at once, cold: fewer passes,
+        more work in each.
     random_state : int, RandomState or None, default=None
         The seed of the folds of an int ``cv`` (``None``: 0).
     client, split_every, cache
