@@ -223,8 +223,8 @@ def test_lasso_path_models_are_their_single_fits(diabetes):
     np.testing.assert_allclose(coefs, ref_coefs, rtol=1e-6, atol=1e-6)
 
 
-def test_on_the_cluster_streamed_from_zarr_same_bits_and_passes_counted(client, cancer,
-                                                                        tmp_path):
+def test_on_the_cluster_streamed_from_zarr_is_the_single_fit_and_passes_counted(
+        client, cancer, tmp_path):
     X, y = cancer
     da.from_array(X, chunks=(100, -1)).to_zarr(str(tmp_path / "X.zarr"))
     da.from_array(y.astype(np.float64), chunks=100).to_zarr(str(tmp_path / "y.zarr"))
@@ -232,16 +232,13 @@ def test_on_the_cluster_streamed_from_zarr_same_bits_and_passes_counted(client, 
     options = {"Cs": [0.1, 1.0], "cv": 2, "tol": 1e-5, "warm_path": False, "client": client}
     with get_task_stream(client) as stream:
         streamed = gd.LogisticRegressionCV(cache="none", **options).fit(Xz, yz)
-    cached = gd.LogisticRegressionCV(cache="memory", **options).fit(Xz, yz)
-    assert np.array_equal(streamed.coefs_paths_, cached.coefs_paths_)
-    assert np.array_equal(streamed.coef_, cached.coef_)
     names = {t["key"][0] if isinstance(t["key"], tuple) else t["key"]
              for t in stream.data}
     passes = {n for n in names if n.startswith("gdd-") and not n.startswith(
         ("gdd-data", "gdd-params", "gdd-reduce"))}
     assert len(passes) == streamed.n_passes_
     single = gd.LogisticRegression(C=streamed.C_, tol=1e-5, client=client,
-                                   cache="none").fit(Xz, yz)
+                                   cache="memory").fit(Xz, yz)  # streamed or cached: same bits
     assert np.array_equal(single.coef_, streamed.coef_)
 
 
