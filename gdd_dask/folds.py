@@ -177,7 +177,7 @@ def _is_numpy(xp):
     return getattr(xp, "__name__", "").endswith("numpy") and "strict" not in xp.__name__
 
 
-def make_folds(cv, *, n_samples, y=None, classifier=False, random_state=None, groups=None):
+def make_folds(cv, *, n_samples, y=None, random_state=None, groups=None):
     """The folds of ``cv``: an int is :class:`RowFolds` seeded by ``random_state`` (an
     int as given; ``None`` is 0, so a rerun draws the same folds); a scikit-learn
     splitter (``split(X, y, groups)``, given ``y`` in memory where it needs one) or an

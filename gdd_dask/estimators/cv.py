@@ -106,14 +106,13 @@ def fit_shared(shared, template, grid, jobs, loss, *, n_features, fit_intercept,
     return fits
 
 
-def _folds(estimator, X, y, *, classifier):
+def _folds(estimator, X, y):
     """The folds of ``estimator.cv`` for ``X``'s rows (a splitter is given ``y``, read
     into memory when it is lazy)."""
     cv = 5 if estimator.cv is None else estimator.cv
     if hasattr(cv, "split") and hasattr(y, "compute"):
         y = compute(y, client=estimator.client)[0]
-    return make_folds(cv, n_samples=X.shape[0], y=y, classifier=classifier,
-                      random_state=estimator.random_state)
+    return make_folds(cv, n_samples=X.shape[0], y=y, random_state=estimator.random_state)
 
 
 class _SharedFit:
@@ -250,7 +249,7 @@ class LogisticRegressionCV(_SharedFit, LogisticRegression):
         fit_weight = apply_class_weight(weights, codes, sample_weight)
         binary = len(classes) == 2
         loss = "logistic" if binary else MultinomialLoss(len(classes))
-        folds = _folds(self, X, codes, classifier=True)
+        folds = _folds(self, X, codes)
         template = LogisticRegression(penalty=self.penalty, fit_intercept=self.fit_intercept,
                                       solver=self.solver, tol=self.tol, max_iter=self.max_iter,
                                       random_state=self.random_state)
@@ -388,7 +387,7 @@ class RidgeCV(_RegressionCV, Ridge):
         if not alphas.size or np.any(~(alphas > 0)):
             raise ValueError(f"alphas must be numbers > 0; got {self.alphas!r}")
         X, y, sample_weight = self._fit_inputs(X, y, sample_weight)
-        folds = _folds(self, X, y, classifier=False)
+        folds = _folds(self, X, y)
         template = Ridge(fit_intercept=self.fit_intercept, solver=self.solver, tol=self.tol,
                          max_iter=self.max_iter)
         grid = [{"alpha": a} for a in alphas]
@@ -491,7 +490,7 @@ class ElasticNetCV(_RegressionCV, ElasticNet):
         self._validate_params()
         ratios = self._ratios()
         X, y, sample_weight = self._fit_inputs(X, y, sample_weight)
-        folds = _folds(self, X, y, classifier=False)
+        folds = _folds(self, X, y)
         loss, shared = self._shared("squared", X, y, sample_weight, folds)
         try:
             alphas = _alpha_grids(shared, loss, ratios, self.alphas, self.eps,
