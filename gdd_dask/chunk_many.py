@@ -12,18 +12,24 @@ from array_api_compat import array_namespace
 
 from .chunk import chunk_sums, chunk_sums_many
 
-__all__ = ["chunk_many", "combine_many"]
+__all__ = ["chunk_many", "combine_many", "sums_spec"]
 
 
-def _sums_request(func, values):
-    """``(kind, loss, fit_intercept, moments, params, vector)`` when ``func`` is a
+def sums_spec(func):
+    """``(kind, loss, fit_intercept, moments)`` when ``func`` is a
     :func:`~gdd_dask.chunk.chunk_sums` pass without kept outputs, else ``None``."""
     if not isinstance(func, partial) or func.func is not chunk_sums \
             or func.keywords.get("keep"):
         return None
     kind, loss, fit_intercept = func.args
-    params, vector = (*values, None)[:2]
-    return kind, loss, fit_intercept, bool(func.keywords.get("moments")), params, vector
+    return kind, loss, fit_intercept, bool(func.keywords.get("moments"))
+
+
+def _sums_request(func, values):
+    """:func:`sums_spec` and the pass's ``(params, vector)``: a request of
+    :func:`~gdd_dask.chunk.chunk_sums_many`, or ``None``."""
+    spec = sums_spec(func)
+    return None if spec is None else (*spec, *(*values, None)[:2])
 
 
 def chunk_many(entries, with_X, codes_at, offset, index, *args):
@@ -39,12 +45,12 @@ def chunk_many(entries, with_X, codes_at, offset, index, *args):
     shared = args[int(with_X) + 2:]
     codes = None if codes_at is None else shared[codes_at]
     xp = array_namespace(y)
-    outputs, together, memo = [None] * len(entries), [], {}
+    outputs, together, weights_of, draws = [None] * len(entries), [], {}, {}
     for j, (func, weighting, needs_X, at) in enumerate(entries):
-        if weighting.key not in memo:  # one weight vector per weighting, one fold draw
-            memo[weighting.key] = weighting.weights(offset, y.shape[0], sample_weight, xp,
-                                                    codes, memo)
-        weights = memo[weighting.key]
+        if weighting.key not in weights_of:  # one weight vector per weighting
+            weights_of[weighting.key] = weighting.weights(  # and one fold draw per chunk
+                offset, y.shape[0], sample_weight, xp, codes, draws)
+        weights = weights_of[weighting.key]
         request = _sums_request(func, shared[at])
         if request is not None:
             together.append((j, request, weights))

@@ -22,7 +22,9 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
-from array_api_compat import device
+from array_api_compat import device, is_numpy_namespace
+
+from .chunk import as_float64
 
 __all__ = ["RowFolds", "SplitFolds", "Weighting", "make_folds"]
 
@@ -163,18 +165,13 @@ class Weighting:
         mask = self.folds.masks(self.split, start, n, self.part, codes, memo)
         mask = mask.astype(np.float64)
         if sample_weight is None:
-            return mask if xp is None or _is_numpy(xp) else xp.asarray(mask)
-        s = xp.astype(sample_weight, xp.float64) if sample_weight.dtype != xp.float64 \
-            else sample_weight
-        return s * (mask if _is_numpy(xp) else xp.asarray(mask, device=device(s)))
+            return mask if xp is None or is_numpy_namespace(xp) else xp.asarray(mask)
+        s = as_float64(sample_weight, xp)
+        return s * (mask if is_numpy_namespace(xp) else xp.asarray(mask, device=device(s)))
 
     def __repr__(self):
         return "Weighting(all rows)" if self.split is None else \
             f"Weighting({self.part} of split {self.split} of {self.folds!r})"
-
-
-def _is_numpy(xp):
-    return getattr(xp, "__name__", "").endswith("numpy") and "strict" not in xp.__name__
 
 
 def make_folds(cv, *, n_samples, y=None, random_state=None, groups=None):

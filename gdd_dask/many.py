@@ -36,7 +36,7 @@ from functools import partial
 import numpy as np
 
 from .chunk import chunk_sums
-from .chunk_many import chunk_many, combine_many
+from .chunk_many import chunk_many, combine_many, sums_spec
 from .objective import Objective
 from .reduction import add_sums
 from .runtime import without_spans
@@ -306,8 +306,8 @@ class SharedPasses:
 def _with_moments(func):
     """Whether ``func`` is a :func:`~gdd_dask.chunk.chunk_sums` pass that also reads the
     column moments of X."""
-    return isinstance(func, partial) and func.func is chunk_sums \
-        and bool(func.keywords.get("moments"))
+    spec = sums_spec(func)
+    return spec is not None and spec[3]
 
 
 def _remembered(request):
