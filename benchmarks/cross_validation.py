@@ -28,23 +28,18 @@ import json
 import tempfile
 import time
 import warnings
-from pathlib import Path
 
 import dask
 import numpy as np
-from distributed import Client, LocalCluster
+from distributed import Client
+from out_of_core import cluster, print_table, write_store
 
 import gdd_dask
-from gdd_dask.datasets import make_classification, open_zarr
+from gdd_dask.datasets import open_zarr
 from gdd_dask.folds import RowFolds
 
 CS = np.logspace(-4, 4, 10)
 N_FOLDS = 5
-
-
-def cluster(limit):
-    return LocalCluster(n_workers=2, threads_per_worker=1, host="127.0.0.1",
-                        dashboard_address=None, memory_limit=limit)
 
 
 def timed(func):
@@ -145,10 +140,7 @@ def main():
         rows.append(row)
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "logistic.zarr"
-        make_classification(path, n_samples=args.rows, n_features=args.features,
-                            chunk_rows=args.chunk_rows, seed=5)
-        X, y = open_zarr(path)
+        X, y = open_zarr(write_store(tmp, args))
         splits = RowFolds(N_FOLDS).splits(args.rows)  # the folds of cv=5
         with cluster(args.roomy_limit) as roomy, Client(roomy, set_as_default=False) as c:
             Xp, yp = c.persist([X, y])
@@ -173,10 +165,7 @@ def main():
         for row in lasso_rows(200_000, 50):
             emit(row)
 
-    print("\n| tool | what | seconds | ratio / notes |\n|---|---|---|---|")
-    for r in rows:
-        notes = {k: v for k, v in r.items() if k not in ("tool", "what", "seconds")}
-        print(f"| {r['tool']} | {r['what']} | {r['seconds']} | {json.dumps(notes)} |")
+    print_table(rows)
 
 
 if __name__ == "__main__":

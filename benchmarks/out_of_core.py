@@ -85,6 +85,24 @@ def cluster(limit):
                         dashboard_address=None, memory_limit=limit)
 
 
+def write_store(directory, args):
+    """The logistic problem of ``args`` (``rows`` x ``features`` in chunks of
+    ``chunk_rows``, seed 5) as a Zarr store in ``directory``; its path."""
+    path = Path(directory) / "logistic.zarr"
+    make_classification(path, n_samples=args.rows, n_features=args.features,
+                        chunk_rows=args.chunk_rows, seed=5)
+    return path
+
+
+def print_table(rows):
+    """The result rows as a Markdown table: tool, what, seconds, the rest as notes."""
+    print("\n| tool | what | seconds | ratio / notes |\n|---|---|---|---|")
+    for r in rows:
+        seconds = r.get("seconds", r.get("to_optimum_s"))
+        notes = {k: v for k, v in r.items() if k not in ("tool", "what", "seconds")}
+        print(f"| {r['tool']} | {r['what']} | {seconds} | {json.dumps(notes)} |")
+
+
 def pass_vs_read(path, alpha, repeat, limit):
     """Seconds, ``repeat`` runs each, of reading the store's X (``read_s``: in this
     process, two threads; ``read_cluster_s``: as tasks on two workers of ``limit`` memory
@@ -121,9 +139,7 @@ def main():
         rows.append(row)
 
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "logistic.zarr"
-        make_classification(path, n_samples=args.rows, n_features=args.features,
-                            chunk_rows=args.chunk_rows, seed=5)
+        path = write_store(tmp, args)
         X, y = open_zarr(path)
         gb = X.nbytes / 1e9
         Xn, yn = X.compute(), y.compute()
@@ -168,11 +184,7 @@ def main():
                 emit(tool="gdd-dask", what=f"fit in memory (cache=memory), {fit['solver']}",
                      **fit)
 
-    print("\n| tool | what | seconds | ratio / notes |\n|---|---|---|---|")
-    for r in rows:
-        seconds = r.get("seconds", r.get("to_optimum_s"))
-        notes = {k: v for k, v in r.items() if k not in ("tool", "what", "seconds")}
-        print(f"| {r['tool']} | {r['what']} | {seconds} | {json.dumps(notes)} |")
+    print_table(rows)
 
 
 if __name__ == "__main__":
