@@ -73,8 +73,29 @@ class _Request:
 
     def key(self):
         """Equal keys: equal passes (the same function, values and weights)."""
-        return pickle.dumps((self.prefix, self.func, self.with_X, self.combine,
-                             self.weighting.key, self.broadcast), protocol=5)
+        return _Key(self)
+
+
+class _Key:
+    """A request's identity: its function and weights pickled (small), its values
+    (parameter vectors) compared as they are -- pickling them would copy K parameter
+    vectors every pass."""
+
+    __slots__ = ("_hash", "head", "values")
+
+    def __init__(self, request):
+        values = [np.asarray(v) for v in request.broadcast]
+        self.head = pickle.dumps((request.prefix, request.func, request.with_X,
+                                  request.combine, request.weighting.key,
+                                  [(v.shape, v.dtype.str) for v in values]), protocol=5)
+        self.values, self._hash = values, hash(self.head)
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        return self.head == other.head and all(
+            np.array_equal(a, b) for a, b in zip(self.values, other.values))
 
 
 class ModelEngine:
