@@ -2,6 +2,7 @@
 Vowpal Wabbit side by side in one run.
 
     python benchmarks/hashed_text.py [--rows 2000000] [--features 1048576] [--nonzeros 50]
+                                     [--skip optimum,sgd,out_of_core]
 
 The problem is ``gdd_dask.datasets.make_hashed_text`` (power-law tokens, about
 ``--nonzeros`` stored values a row, labels from a sparse true model), written once to a
@@ -20,8 +21,9 @@ sparse Zarr store in ``--data-dir`` and reused. Logistic regression with ``C=1``
   Wabbit (its own parser from a text file written beforehand, not timed), each with
   its objective after the epoch.
 
-Prints JSON lines; writes ``<out-dir>/hashed_text.jsonl`` and ``hashed_text.md``. Vowpal Wabbit is
-optional (``pip install -e ".[bench]"``).
+``--skip`` leaves measures out (without ``optimum``, ``f*`` is a gdd-dask fit at
+``tol=1e-9``). Prints JSON lines; writes ``<out-dir>/hashed_text.jsonl`` and
+``hashed_text.md``. Vowpal Wabbit is optional (``pip install -e ".[bench]"``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from gdd_dask.datasets import make_hashed_text, open_zarr, read_attributes
 
 HERE = Path(__file__).resolve().parent
 TARGET_GAP = 1e-6
+MEASURES = ("optimum", "sgd", "out_of_core")
 
 
 def parse(argv):
@@ -53,7 +56,12 @@ def parse(argv):
     parser.add_argument("--worker-memory", default="1GiB")
     parser.add_argument("--data-dir", type=Path, default=HERE.parent / "datasets")
     parser.add_argument("--out-dir", type=Path, default=HERE / "results")
-    return parser.parse_args(argv)
+    parser.add_argument("--skip", default="", help="comma-separated: " + ", ".join(MEASURES))
+    args = parser.parse_args(argv)
+    args.skip = {name for name in args.skip.split(",") if name}
+    if args.skip - set(MEASURES):
+        parser.error(f"--skip takes {', '.join(MEASURES)}; got {args.skip - set(MEASURES)}")
+    return args
 
 
 def ensure_store(args):
@@ -226,7 +234,9 @@ def sgd_rows(args, X, y, Xd, yd, client, f_star):
     for name, fit in (("gdd-dask SGDClassifier", lambda: gdd_dask.SGDClassifier(
                            client=client, **options).fit(Xd, yd)),
                       ("scikit-learn SGDClassifier", lambda: sk.SGDClassifier(
-                           **options).fit(X, y))):
+                           **options).fit(X, y)),
+                      ("gdd-dask SGDClassifier(batch_size=50)", lambda: gdd_dask.SGDClassifier(
+                           client=client, batch_size=50, **options).fit(Xd, yd))):
         start = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -274,12 +284,19 @@ def main(argv=None):
     try:
         Xd, yd = open_zarr(path)
         Xd, yd = client.persist([Xd, yd])
-        rows, f_star = optimum_rows(args, X, y, Xd, yd, client)
-        rows += sgd_rows(args, X, y, Xd, yd, client, f_star)
+        if "optimum" in args.skip:
+            rows, f_star = [], gdd_dask.minimize(
+                "logistic", Xd, yd, alpha=1.0 / X.shape[0], tol=1e-9, max_iter=3000,
+                client=client).fun
+        else:
+            rows, f_star = optimum_rows(args, X, y, Xd, yd, client)
+        if "sgd" not in args.skip:
+            rows += sgd_rows(args, X, y, Xd, yd, client, f_star)
     finally:
         client.close()
         local.close()
-    rows = [setup, *rows, *out_of_core_rows(args, path)]
+    ooc = [] if "out_of_core" in args.skip else out_of_core_rows(args, path)
+    rows = [setup, *rows, *ooc]
     write_results(rows, args.out_dir, "hashed_text", markdown(rows, args))
 
 
@@ -292,23 +309,41 @@ def markdown(rows, args):
     out = [f"# Sparse logistic regression: {setup['rows']:,} x {setup['features']:,}, "
            f"{setup['nnz'] / setup['rows']:.1f} stored values a row (2 cores)", "",
            f"Made by `python benchmarks/hashed_text.py --rows {args.rows} --features "
-           f"{args.features} --nonzeros {args.nonzeros}`, nothing else running. CSR in "
-           f"memory: {setup['csr_mb']:.0f} MiB.", "",
-           "## Time to a 1e-6 objective gap (C=1)", "",
+           f"{args.features} --nonzeros {args.nonzeros}"
+           f"{' --skip ' + ','.join(sorted(args.skip)) if args.skip else ''}`, nothing else "
+           f"running. CSR in memory: {setup['csr_mb']:.0f} MiB."]
+    if "optimum" not in args.skip:
+        out += _optimum_table(rows)
+    if "sgd" not in args.skip:
+        out += _sgd_table(rows)
+    if "out_of_core" not in args.skip:
+        out += _out_of_core_table(rows)
+    out += ["", "## Machine", "", *(f"- {k}: {v}" for k, v in machine().items())]
+    return "\n".join(out) + "\n"
+
+
+def _optimum_table(rows):
+    out = ["", "## Time to a 1e-6 objective gap (C=1)", "",
            "| tool | solver | to 1e-6 s | fit s | iterations | passes | final gap | "
            "/ scikit-learn |", "|---|---|---|---|---|---|---|---|"]
-    out += [f"| {r['tool']} | {r['solver']} | {_s(r['wall_s'])} | {r['fit_s']:.2f} | "
-            f"{r['nit']} | {r['passes'] or '-'} | {r['final_gap']:.1e} | "
-            f"{_s(r['ratio_to_sklearn'])} |" for r in rows if r["measure"] == "optimum"]
-    out += ["", "## One epoch of SGD", "", "| tool | s | gap after | / scikit-learn | note |",
-            "|---|---|---|---|---|"]
-    out += [f"| {r['tool']} | {_s(r['wall_s'])} | "
-            f"{r['final_gap']:.1e} | {_s(r['ratio_to_sklearn'])} | {r.get('note', '')} |"
-            if "final_gap" in r else
-            f"| {r['tool']} | {_s(r['wall_s'])} | - | {_s(r['ratio_to_sklearn'])} | "
-            f"{r.get('note', '')} |" for r in rows if r["measure"] == "sgd"]
+    return out + [f"| {r['tool']} | {r['solver']} | {_s(r['wall_s'])} | {r['fit_s']:.2f} | "
+                  f"{r['nit']} | {r['passes'] or '-'} | {r['final_gap']:.1e} | "
+                  f"{_s(r['ratio_to_sklearn'])} |" for r in rows if r["measure"] == "optimum"]
+
+
+def _sgd_table(rows):
+    out = ["", "## One epoch of SGD", "", "| tool | s | gap after | / scikit-learn | note |",
+           "|---|---|---|---|---|"]
+    return out + [f"| {r['tool']} | {_s(r['wall_s'])} | "
+                  f"{r['final_gap']:.1e} | {_s(r['ratio_to_sklearn'])} | "
+                  f"{r.get('note', '')} |" if "final_gap" in r else
+                  f"| {r['tool']} | {_s(r['wall_s'])} | - | {_s(r['ratio_to_sklearn'])} | "
+                  f"{r.get('note', '')} |" for r in rows if r["measure"] == "sgd"]
+
+
+def _out_of_core_table(rows):
     ooc = [r for r in rows if r["measure"] == "out_of_core"]
-    out += ["", "## Out of core", "", "| tool | config | median s | runs |", "|---|---|---|---|"]
+    out = ["", "## Out of core", "", "| tool | config | median s | runs |", "|---|---|---|---|"]
     out += [f"| {r['tool']} | {r['config']} | {r['wall_s']:.2f} | "
             f"{', '.join(f'{v:.2f}' for v in r['runs'])} |" for r in ooc]
     streamed = ooc[-1]
@@ -318,8 +353,7 @@ def markdown(rows, args):
             f" MiB; client {streamed['client_peak_mb']:.0f} MiB (holding the CSR matrix for "
             f"the other measures); a chunk {streamed['chunk_mb']:.0f} MiB, the parameters "
             f"{streamed['params_mb']:.0f} MiB"]
-    out += ["", "## Machine", "", *(f"- {k}: {v}" for k, v in machine().items())]
-    return "\n".join(out) + "\n"
+    return out
 
 
 if __name__ == "__main__":

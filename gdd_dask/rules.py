@@ -52,13 +52,17 @@ class Rule(NamedTuple):
     :func:`apply_step` keeps at 0 or above, as scikit-learn's SGD does
     (:func:`~gdd_dask.penalties.clamp_l2_shrink`). Rules whose steps are bounded
     anyway (Adam, Adagrad: about ``eta`` per parameter) need none. ``takes_scale``: the
-    update takes ``scale=``, the step size of the rules before it in a :func:`chain`."""
+    update takes ``scale=``, the step size of the rules before it in a :func:`chain`.
+    ``plain`` (optional) is the learning rate ``eta(count)`` of a rule whose step is
+    ``-eta(count) grad`` and whose state changes by its count alone (plain SGD): such
+    steps may be taken on a sparse batch's columns only (:mod:`gdd_dask.sparse_steps`)."""
 
     init: Callable
     update: Callable
     scale: Callable | None = None
     decay: Callable | None = None
     takes_scale: bool = False
+    plain: Callable | None = None
 
 
 class SGDState(NamedTuple):
@@ -89,8 +93,8 @@ def sgd(learning_rate=0.01, momentum=0.0, nesterov=False):
         return SGDState(0, np.zeros_like(params, dtype=np.float64))
 
     def update(grad, state, params=None):
-        if mu == 0.0:  # the same numbers without two passes over the parameters
-            return -eta(state.count) * grad, SGDState(state.count + 1, grad)
+        if mu == 0.0:  # no velocity: the count is the whole state
+            return -eta(state.count) * grad, state._replace(count=state.count + 1)
         velocity = mu * state.velocity + grad
         direction = grad + mu * velocity if nesterov else velocity
         return -eta(state.count) * direction, SGDState(state.count + 1, velocity)
@@ -101,7 +105,7 @@ def sgd(learning_rate=0.01, momentum=0.0, nesterov=False):
     def decay(state):  # Nesterov's direction holds the new gradient 1 + mu times
         return eta(state.count) * ((1.0 + mu) if nesterov else 1.0)
 
-    return Rule(init, update, scale, decay)
+    return Rule(init, update, scale, decay, plain=eta if mu == 0.0 else None)
 
 
 def adam(learning_rate=0.001, b1=0.9, b2=0.999, eps=1e-8):

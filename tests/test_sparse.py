@@ -96,6 +96,76 @@ def test_what_sparse_input_is_not_taken_yet(cancer):
         minimize("logistic", bad, y, chunk_rows=100)
 
 
+# -- plain SGD on a batch's columns ----------------------------------------------------
+def _wide_chunk(n_outputs):
+    """A CSR chunk of 600 x 5,000 with 12 stored values a row, labels, weights."""
+    rng = np.random.default_rng(5)
+    columns = np.minimum(rng.zipf(1.3, size=(600, 12)), 5_000) - 1
+    X = sp.csr_matrix((rng.standard_normal(7_200), columns.ravel(), np.arange(0, 7_201, 12)),
+                      shape=(600, 5_000))
+    X.sum_duplicates()
+    y = rng.integers(0, max(2, n_outputs), size=600).astype(float)
+    return X, y, rng.uniform(0.5, 2.0, size=600)
+
+
+@pytest.mark.parametrize("case", ["l2", "none", "shrink-to-0", "folds", "one-vs-rest",
+                                  "no-intercept", "a-round"])
+def test_plain_sgd_on_a_csr_chunk_steps_on_each_batchs_columns_as_the_dense_steps(case):
+    """Plain SGD on a CSR chunk keeps ``w = a v`` and steps on each batch's columns only
+    (``gdd_dask.sparse_steps``): the parameters, the sums of the losses and the step
+    gradients, the first estimate and the step count are the dense steps' to 1e-12,
+    through a shrink of 0 (``eta lambda >= 1``) and the folds of ``a`` into ``v``."""
+    from gdd_dask.losses import margin_loss
+    from gdd_dask.penalties import make_penalty
+    from gdd_dask.rules import run_rule, sgd
+    from gdd_dask.steps import Carry, Stepper, chunk_steps
+
+    n_outputs = 3 if case == "one-vs-rest" else 1
+    X, y, sw = _wide_chunk(n_outputs)
+    loss = margin_loss("log_loss", n_classes=n_outputs if n_outputs > 1 else None)
+    fit_intercept = case != "no-intercept"
+    alpha, eta = {"none": (0.0, 0.05), "shrink-to-0": (10.0, 0.15),
+                  "folds": (5.0, 0.19)}.get(case, (1e-2, 0.2))
+    schedule = eta if case in ("shrink-to-0", "folds") else (lambda t: eta / (1 + t) ** 0.5)
+    penalty = make_penalty("l2" if alpha else None, alpha,
+                           loss.penalty_mask(5_000, fit_intercept=fit_intercept))
+    rule = run_rule(sgd(schedule), penalty)
+    stepper = Stepper(loss, rule, penalty, fit_intercept=fit_intercept, batch_size=25,
+                      n_samples=600, weight_sum=float(sw.sum()))
+    assert stepper.sparse_l2 == alpha
+    x0 = np.random.default_rng(6).standard_normal(
+        loss.n_params(5_000, fit_intercept=fit_intercept)) / 10
+    start = Carry(x0, rule.init(x0))
+    seed = (11, 3, 17) if case == "a-round" else 11
+    dense, ours = (chunk_steps(stepper, 0, 0, data, y, sw, start, seed)
+                   for data in (X.toarray(), X))
+    np.testing.assert_allclose(ours.x, dense.x, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(ours.grad_sum, dense.grad_sum, rtol=1e-12, atol=1e-12)
+    assert ours.loss_sum == pytest.approx(dense.loss_sum, rel=1e-12)
+    assert ours.first == pytest.approx(dense.first, rel=1e-12)
+    assert ours.n_steps == dense.n_steps == ours.state.count == (14 if case == "a-round" else 24)
+    assert np.count_nonzero(ours.x[:5_000 * n_outputs] - x0[:5_000 * n_outputs]) > 0
+
+
+def test_other_steps_on_csr_chunks_stay_dense():
+    """Steps that are not plain SGD with one L2 weight on the coefficients take the
+    dense step on sparse chunks (its bits)."""
+    from gdd_dask.losses import margin_loss
+    from gdd_dask.penalties import make_penalty
+    from gdd_dask.rules import adam, run_rule, sgd
+    from gdd_dask.steps import Stepper
+
+    loss, mask = margin_loss("log_loss"), np.r_[np.ones(40, bool), False]
+    l2, l1 = make_penalty("l2", 0.1, mask), make_penalty("l1", 0.1, mask)
+    per_column = make_penalty("l2", np.r_[np.full(40, 0.1), 0.0] + np.arange(41) / 100, mask)
+    for rule, penalty, extra in ((sgd(0.1, momentum=0.9), l2, {}), (adam(0.1), l2, {}),
+                                 (sgd(0.1), l1, {}), (sgd(0.1), per_column, {}),
+                                 (sgd(0.1), l2, {"average": 3})):
+        stepper = Stepper(loss, run_rule(rule, penalty, **extra), penalty, fit_intercept=True,
+                          batch_size=10, n_samples=100, weight_sum=100.0)
+        assert stepper.sparse_l2 is None, (rule, penalty, extra)
+
+
 # -- the estimators ------------------------------------------------------------------
 def _target(name, X, y):
     """Labels for the classifiers, counts for Poisson, a linear target otherwise."""
