@@ -303,6 +303,15 @@ class SharedPasses:
                 f"{len(requests)} models in one pass would return {total / 2**20:.0f} MiB "
                 f"of sums from every task (more than {MAX_SUMS_BYTES // 2**20} MiB); fit "
                 "fewer models at once: a shorter grid, fewer folds or fewer l1_ratios")
+        limit, fan_in = getattr(self.engine, "task_limit", None), self.engine.split_every + 1
+        if limit is not None and fan_in * total > limit:
+            raise ValueError(
+                f"{len(requests)} models in one pass would hold {fan_in * total / 2**20:.0f} "
+                f"MiB of sums in a task of the reduction tree ({fan_in} x "
+                f"{total / 2**20:.1f} MiB), more than half a worker's memory per thread "
+                f"({limit / 2**20:.0f} MiB); fit fewer models at once (a shorter grid, "
+                "fewer folds or fewer l1_ratios), take a smaller split_every or give the "
+                "workers more memory")
         with_X = any(r.with_X for r in requests)
         shared, entries = [], []
         codes_at = None

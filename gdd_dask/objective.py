@@ -280,9 +280,11 @@ def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalt
 
 
 def make_engine(loss, X, y, sample_weight=None, *, client=None, split_every=8, cache="auto",
-                chunk_rows=None):
+                chunk_rows=None, sums_bytes=None):
     """Validate the data and pick its engine: ``(loss, engine, n_features)``, the loss
-    by name made (``"multinomial"`` with the classes ``y`` holds).
+    by name made (``"multinomial"`` with the classes ``y`` holds). The engine keeps
+    room in each task for ``sums_bytes`` of sums (default: one model's gradient; many
+    models' in a shared pass, :mod:`gdd_dask.many`).
 
     Dask input runs on Dask (the client's cluster, else the local scheduler). In-memory
     input runs in-process, unless ``client`` is given, or a default client exists and
@@ -305,8 +307,10 @@ def make_engine(loss, X, y, sample_weight=None, *, client=None, split_every=8, c
         loss = get_loss(loss, n_classes=_n_classes(float(top)))
     if data.is_dask:
         kept = KEPT_POINTS * 8 * getattr(loss, "n_outputs", 1)
+        if sums_bytes is None:
+            sums_bytes = 8 * (loss.n_params(data.n_features, fit_intercept=True) + 2)
         engine = Engine(data, client=client, split_every=split_every, cache=cache,
-                        kept_bytes_per_row=kept)
+                        kept_bytes_per_row=kept, sums_bytes=sums_bytes)
     else:
         engine = InProcessEngine(data, split_every=split_every)
     return loss, engine, data.n_features

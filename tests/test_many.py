@@ -256,3 +256,25 @@ def test_too_many_models_for_one_pass_are_refused(monkeypatch, diabetes):
     monkeypatch.setattr(many, "MAX_SUMS_BYTES", 1_000)
     with pytest.raises(ValueError, match="models in one pass would return .* fewer models"):
         gd.RidgeCV(alphas=[1.0, 2.0], cv=5, solver="lbfgs").fit(X, y)
+
+
+def test_a_shared_pass_keeps_room_for_its_sums_and_refuses_what_a_worker_cannot_hold(
+        client):
+    """The engine keeps ``split_every + 1`` times a task's sums per thread out of the
+    room for cached chunks (a node of the tree holds its inputs' and its own); a shared
+    pass whose tree would hold more than half a worker's memory per thread is refused
+    before it runs."""
+    from gdd_dask.engine.executor import memory_budget
+
+    free, kept = memory_budget(client), memory_budget(client, task_bytes=100 * 2**20)
+    assert free.task_limit == kept.task_limit == 2**30  # 2 GiB workers, 1 thread each
+    for worker, room in kept.room.items():  # measured a moment apart: within 10 MB
+        assert abs(free.room[worker] - 100 * 2**20 - room) < 10 * 2**20
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((200, 1000))
+    y = X[:, 0] + rng.standard_normal(200)
+    grams = gd.LassoCV(cv=5, split_every=32, client=client)  # 6 Gram matrices of 7.7 MiB
+    with pytest.raises(ValueError, match=r"6 models in one pass would hold 1515 MiB of sums "
+                       r"in a task of the reduction tree \(33 x 45\.9 MiB\), more than half "
+                       r"a worker's memory per thread \(1024 MiB\); .* a smaller split_every"):
+        grams.fit(da.from_array(X, chunks=(50, -1)), da.from_array(y, chunks=50))

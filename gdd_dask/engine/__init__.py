@@ -90,11 +90,14 @@ class Engine:
     cached group lives on one worker. Chunks the caller already persisted are used in
     place, one task per chunk on the worker that holds it, when they are big
     (regrouping them would first move about half of them); smaller ones are regrouped
-    once when the workers have room.
+    once when the workers have room. ``sums_bytes`` is the size of one task's sums in
+    the largest pass to come (many models' in a shared pass, :mod:`gdd_dask.many`):
+    each of a worker's threads keeps ``split_every + 1`` times that out of the room for
+    cached chunks; :attr:`task_limit` is the most one task may hold.
     """
 
     def __init__(self, data, *, client=None, split_every=8, cache="auto",
-                 kept_bytes_per_row=16):
+                 kept_bytes_per_row=16, sums_bytes=0):
         check_cache(cache)
         tree_levels(1, split_every)  # validates split_every
         self.client = resolve_client(client)
@@ -104,7 +107,10 @@ class Engine:
         self.offsets = row_offsets(data.row_chunks)
         self.data_token = dask.base.tokenize(data.X, data.y, data.sample_weight)
         self.watch_min_tasks = 8
-        room = memory_budget(self.client)  # one look at the workers for all the planning
+        # one look at the workers for all the planning; a node of the tree holds its
+        # inputs' sums and its own
+        budget = memory_budget(self.client, task_bytes=(split_every + 1) * sums_bytes)
+        room, self.task_limit = budget.room, budget.task_limit
         self.n_workers = len(room) if self.client else dask.system.CPU_COUNT
         arrays = [data.X, data.y, data.sample_weight]
         refs = [None if a is None else _chunk_refs(a, self.client) for a in arrays]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import queue
 import time
 import weakref
+from typing import NamedTuple
 
 import dask
 
@@ -21,7 +22,7 @@ from ..lanes import LANE_TIMEOUT
 from ..runtime import is_future, local_get
 from .graph import with_homes
 
-__all__ = ["Executor", "live_workers", "memory_budget"]
+__all__ = ["Budget", "Executor", "live_workers", "memory_budget"]
 
 HEADROOM = 0.75
 """Share of the room below Dask's spill threshold that cached chunks may take: the rest
@@ -36,20 +37,37 @@ HOLDER_WAIT = 60.0
 """Seconds the in-place plan waits for persisted chunks still being computed."""
 
 
-def memory_budget(client):
-    """Bytes each worker can give to cached chunks without spilling, ``{address:
-    bytes}``: ``HEADROOM * spill * memory_limit - memory in use``, where ``spill`` is
-    Dask's spill threshold (``distributed.worker.memory.spill``, 0.7 by default). For
-    the local scheduler, ``{None: half of the machine's available memory}``."""
+class Budget(NamedTuple):
+    """The workers' memory as a pass sees it: ``room`` (``{address: bytes}``) that cached
+    chunks may take, and ``task_limit``, the most bytes of sums one task may hold (the
+    smallest worker's memory limit over its threads, halved), ``None`` where it is not
+    known (the local scheduler, workers without a limit)."""
+
+    room: dict
+    task_limit: float | None
+
+
+def memory_budget(client, *, task_bytes=0):
+    """The :class:`Budget` of ``client``'s workers: each worker's room for cached chunks
+    without spilling, ``HEADROOM * spill * memory_limit - memory in use - threads *
+    task_bytes``, where ``spill`` is Dask's spill threshold
+    (``distributed.worker.memory.spill``, 0.7 by default) and ``task_bytes`` what one
+    running task of a pass holds beyond its chunks (its sums and, in the tree, its
+    inputs' sums). For the local scheduler, ``{None: half of the machine's available
+    memory, less task_bytes per core}``."""
     if client is None:
         import psutil
 
-        return {None: 0.5 * psutil.virtual_memory().available}
+        room = 0.5 * psutil.virtual_memory().available - dask.system.CPU_COUNT * task_bytes
+        return Budget({None: max(0.0, room)}, None)
     spill = dask.config.get("distributed.worker.memory.spill") or 1.0
     workers = client.scheduler_info(n_workers=-1)["workers"]
-    return {address: max(0.0, HEADROOM * spill * (w.get("memory_limit") or 0)
-                         - w["metrics"]["memory"])
+    room = {address: max(0.0, HEADROOM * spill * (w.get("memory_limit") or 0)
+                         - w["metrics"]["memory"] - w.get("nthreads", 1) * task_bytes)
             for address, w in workers.items()}
+    limits = [w["memory_limit"] / (2 * max(1, w.get("nthreads", 1)))
+              for w in workers.values() if w.get("memory_limit")]
+    return Budget(room, min(limits) if limits and len(limits) == len(workers) else None)
 
 
 def live_workers(client, timeout=LANE_TIMEOUT):

@@ -115,13 +115,22 @@ def _folds(estimator, X, y):
     return make_folds(cv, n_samples=X.shape[0], y=y, random_state=estimator.random_state)
 
 
+def models_bytes(n_models, n_params, *, square=False):
+    """Bytes of the sums of ``n_models`` models of ``n_params`` parameters in one task:
+    their gradients, or (``square``) their Gram or moment matrices."""
+    return 8 * n_models * ((n_params + 2) ** 2 if square else n_params + 2)
+
+
 class _SharedFit:
     """What the cross-validated estimators share: the engine over the data, the
     shared passes over it and their count."""
 
-    def _shared(self, loss, X, y, sample_weight, folds):
+    def _shared(self, loss, X, y, sample_weight, folds, *, sums_bytes):
+        """The shared passes over the data, with room in each task for ``sums_bytes``
+        of sums (:func:`models_bytes`)."""
         loss, engine, _ = make_engine(loss, X, y, sample_weight, client=self.client,
-                                      split_every=self.split_every, cache=self.cache)
+                                      split_every=self.split_every, cache=self.cache,
+                                      sums_bytes=sums_bytes)
         return loss, SharedPasses(engine, folds)
 
     def _done(self, shared):
@@ -257,7 +266,10 @@ class LogisticRegressionCV(_SharedFit, LogisticRegression):
         grid = [{"C": C, "l1_ratio": r} for r in ratios for C in Cs[order]]
         splits = [*range(folds.n_splits), *([None] if self.refit else [])]
         jobs = [(g, j) for j in splits for g in range(len(grid))]
-        loss, shared = self._shared(loss, X, codes, fit_weight, folds)
+        at_once = len(splits) * len(ratios) if self.warm_path else len(jobs)
+        n_params = (X.shape[1] + 1) * (1 if binary else len(classes))
+        loss, shared = self._shared(loss, X, codes, fit_weight, folds,
+                                    sums_bytes=models_bytes(at_once, n_params))
         try:
             fits = fit_shared(shared, template, grid, jobs, loss, n_features=X.shape[1],
                               fit_intercept=self.fit_intercept, scoring=scoring,
@@ -327,6 +339,9 @@ class _RegressionCV(_SharedFit):
         self.intercept_ = dtype.type(x[-1]) if self.fit_intercept else 0.0
         self.n_iter_ = model.n_iter_
 
+    def _moments_bytes(self, X, folds):
+        """Room for every fold's and all rows' moment or Gram matrix in one task."""
+        return models_bytes(folds.n_splits + 1, X.shape[1] + 1, square=True)
 
 
 class RidgeCV(_RegressionCV, Ridge):
@@ -392,7 +407,8 @@ class RidgeCV(_RegressionCV, Ridge):
                          max_iter=self.max_iter)
         grid = [{"alpha": a} for a in alphas]
         jobs = [(g, j) for j in [*range(folds.n_splits), None] for g in range(len(grid))]
-        loss, shared = self._shared("squared", X, y, sample_weight, folds)
+        loss, shared = self._shared("squared", X, y, sample_weight, folds,
+                                    sums_bytes=self._moments_bytes(X, folds))
         try:
             fits = fit_shared(shared, template, grid, jobs, loss, n_features=X.shape[1],
                               fit_intercept=self.fit_intercept, scoring=scoring)
@@ -491,7 +507,8 @@ class ElasticNetCV(_RegressionCV, ElasticNet):
         ratios = self._ratios()
         X, y, sample_weight = self._fit_inputs(X, y, sample_weight)
         folds = _folds(self, X, y)
-        loss, shared = self._shared("squared", X, y, sample_weight, folds)
+        loss, shared = self._shared("squared", X, y, sample_weight, folds,
+                                    sums_bytes=self._moments_bytes(X, folds))
         try:
             alphas = _alpha_grids(shared, loss, ratios, self.alphas, self.eps,
                                   n_features=X.shape[1], fit_intercept=self.fit_intercept,
@@ -625,7 +642,9 @@ def enet_path(X, y, *, l1_ratio=0.5, eps=1e-3, alphas=100, sample_weight=None,
     template._validate_params()
     X, y, sample_weight = validate_fit_inputs(template, X, y, sample_weight, y_numeric=True)
     loss, engine, n_features = make_engine("squared", X, y, sample_weight, client=client,
-                                           split_every=split_every, cache=cache)
+                                           split_every=split_every, cache=cache,
+                                           sums_bytes=models_bytes(1, X.shape[1] + 1,
+                                                                   square=True))
     shared = SharedPasses(engine)
     try:
         grid_alphas = _alpha_grids(shared, loss, np.array([float(l1_ratio)]), alphas, eps,
