@@ -54,8 +54,11 @@ class Rule(NamedTuple):
     anyway (Adam, Adagrad: about ``eta`` per parameter) need none. ``takes_scale``: the
     update takes ``scale=``, the step size of the rules before it in a :func:`chain`.
     ``plain`` (optional) is the learning rate ``eta(count)`` of a rule whose step is
-    ``-eta(count) grad`` and whose state changes by its count alone (plain SGD): such
-    steps may be taken on a sparse batch's columns only (:mod:`gdd_dask.sparse_steps`)."""
+    ``-eta(count) grad`` and whose state changes by its count alone (plain SGD, also
+    chained with :func:`averaged`): such steps may be taken on a sparse batch's columns
+    only (:mod:`gdd_dask.sparse_steps`). ``averages`` is :func:`averaged`'s ``start``,
+    ``shrinks`` :func:`l1_shrinkage`'s weights (a chain of plain SGD and either keeps
+    ``plain``)."""
 
     init: Callable
     update: Callable
@@ -63,6 +66,8 @@ class Rule(NamedTuple):
     decay: Callable | None = None
     takes_scale: bool = False
     plain: Callable | None = None
+    averages: int | None = None
+    shrinks: Any = None
 
 
 class SGDState(NamedTuple):
@@ -225,7 +230,11 @@ def chain(*rules):
             return None
         return lambda state: parts[0](state.head) * parts[1](state.tail)
 
-    return Rule(init, update, combined("scale"), combined("decay"), takes_scale=True)
+    # plain SGD, averaged or with the L1 shrinkage, is still plain
+    plain = head.plain if tail.averages is not None or tail.shrinks is not None else None
+    return Rule(init, update, combined("scale"), combined("decay"), takes_scale=True,
+                plain=plain, averages=None if plain is None else tail.averages,
+                shrinks=None if plain is None else tail.shrinks)
 
 
 def _scale_of(rule, scale):
@@ -288,7 +297,7 @@ def l1_shrinkage(l1_weights):
                      np.where(z < 0, np.minimum(0.0, z + (total - state.applied)), z))
         return x - params, L1State(total, state.applied + (x - z))
 
-    return Rule(init, update, _unit, _unit, takes_scale=True)
+    return Rule(init, update, _unit, _unit, takes_scale=True, shrinks=weights)
 
 
 class AveragedState(NamedTuple):
@@ -318,7 +327,7 @@ def averaged(start):
         n = state.n + 1
         return step, AveragedState(count, state.mean + (x - state.mean) / n, n, state.start)
 
-    return Rule(init, update, _unit, _unit)
+    return Rule(init, update, _unit, _unit, averages=start)
 
 
 def find_state(state, kind):

@@ -16,26 +16,35 @@ compact matrix ``X_B[:, J]`` at ``a v_J`` by the loss's own ``grad_sum``, so a s
 costs ``O(nnz_B + |J|)``, and ``O(p)`` work is left to the start and the end of a
 chunk and to the rare folds of ``a`` back into ``v`` (:data:`FOLD`).
 
-The carry's sum of the step gradients, ``sum_t (c X^T G_t + lambda w_t)``, is kept
-too: between two changes of ``v_j``, ``sum_t w_tj`` is ``v_j`` times the sum of the
-``a_t`` of those steps, added when ``v_j`` next changes and at the end.
+The carry's sum of the step gradients, ``sum_t (c X^T G_t + lambda w_t)``, and
+averaged SGD's sum of the parameters after its steps are kept too: between two
+changes of ``v_j``, ``sum_t w_tj`` is ``v_j`` times the sum of the ``a_t`` of those
+steps (:class:`_Scaled`).
 
 The steps are the dense steps' up to rounding (the products ``a v``). They are taken
-where :func:`takes_sparse_steps` says so: plain SGD, a penalty that is none or one
-L2 weight on every coefficient, a linear model's loss, steps in the original
-coordinates; other steps run dense (:mod:`gdd_dask.steps`).
+where :func:`sparse_penalty` says so: plain SGD (averaged, or with the L1 shrinkage),
+a penalty that is none, L2 or L1 with one weight on every coefficient, a linear
+model's loss, steps in the original coordinates; other steps run dense
+(:mod:`gdd_dask.steps`). The L1 shrinkage of Tsuruoka et al. is owed to a column
+while no batch touches it and taken when one does (and at the end): without an L2
+decay in between, shrinking at once by the sum of what was owed is what shrinking at
+every step gives.
 
-This module runs on the workers: it imports NumPy and the chunk math only.
+This module runs on the workers: it imports NumPy, the chunk math and the rules'
+states only.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
 from .chunk import take_rows
 from .losses.base import LinearModelLoss
+from .rules import ChainState, L1State
 
-__all__ = ["FOLD", "chunk_sparse_steps", "sparse_l2"]
+__all__ = ["FOLD", "SparsePenalty", "chunk_sparse_steps", "sparse_penalty"]
 
 FOLD = 1e3
 """``a`` is folded into ``v`` once the sum of ``a`` over the steps since the last fold
@@ -44,48 +53,95 @@ exceeds ``FOLD a``: the kept sum of the step gradients then loses at most about
 starts afresh. With ``a`` near 1 that is once in about a thousand steps."""
 
 
-def sparse_l2(loss, rule, penalty, *, fit_intercept, scaling):
-    """The L2 weight ``lambda`` (0 without a penalty) when steps of ``rule`` on
-    ``loss`` and ``penalty`` may be taken on a sparse batch's columns alone, else
-    ``None``: ``rule`` is plain SGD (``rule.plain``), ``loss`` a
+class SparsePenalty(NamedTuple):
+    """The weights of a penalty that sparse steps take: ``l2`` (``lambda``) and ``l1``
+    (the cumulative L1 shrinkage's, without an L2 part), one on every coefficient."""
+
+    l2: float
+    l1: float
+
+
+def sparse_penalty(loss, rule, penalty, *, fit_intercept, scaling):
+    """The :class:`SparsePenalty` when steps of ``rule`` on ``loss`` and ``penalty`` may
+    be taken on a sparse batch's columns alone, else ``None``: ``rule`` is plain SGD,
+    averaged or with the L1 shrinkage (``rule.plain``), ``loss`` a
     :class:`~gdd_dask.losses.base.LinearModelLoss`, no column ``scaling``, and the
-    penalty smooth with one L2 weight on every coefficient and none on the
-    intercepts."""
+    penalty none, L2 or L1 (not both: an L1 step taken late does not commute with the
+    L2 decay) with one weight on every coefficient and none on the intercepts."""
     if rule.plain is None or scaling is not None or not isinstance(loss, LinearModelLoss) \
-            or not penalty.smooth:
+            or getattr(penalty, "positive", False):
         return None
-    weights = getattr(penalty, "l2_weights", None)
-    if weights is None:  # no penalty
-        return 0.0
-    lam, n_coef = penalty.l2_max, weights.size - (loss.n_outputs if fit_intercept else 0)
-    uniform = np.all(weights[:n_coef] == lam) and not np.any(weights[n_coef:])
-    return lam if uniform else None
+    if getattr(penalty, "l2_weights", None) is None:  # no penalty
+        return SparsePenalty(0.0, 0.0)
+    n_coef = penalty.mask.size - (loss.n_outputs if fit_intercept else 0)
+    l2, l1 = (_uniform(w, n_coef) for w in (penalty.l2_weights, penalty.l1_weights))
+    if l2 is None or l1 is None or l2 and l1 or bool(l1) != (rule.shrinks is not None) \
+            or l1 and rule.averages is not None:
+        return None
+    return SparsePenalty(l2, l1)
+
+
+def _uniform(weights, n_coef):
+    """The one weight of the first ``n_coef`` entries, the rest 0; else ``None``."""
+    value = float(weights[0]) if n_coef else 0.0
+    return value if np.all(weights[:n_coef] == value) and not np.any(weights[n_coef:]) \
+        else None
+
+
+def _clip(z, total, applied):
+    """:func:`~gdd_dask.rules.l1_shrinkage`'s step: ``z`` shrunk by what is owed of the
+    cumulative L1 penalty ``total`` (``applied`` so far); ``(x, applied)`` after it."""
+    x = np.where(z > 0, np.maximum(0.0, z - (total + applied)),
+                 np.where(z < 0, np.minimum(0.0, z + (total - applied)), z))
+    return x, applied + (x - z)
 
 
 class _Scaled:
     """The parameters of a chunk's steps, ``(p, K)`` coefficients ``a v`` (``(p,)`` for
-    one output) and the intercepts ``b``, with the sum of the step gradients so far,
-    ``sums + lambda total v`` (``total``: the sum of ``a`` over the steps since the
-    last fold). A step that changes ``v_J`` by ``d`` adds its data gradient ``g_J`` to
-    ``sums_J`` and ``-lambda total d`` (which keeps the sum of ``w`` over the past steps
-    as it was), so that a step touches two arrays, on the batch's columns."""
+    one output) and the intercepts ``b``, with two sums over the steps kept lazily.
 
-    def __init__(self, x, n_features, n_outputs, fit_intercept, lam):
+    - The step gradients: ``sums + lambda total v`` (``total``: the sum of the
+      pre-step ``a`` since the last fold). A step that changes ``v_J`` by ``d`` adds its
+      data gradient ``g_J`` to ``sums_J``, and ``-lambda total d``, which keeps the sum
+      of the past steps' ``w`` as it was.
+    - Averaged SGD's sum of the parameters after each averaged step:
+      ``averaged + after v`` (``after``: the sum of the post-step ``a``), kept the same
+      way.
+
+    - The L1 shrinkage (no L2 decay: ``a = 1``): ``owed``, the cumulative penalty so
+      far, and what each parameter got of it, ``applied``; a column is shrunk by what
+      it is owed when a batch touches it (before the batch is evaluated, and after its
+      step) and at the end.
+
+    A step touches two arrays (three when averaging, four with the L1 shrinkage), on
+    the batch's columns."""
+
+    def __init__(self, x, n_features, n_outputs, fit_intercept, penalty, shrinkage=None):
         params = np.array(x, dtype=np.float64)
         if n_outputs > 1:
             params = params.reshape(-1, n_outputs)
         split = n_features * (n_outputs if params.ndim == 1 else 1)
         self.v, self.b = params[:split], params[split:]
-        self.fit_intercept, self.a, self.lam, self.total = fit_intercept, 1.0, lam, 0.0
+        self.fit_intercept, self.a, self.total = fit_intercept, 1.0, 0.0
+        self.lam, self.l1 = penalty
         self.sums = np.zeros_like(params)
+        self.averaged, self.after, self.n_averaged = None, 0.0, 0
+        if shrinkage is not None:  # owed alike by every coefficient
+            self.owed = float(shrinkage.total[0]) if split else 0.0
+            self.applied = np.array(shrinkage.applied, dtype=np.float64).reshape(params.shape)
 
     def batch_params(self, columns):
-        """The flat parameters of a batch's compact matrix: ``a v_J``, then ``b``."""
+        """The flat parameters of a batch's compact matrix: ``a v_J``, then ``b`` (the
+        columns first shrunk by the L1 penalty they were owed)."""
+        if self.l1:
+            self.v[columns], self.applied[columns] = _clip(self.v[columns], self.owed,
+                                                           self.applied[columns])
         return np.concatenate([(self.a * self.v[columns]).ravel(), self.b.ravel()])
 
-    def step(self, eta, scale, columns, grad):
+    def step(self, eta, scale, columns, grad, *, average=False):
         """One step of the batch's gradient sum ``grad`` (compact layout) at rate
-        ``eta`` and unbiased scale ``scale``."""
+        ``eta`` and unbiased scale ``scale``; with ``average``, the parameters after it
+        join averaged SGD's sum."""
         grad = grad * scale
         if self.v.ndim > 1:
             grad = grad.reshape(-1, self.v.shape[1])
@@ -96,28 +152,60 @@ class _Scaled:
         if self.lam:
             self.total += self.a
             self.a *= max(0.0, 1.0 - eta * self.lam)
-            if self.total > FOLD * self.a:
-                self._fold()
+        if max(self.total, self.after) > FOLD * self.a:
+            self._fold()
         rate = eta / self.a
         self.sums[columns] += (1.0 + self.lam * self.total * rate) * coef
-        self.v[columns] -= rate * coef
+        if self.averaged is not None:
+            self.averaged[columns] += (rate * self.after) * coef
+        if self.l1:  # the columns were brought up to what they were owed
+            self.owed += eta * self.l1
+            self.v[columns], self.applied[columns] = _clip(
+                self.v[columns] - eta * coef, self.owed, self.applied[columns])
+        else:
+            self.v[columns] -= rate * coef
+        if average:
+            if self.averaged is None:
+                self.averaged = np.zeros_like(self.sums)
+            self.after += self.a
+            self.averaged[n:] += self.b
+            self.n_averaged += 1
 
     def _fold(self):
-        """``v <- a v``, ``a <- 1``, the pending ``lambda total v`` moved into ``sums``."""
+        """``v <- a v``, ``a <- 1``, the pending ``lambda total v`` and ``after v`` moved
+        into their sums."""
         n = len(self.v)
         self.sums[:n] += (self.lam * self.total) * self.v
+        if self.averaged is not None:
+            self.averaged[:n] += self.after * self.v
         self.v *= self.a
-        self.a, self.total = 1.0, 0.0
+        self.a, self.total, self.after = 1.0, 0.0, 0.0
 
     def penalty_value(self):
-        """``lambda / 2 ||w||^2``."""
-        return 0.5 * self.lam * self.a**2 * float(np.vdot(self.v, self.v)) if self.lam else 0.0
+        """``lambda / 2 ||w||^2 + l1 ||w||_1`` (every column shrunk by what it is owed:
+        at the start of an epoch)."""
+        value = 0.5 * self.lam * self.a**2 * float(np.vdot(self.v, self.v)) if self.lam \
+            else 0.0
+        return value + self.l1 * float(np.sum(np.abs(self.v))) if self.l1 else value
+
+    def shrinkage(self, total):
+        """The :class:`~gdd_dask.rules.L1State` after the steps (every column shrunk by
+        what it is owed), from the state's ``total`` (0 on the intercepts)."""
+        n = self.v.size
+        total = np.array(total, dtype=np.float64)
+        total[:n] = self.owed
+        return L1State(total, self.applied.ravel())
 
     def result(self):
-        """``(x, sum of the step gradients)``, flat, in the parameter layout."""
+        """``(x, sum of the step gradients, sum of the averaged steps' parameters or
+        None)``, flat, in the parameter layout."""
         self._fold()
+        if self.l1:
+            n = len(self.v)
+            self.v[:], self.applied[:n] = _clip(self.v, self.owed, self.applied[:n])
         x = np.concatenate([self.v, self.b]) if self.fit_intercept else self.v
-        return x.ravel(), self.sums.ravel()
+        averaged = None if self.averaged is None else self.averaged.ravel()
+        return x.ravel(), self.sums.ravel(), averaged
 
 
 def chunk_sparse_steps(stepper, X, y, sample_weight, carry, batches):
@@ -125,12 +213,13 @@ def chunk_sparse_steps(stepper, X, y, sample_weight, carry, batches):
     numbers, each sorted), taken on each batch's columns only (module docstring).
     The chunk's rows are put in the batches' order once, so that a batch is a run of
     rows."""
-    loss, rule, count = stepper.loss, stepper.rule, carry.state.count
+    loss, rule = stepper.loss, stepper.rule
+    steps, mean, shrinkage = _states(rule, carry.state)
     order = np.concatenate(batches) if batches else np.zeros(0, dtype=np.intp)
     X, y, sample_weight = (None if a is None else take_rows(a, order)
                            for a in (X, y, sample_weight))
     scaled = _Scaled(carry.x, X.shape[1], loss.n_outputs, stepper.fit_intercept,
-                     stepper.sparse_l2)
+                     stepper.sparse_penalty, shrinkage)
     compact = _Compactor(X)
     loss_sum, first, stop = 0.0, carry.first, 0
     for t, rows in enumerate(batches):
@@ -143,12 +232,44 @@ def chunk_sparse_steps(stepper, X, y, sample_weight, carry, batches):
         if first is None:
             first = value * scale + scaled.penalty_value()
         loss_sum += value
-        scaled.step(rule.plain(count + t), scale, columns, grad)
-    x, grads = scaled.result()
-    state = carry.state._replace(count=count + len(batches))
+        scaled.step(rule.plain(steps.count + t), scale, columns, grad,
+                    average=mean is not None and mean.count + t + 1 > mean.start)
+    x, grads, averaged = scaled.result()
+    state = _advanced(carry.state, len(batches), x, averaged, scaled.n_averaged)
+    if shrinkage is not None:
+        state = state._replace(tail=scaled.shrinkage(shrinkage.total))
     grad_sum = grads if carry.grad_sum is None else carry.grad_sum + grads
     return type(carry)(x, state, carry.loss_sum + loss_sum, grad_sum,
                        carry.n_steps + len(batches), first)
+
+
+def _states(rule, state):
+    """``(SGD state, averaging state or None, L1 shrinkage state or None)`` of a plain
+    rule's state."""
+    if rule.averages is not None:
+        return state.head, state.tail, None
+    if rule.shrinks is not None:
+        return state.head, None, state.tail
+    return state, None, None
+
+
+def _advanced(state, n_steps, x, averaged, n_averaged):
+    """``state`` after ``n_steps`` steps ending at ``x``; averaged SGD's mean joined by
+    the ``n_averaged`` steps whose parameters sum to ``averaged`` (the mean is ``x``
+    itself while no step has been averaged). The L1 shrinkage's state is the caller's."""
+    if not isinstance(state, ChainState):
+        return state._replace(count=state.count + n_steps)
+    if not hasattr(state.tail, "mean"):
+        return state._replace(head=state.head._replace(count=state.head.count + n_steps))
+    steps, mean = state.head, state.tail
+    if n_averaged:
+        n = mean.n + n_averaged
+        center = (mean.mean * (mean.n / n) if mean.n else 0.0) + averaged / n
+        mean = mean._replace(mean=center, n=n)
+    else:
+        mean = mean._replace(mean=x.copy())
+    return state._replace(head=steps._replace(count=steps.count + n_steps),
+                          tail=mean._replace(count=mean.count + n_steps))
 
 
 class _Compactor:

@@ -35,7 +35,7 @@ from array_api_compat import array_namespace, device
 from .chunk import aligned, take_rows, to_numpy
 from .losses.base import is_scipy_sparse
 from .rules import apply_step
-from .sparse_steps import chunk_sparse_steps, sparse_l2
+from .sparse_steps import chunk_sparse_steps, sparse_penalty
 
 __all__ = ["Carry", "DTYPES", "Stepper", "chunk_steps", "epoch_plan"]
 
@@ -100,8 +100,8 @@ class Stepper:
         self.fit_intercept, self.batch_size = fit_intercept, int(batch_size)
         self.n_samples, self.weight_sum, self.dtype = n_samples, weight_sum, dtype
         self.scaling = scaling
-        self.sparse_l2 = sparse_l2(loss, rule, penalty, fit_intercept=fit_intercept,
-                                   scaling=scaling)
+        self.sparse_penalty = sparse_penalty(loss, rule, penalty,
+                                             fit_intercept=fit_intercept, scaling=scaling)
 
     def batch_sums(self, x, X, y, sample_weight):
         """``(sum_B s_i l_i, sum_B s_i grad l_i)`` of one batch at ``x``, as a float
@@ -227,7 +227,7 @@ def chunk_steps(stepper, offset, index, X, y, sample_weight, carry, seed):
     seed, start, stop = seed if isinstance(seed, tuple) else (seed, 0, None)
     batches = batch_rows(X.shape[0], stepper.batch_size, seed)[start:stop]
     with steady_heap(), np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        if stepper.sparse_l2 is not None and is_scipy_sparse(X):
+        if stepper.sparse_penalty is not None and is_scipy_sparse(X):
             return chunk_sparse_steps(stepper, X, y, sample_weight, carry, batches)
         for rows in batches:
             carry = stepper.step(carry, *(None if a is None else take_rows(a, rows)

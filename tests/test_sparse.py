@@ -109,47 +109,66 @@ def _wide_chunk(n_outputs):
 
 
 @pytest.mark.parametrize("case", ["l2", "none", "shrink-to-0", "folds", "one-vs-rest",
-                                  "no-intercept", "a-round"])
+                                  "no-intercept", "a-round", "averaged", "averaged-folds",
+                                  "l1", "l1-one-vs-rest"])
 def test_plain_sgd_on_a_csr_chunk_steps_on_each_batchs_columns_as_the_dense_steps(case):
     """Plain SGD on a CSR chunk keeps ``w = a v`` and steps on each batch's columns only
     (``gdd_dask.sparse_steps``): the parameters, the sums of the losses and the step
     gradients, the first estimate and the step count are the dense steps' to 1e-12,
-    through a shrink of 0 (``eta lambda >= 1``) and the folds of ``a`` into ``v``."""
+    through a shrink of 0 (``eta lambda >= 1``) and the folds of ``a`` into ``v``; so is
+    averaged SGD's mean, begun within a chunk and carried on over the next, and the
+    cumulative L1 shrinkage, taken when a batch touches a column."""
     from gdd_dask.losses import margin_loss
     from gdd_dask.penalties import make_penalty
     from gdd_dask.rules import run_rule, sgd
     from gdd_dask.steps import Carry, Stepper, chunk_steps
 
-    n_outputs = 3 if case == "one-vs-rest" else 1
+    n_outputs = 3 if "one-vs-rest" in case else 1
     X, y, sw = _wide_chunk(n_outputs)
     loss = margin_loss("log_loss", n_classes=n_outputs if n_outputs > 1 else None)
     fit_intercept = case != "no-intercept"
-    alpha, eta = {"none": (0.0, 0.05), "shrink-to-0": (10.0, 0.15),
-                  "folds": (5.0, 0.19)}.get(case, (1e-2, 0.2))
-    schedule = eta if case in ("shrink-to-0", "folds") else (lambda t: eta / (1 + t) ** 0.5)
-    penalty = make_penalty("l2" if alpha else None, alpha,
-                           loss.penalty_mask(5_000, fit_intercept=fit_intercept))
-    rule = run_rule(sgd(schedule), penalty)
+    alpha, eta = {"none": (0.0, 0.05), "shrink-to-0": (10.0, 0.15), "folds": (5.0, 0.19),
+                  "averaged-folds": (5.0, 0.19)}.get(case, (1e-2, 0.2))
+    schedule = eta if "folds" in case or case == "shrink-to-0" else \
+        (lambda t: eta / (1 + t) ** 0.5)
+    kind = "l1" if "l1" in case else "l2" if alpha else None
+    penalty = make_penalty(kind, alpha, loss.penalty_mask(5_000, fit_intercept=fit_intercept))
+    rule = run_rule(sgd(schedule), penalty, average=5 if "averaged" in case else None)
     stepper = Stepper(loss, rule, penalty, fit_intercept=fit_intercept, batch_size=25,
                       n_samples=600, weight_sum=float(sw.sum()))
-    assert stepper.sparse_l2 == alpha
+    assert stepper.sparse_penalty == ((0.0, alpha) if kind == "l1" else (alpha, 0.0))
     x0 = np.random.default_rng(6).standard_normal(
         loss.n_params(5_000, fit_intercept=fit_intercept)) / 10
     start = Carry(x0, rule.init(x0))
     seed = (11, 3, 17) if case == "a-round" else 11
     dense, ours = (chunk_steps(stepper, 0, 0, data, y, sw, start, seed)
                    for data in (X.toarray(), X))
+    if "averaged" in case:  # the mean begins at step 6 and goes on over a second chunk
+        dense, ours = (chunk_steps(stepper, 0, 0, data, y, sw, carry, 12)
+                       for data, carry in ((X.toarray(), dense), (X, ours)))
+        for a, b in ((ours.state.tail, dense.state.tail), (ours.state.head, dense.state.head)):
+            assert a.count == b.count == 48
+        np.testing.assert_allclose(ours.state.tail.mean, dense.state.tail.mean, rtol=1e-12,
+                                   atol=1e-14)
+        assert ours.state.tail.n == dense.state.tail.n == 43
+    if kind == "l1":
+        assert np.array_equal(ours.state.tail.total, dense.state.tail.total)
+        np.testing.assert_allclose(ours.state.tail.applied, dense.state.tail.applied,
+                                   rtol=1e-12, atol=1e-14)
+        assert 0 < np.count_nonzero(dense.x[:-n_outputs] == 0) < 4_000  # some shrunk to 0
     np.testing.assert_allclose(ours.x, dense.x, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(ours.grad_sum, dense.grad_sum, rtol=1e-12, atol=1e-12)
     assert ours.loss_sum == pytest.approx(dense.loss_sum, rel=1e-12)
     assert ours.first == pytest.approx(dense.first, rel=1e-12)
-    assert ours.n_steps == dense.n_steps == ours.state.count == (14 if case == "a-round" else 24)
+    steps = {"a-round": 14, "averaged": 48, "averaged-folds": 48}.get(case, 24)
+    assert ours.n_steps == dense.n_steps == steps
+    assert getattr(ours.state, "head", ours.state).count == steps
     assert np.count_nonzero(ours.x[:5_000 * n_outputs] - x0[:5_000 * n_outputs]) > 0
 
 
 def test_other_steps_on_csr_chunks_stay_dense():
-    """Steps that are not plain SGD with one L2 weight on the coefficients take the
-    dense step on sparse chunks (its bits)."""
+    """Steps that are not plain SGD with one L2 or L1 weight on the coefficients (L1 not
+    averaged) take the dense step on sparse chunks."""
     from gdd_dask.losses import margin_loss
     from gdd_dask.penalties import make_penalty
     from gdd_dask.rules import adam, run_rule, sgd
@@ -157,13 +176,14 @@ def test_other_steps_on_csr_chunks_stay_dense():
 
     loss, mask = margin_loss("log_loss"), np.r_[np.ones(40, bool), False]
     l2, l1 = make_penalty("l2", 0.1, mask), make_penalty("l1", 0.1, mask)
+    both = make_penalty("elasticnet", 0.1, mask, 0.5)
     per_column = make_penalty("l2", np.r_[np.full(40, 0.1), 0.0] + np.arange(41) / 100, mask)
     for rule, penalty, extra in ((sgd(0.1, momentum=0.9), l2, {}), (adam(0.1), l2, {}),
-                                 (sgd(0.1), l1, {}), (sgd(0.1), per_column, {}),
-                                 (sgd(0.1), l2, {"average": 3})):
+                                 (sgd(0.1), per_column, {}),
+                                 (sgd(0.1), l1, {"average": 3}), (sgd(0.1), both, {})):
         stepper = Stepper(loss, run_rule(rule, penalty, **extra), penalty, fit_intercept=True,
                           batch_size=10, n_samples=100, weight_sum=100.0)
-        assert stepper.sparse_l2 is None, (rule, penalty, extra)
+        assert stepper.sparse_penalty is None, (rule, penalty, extra)
 
 
 # -- the estimators ------------------------------------------------------------------
