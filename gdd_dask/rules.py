@@ -39,7 +39,7 @@ from .schedules import as_schedule
 __all__ = ["AdagradState", "AdamState", "AveragedState", "ChainState", "EmptyState", "L1State",
            "RULES", "Rule", "SGDState", "adagrad", "adam", "add_decayed_weights", "apply_step",
            "averaged", "chain", "clip_by_global_norm", "find_state", "get_rule",
-           "l1_shrinkage", "mean_state", "run_rule", "sgd"]
+           "l1_shrinkage", "mean_state", "run_rule", "sgd", "shrink_owed"]
 
 
 class Rule(NamedTuple):
@@ -277,6 +277,14 @@ class L1State(NamedTuple):
     applied: np.ndarray
 
 
+def shrink_owed(z, total, applied):
+    """``(x, applied)``: ``z`` shrunk by what it is owed of the cumulative L1 penalty
+    ``total`` after ``applied`` (:class:`L1State`), and what it got in all."""
+    x = np.where(z > 0, np.maximum(0.0, z - (total + applied)),
+                 np.where(z < 0, np.minimum(0.0, z + (total - applied)), z))
+    return x, applied + (x - z)
+
+
 def l1_shrinkage(l1_weights):
     """The L1 penalty's proximal step after the step of the rules before it in a chain
     (proximal SGD), made up for the steps in which noise kept a parameter away from
@@ -293,9 +301,8 @@ def l1_shrinkage(l1_weights):
     def update(step, state, params, scale=1.0):
         z = params + step
         total = state.total + scale * weights
-        x = np.where(z > 0, np.maximum(0.0, z - (total + state.applied)),
-                     np.where(z < 0, np.minimum(0.0, z + (total - state.applied)), z))
-        return x - params, L1State(total, state.applied + (x - z))
+        x, applied = shrink_owed(z, total, state.applied)
+        return x - params, L1State(total, applied)
 
     return Rule(init, update, _unit, _unit, takes_scale=True, shrinks=weights)
 

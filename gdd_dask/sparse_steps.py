@@ -42,7 +42,7 @@ import numpy as np
 
 from .chunk import take_rows
 from .losses.base import LinearModelLoss
-from .rules import ChainState, L1State
+from .rules import ChainState, L1State, shrink_owed
 
 __all__ = ["FOLD", "SparsePenalty", "chunk_sparse_steps", "sparse_penalty"]
 
@@ -88,26 +88,17 @@ def _uniform(weights, n_coef):
         else None
 
 
-def _clip(z, total, applied):
-    """:func:`~gdd_dask.rules.l1_shrinkage`'s step: ``z`` shrunk by what is owed of the
-    cumulative L1 penalty ``total`` (``applied`` so far); ``(x, applied)`` after it."""
-    x = np.where(z > 0, np.maximum(0.0, z - (total + applied)),
-                 np.where(z < 0, np.minimum(0.0, z + (total - applied)), z))
-    return x, applied + (x - z)
-
-
 class _Scaled:
     """The parameters of a chunk's steps, ``(p, K)`` coefficients ``a v`` (``(p,)`` for
-    one output) and the intercepts ``b``, with two sums over the steps kept lazily.
+    one output) and the intercepts ``b``, with what the steps add up to kept lazily:
 
-    - The step gradients: ``sums + lambda total v`` (``total``: the sum of the
+    - The sum of the step gradients: ``sums + lambda total v`` (``total``: the sum of the
       pre-step ``a`` since the last fold). A step that changes ``v_J`` by ``d`` adds its
       data gradient ``g_J`` to ``sums_J``, and ``-lambda total d``, which keeps the sum
       of the past steps' ``w`` as it was.
     - Averaged SGD's sum of the parameters after each averaged step:
       ``averaged + after v`` (``after``: the sum of the post-step ``a``), kept the same
       way.
-
     - The L1 shrinkage (no L2 decay: ``a = 1``): ``owed``, the cumulative penalty so
       far, and what each parameter got of it, ``applied``; a column is shrunk by what
       it is owed when a batch touches it (before the batch is evaluated, and after its
@@ -134,7 +125,7 @@ class _Scaled:
         """The flat parameters of a batch's compact matrix: ``a v_J``, then ``b`` (the
         columns first shrunk by the L1 penalty they were owed)."""
         if self.l1:
-            self.v[columns], self.applied[columns] = _clip(self.v[columns], self.owed,
+            self.v[columns], self.applied[columns] = shrink_owed(self.v[columns], self.owed,
                                                            self.applied[columns])
         return np.concatenate([(self.a * self.v[columns]).ravel(), self.b.ravel()])
 
@@ -160,7 +151,7 @@ class _Scaled:
             self.averaged[columns] += (rate * self.after) * coef
         if self.l1:  # the columns were brought up to what they were owed
             self.owed += eta * self.l1
-            self.v[columns], self.applied[columns] = _clip(
+            self.v[columns], self.applied[columns] = shrink_owed(
                 self.v[columns] - eta * coef, self.owed, self.applied[columns])
         else:
             self.v[columns] -= rate * coef
@@ -202,7 +193,7 @@ class _Scaled:
         self._fold()
         if self.l1:
             n = len(self.v)
-            self.v[:], self.applied[:n] = _clip(self.v, self.owed, self.applied[:n])
+            self.v[:], self.applied[:n] = shrink_owed(self.v, self.owed, self.applied[:n])
         x = np.concatenate([self.v, self.b]) if self.fit_intercept else self.v
         averaged = None if self.averaged is None else self.averaged.ravel()
         return x.ravel(), self.sums.ravel(), averaged
