@@ -18,7 +18,7 @@ sparse Zarr store in ``--data-dir`` and reused. Logistic regression with ``C=1``
   with the workers' and the client's peak memory;
 - ``sgd``: one epoch of SGD (log loss, the same ``alpha``): gdd-dask's ``SGDClassifier``
   (persisted, 2 workers), scikit-learn's ``SGDClassifier`` (in memory), also averaged
-  and with an L1 penalty, and Vowpal Wabbit (its own parser from a text file written
+  and with L1 and elastic-net penalties, and Vowpal Wabbit (its own parser from a text file written
   beforehand, not timed), each with its objective after the epoch.
 
 ``--skip`` leaves measures out (without ``optimum``, ``f*`` is a gdd-dask fit at
@@ -226,7 +226,8 @@ def write_vw(X, y, path):
 
 
 SGD_VARIANTS = (("", {}), ("batch_size=50", {"batch_size": 50}),
-                ("average=True", {"average": True}), ("penalty='l1'", {"penalty": "l1"}))
+                ("average=True", {"average": True}), ("penalty='l1'", {"penalty": "l1"}),
+                ("penalty='elasticnet'", {"penalty": "elasticnet"}))
 """The SGD fits timed: a label and the options added; scikit-learn fits each one that
 is not about gdd-dask's batches too."""
 

@@ -23,12 +23,11 @@ steps (:class:`_Scaled`).
 
 The steps are the dense steps' up to rounding (the products ``a v``). They are taken
 where :func:`sparse_penalty` says so: plain SGD (averaged, or with the L1 shrinkage),
-a penalty that is none, L2 or L1 with one weight on every coefficient, a linear
-model's loss, steps in the original coordinates; other steps run dense
-(:mod:`gdd_dask.steps`). The L1 shrinkage of Tsuruoka et al. is owed to a column
-while no batch touches it and taken when one does (and at the end): without an L2
-decay in between, shrinking at once by the sum of what was owed is what shrinking at
-every step gives.
+a penalty that is none, L2, L1 or both with one weight of each on every coefficient,
+a linear model's loss, steps in the original coordinates; other steps run dense
+(:mod:`gdd_dask.steps`). With an L1 part, :mod:`gdd_dask.sparse_shrink` takes the
+steps: the shrinkage of Tsuruoka et al. is owed to a column while no batch touches it
+and taken when one does.
 
 This module runs on the workers: it imports NumPy, the chunk math and the rules'
 states only.
@@ -42,7 +41,8 @@ import numpy as np
 
 from .chunk import take_rows
 from .losses.base import LinearModelLoss
-from .rules import ChainState, L1State, shrink_owed
+from .rules import ChainState
+from .sparse_shrink import Shrinking
 
 __all__ = ["FOLD", "SparsePenalty", "chunk_sparse_steps", "sparse_penalty"]
 
@@ -55,7 +55,7 @@ starts afresh. With ``a`` near 1 that is once in about a thousand steps."""
 
 class SparsePenalty(NamedTuple):
     """The weights of a penalty that sparse steps take: ``l2`` (``lambda``) and ``l1``
-    (the cumulative L1 shrinkage's, without an L2 part), one on every coefficient."""
+    (the cumulative L1 shrinkage's), one of each on every coefficient."""
 
     l2: float
     l1: float
@@ -64,10 +64,10 @@ class SparsePenalty(NamedTuple):
 def sparse_penalty(loss, rule, penalty, *, fit_intercept, scaling):
     """The :class:`SparsePenalty` when steps of ``rule`` on ``loss`` and ``penalty`` may
     be taken on a sparse batch's columns alone, else ``None``: ``rule`` is plain SGD,
-    averaged or with the L1 shrinkage (``rule.plain``), ``loss`` a
+    averaged or with the L1 shrinkage (``rule.plain``; not both), ``loss`` a
     :class:`~gdd_dask.losses.base.LinearModelLoss`, no column ``scaling``, and the
-    penalty none, L2 or L1 (not both: an L1 step taken late does not commute with the
-    L2 decay) with one weight on every coefficient and none on the intercepts."""
+    penalty's L2 and L1 weights each one number on every coefficient and 0 on the
+    intercepts."""
     if rule.plain is None or scaling is not None or not isinstance(loss, LinearModelLoss) \
             or getattr(penalty, "positive", False):
         return None
@@ -75,8 +75,7 @@ def sparse_penalty(loss, rule, penalty, *, fit_intercept, scaling):
         return SparsePenalty(0.0, 0.0)
     n_coef = penalty.mask.size - (loss.n_outputs if fit_intercept else 0)
     l2, l1 = (_uniform(w, n_coef) for w in (penalty.l2_weights, penalty.l1_weights))
-    if l2 is None or l1 is None or l2 and l1 or bool(l1) != (rule.shrinks is not None) \
-            or l1 and rule.averages is not None:
+    if l2 is None or l1 is None or bool(l1) != (rule.shrinks is not None):
         return None
     return SparsePenalty(l2, l1)
 
@@ -99,34 +98,22 @@ class _Scaled:
     - Averaged SGD's sum of the parameters after each averaged step:
       ``averaged + after v`` (``after``: the sum of the post-step ``a``), kept the same
       way.
-    - The L1 shrinkage (no L2 decay: ``a = 1``): ``owed``, the cumulative penalty so
-      far, and what each parameter got of it, ``applied``; a column is shrunk by what
-      it is owed when a batch touches it (before the batch is evaluated, and after its
-      step) and at the end.
+    A step touches two arrays (three when averaging), on the batch's columns. (With an
+    L1 penalty, :class:`~gdd_dask.sparse_shrink.Shrinking` takes the steps.)"""
 
-    A step touches two arrays (three when averaging, four with the L1 shrinkage), on
-    the batch's columns."""
-
-    def __init__(self, x, n_features, n_outputs, fit_intercept, penalty, shrinkage=None):
+    def __init__(self, x, n_features, n_outputs, fit_intercept, penalty):
         params = np.array(x, dtype=np.float64)
         if n_outputs > 1:
             params = params.reshape(-1, n_outputs)
         split = n_features * (n_outputs if params.ndim == 1 else 1)
         self.v, self.b = params[:split], params[split:]
         self.fit_intercept, self.a, self.total = fit_intercept, 1.0, 0.0
-        self.lam, self.l1 = penalty
+        self.lam = penalty.l2
         self.sums = np.zeros_like(params)
         self.averaged, self.after, self.n_averaged = None, 0.0, 0
-        if shrinkage is not None:  # owed alike by every coefficient
-            self.owed = float(shrinkage.total[0]) if split else 0.0
-            self.applied = np.array(shrinkage.applied, dtype=np.float64).reshape(params.shape)
 
     def batch_params(self, columns):
-        """The flat parameters of a batch's compact matrix: ``a v_J``, then ``b`` (the
-        columns first shrunk by the L1 penalty they were owed)."""
-        if self.l1:
-            self.v[columns], self.applied[columns] = shrink_owed(self.v[columns], self.owed,
-                                                           self.applied[columns])
+        """The flat parameters of a batch's compact matrix: ``a v_J``, then ``b``."""
         return np.concatenate([(self.a * self.v[columns]).ravel(), self.b.ravel()])
 
     def step(self, eta, scale, columns, grad, *, average=False):
@@ -149,12 +136,7 @@ class _Scaled:
         self.sums[columns] += (1.0 + self.lam * self.total * rate) * coef
         if self.averaged is not None:
             self.averaged[columns] += (rate * self.after) * coef
-        if self.l1:  # the columns were brought up to what they were owed
-            self.owed += eta * self.l1
-            self.v[columns], self.applied[columns] = shrink_owed(
-                self.v[columns] - eta * coef, self.owed, self.applied[columns])
-        else:
-            self.v[columns] -= rate * coef
+        self.v[columns] -= rate * coef
         if average:
             if self.averaged is None:
                 self.averaged = np.zeros_like(self.sums)
@@ -173,27 +155,13 @@ class _Scaled:
         self.a, self.total, self.after = 1.0, 0.0, 0.0
 
     def penalty_value(self):
-        """``lambda / 2 ||w||^2 + l1 ||w||_1`` (every column shrunk by what it is owed:
-        at the start of an epoch)."""
-        value = 0.5 * self.lam * self.a**2 * float(np.vdot(self.v, self.v)) if self.lam \
-            else 0.0
-        return value + self.l1 * float(np.sum(np.abs(self.v))) if self.l1 else value
-
-    def shrinkage(self, total):
-        """The :class:`~gdd_dask.rules.L1State` after the steps (every column shrunk by
-        what it is owed), from the state's ``total`` (0 on the intercepts)."""
-        n = self.v.size
-        total = np.array(total, dtype=np.float64)
-        total[:n] = self.owed
-        return L1State(total, self.applied.ravel())
+        """``lambda / 2 ||w||^2``."""
+        return 0.5 * self.lam * self.a**2 * float(np.vdot(self.v, self.v)) if self.lam else 0.0
 
     def result(self):
         """``(x, sum of the step gradients, sum of the averaged steps' parameters or
         None)``, flat, in the parameter layout."""
         self._fold()
-        if self.l1:
-            n = len(self.v)
-            self.v[:], self.applied[:n] = shrink_owed(self.v, self.owed, self.applied[:n])
         x = np.concatenate([self.v, self.b]) if self.fit_intercept else self.v
         averaged = None if self.averaged is None else self.averaged.ravel()
         return x.ravel(), self.sums.ravel(), averaged
@@ -209,8 +177,10 @@ def chunk_sparse_steps(stepper, X, y, sample_weight, carry, batches):
     order = np.concatenate(batches) if batches else np.zeros(0, dtype=np.intp)
     X, y, sample_weight = (None if a is None else take_rows(a, order)
                            for a in (X, y, sample_weight))
-    scaled = _Scaled(carry.x, X.shape[1], loss.n_outputs, stepper.fit_intercept,
-                     stepper.sparse_penalty, shrinkage)
+    sizes = (carry.x, X.shape[1], loss.n_outputs, stepper.fit_intercept,
+             stepper.sparse_penalty)
+    scaled = _Scaled(*sizes) if shrinkage is None else \
+        Shrinking(*sizes, shrinkage, n_steps=len(batches))
     compact = _Compactor(X)
     loss_sum, first, stop = 0.0, carry.first, 0
     for t, rows in enumerate(batches):

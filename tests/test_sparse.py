@@ -110,14 +110,16 @@ def _wide_chunk(n_outputs):
 
 @pytest.mark.parametrize("case", ["l2", "none", "shrink-to-0", "folds", "one-vs-rest",
                                   "no-intercept", "a-round", "averaged", "averaged-folds",
-                                  "l1", "l1-one-vs-rest"])
+                                  "l1", "l1-one-vs-rest", "elasticnet", "elasticnet-folds",
+                                  "elasticnet-shrink-to-0", "elasticnet-one-vs-rest"])
 def test_plain_sgd_on_a_csr_chunk_steps_on_each_batchs_columns_as_the_dense_steps(case):
     """Plain SGD on a CSR chunk keeps ``w = a v`` and steps on each batch's columns only
     (``gdd_dask.sparse_steps``): the parameters, the sums of the losses and the step
     gradients, the first estimate and the step count are the dense steps' to 1e-12,
     through a shrink of 0 (``eta lambda >= 1``) and the folds of ``a`` into ``v``; so is
     averaged SGD's mean, begun within a chunk and carried on over the next, and the
-    cumulative L1 shrinkage, taken when a batch touches a column."""
+    cumulative L1 shrinkage, taken when a batch touches a column (with the L2 decay: from
+    the step a column reached 0 at)."""
     from gdd_dask.losses import margin_loss
     from gdd_dask.penalties import make_penalty
     from gdd_dask.rules import run_rule, sgd
@@ -128,15 +130,21 @@ def test_plain_sgd_on_a_csr_chunk_steps_on_each_batchs_columns_as_the_dense_step
     loss = margin_loss("log_loss", n_classes=n_outputs if n_outputs > 1 else None)
     fit_intercept = case != "no-intercept"
     alpha, eta = {"none": (0.0, 0.05), "shrink-to-0": (10.0, 0.15), "folds": (5.0, 0.19),
-                  "averaged-folds": (5.0, 0.19)}.get(case, (1e-2, 0.2))
-    schedule = eta if "folds" in case or case == "shrink-to-0" else \
+                  "averaged-folds": (5.0, 0.19), "elasticnet-folds": (2.64, 0.19),
+                  "elasticnet-shrink-to-0": (10.02, 0.15)}.get(case, (1e-2, 0.2))
+    schedule = eta if "folds" in case or "shrink-to-0" in case else \
         (lambda t: eta / (1 + t) ** 0.5)
-    kind = "l1" if "l1" in case else "l2" if alpha else None
-    penalty = make_penalty(kind, alpha, loss.penalty_mask(5_000, fit_intercept=fit_intercept))
+    kind = case.split("-")[0] if case.startswith(("l1", "elasticnet")) else \
+        "l2" if alpha else None
+    ratio = 0.002 if alpha > 1 else 0.5  # elastic nets: mostly L2 where the decay folds
+    penalty = make_penalty(kind, alpha, loss.penalty_mask(5_000, fit_intercept=fit_intercept),
+                           ratio if kind == "elasticnet" else None)
     rule = run_rule(sgd(schedule), penalty, average=5 if "averaged" in case else None)
     stepper = Stepper(loss, rule, penalty, fit_intercept=fit_intercept, batch_size=25,
                       n_samples=600, weight_sum=float(sw.sum()))
-    assert stepper.sparse_penalty == ((0.0, alpha) if kind == "l1" else (alpha, 0.0))
+    assert stepper.sparse_penalty == pytest.approx(
+        {"l1": (0.0, alpha), "elasticnet": (alpha * (1 - ratio), alpha * ratio)}.get(
+            kind, (alpha, 0.0)), rel=1e-15)
     x0 = np.random.default_rng(6).standard_normal(
         loss.n_params(5_000, fit_intercept=fit_intercept)) / 10
     start = Carry(x0, rule.init(x0))
@@ -151,11 +159,12 @@ def test_plain_sgd_on_a_csr_chunk_steps_on_each_batchs_columns_as_the_dense_step
         np.testing.assert_allclose(ours.state.tail.mean, dense.state.tail.mean, rtol=1e-12,
                                    atol=1e-14)
         assert ours.state.tail.n == dense.state.tail.n == 43
-    if kind == "l1":
+    if kind in ("l1", "elasticnet"):
         assert np.array_equal(ours.state.tail.total, dense.state.tail.total)
         np.testing.assert_allclose(ours.state.tail.applied, dense.state.tail.applied,
                                    rtol=1e-12, atol=1e-14)
-        assert 0 < np.count_nonzero(dense.x[:-n_outputs] == 0) < 4_000  # some shrunk to 0
+        zeros = np.count_nonzero(dense.x[:-n_outputs] == 0)  # some shrunk to 0 (all, with
+        assert 0 < zeros < 4_000 or alpha > 1 and zeros > 0  # shrinks of 0.05 a step)
     np.testing.assert_allclose(ours.x, dense.x, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(ours.grad_sum, dense.grad_sum, rtol=1e-12, atol=1e-12)
     assert ours.loss_sum == pytest.approx(dense.loss_sum, rel=1e-12)
@@ -167,8 +176,8 @@ def test_plain_sgd_on_a_csr_chunk_steps_on_each_batchs_columns_as_the_dense_step
 
 
 def test_other_steps_on_csr_chunks_stay_dense():
-    """Steps that are not plain SGD with one L2 or L1 weight on the coefficients (L1 not
-    averaged) take the dense step on sparse chunks."""
+    """Steps that are not plain SGD with one L2 and one L1 weight on the coefficients
+    (L1 not averaged) take the dense step on sparse chunks."""
     from gdd_dask.losses import margin_loss
     from gdd_dask.penalties import make_penalty
     from gdd_dask.rules import adam, run_rule, sgd
@@ -176,11 +185,10 @@ def test_other_steps_on_csr_chunks_stay_dense():
 
     loss, mask = margin_loss("log_loss"), np.r_[np.ones(40, bool), False]
     l2, l1 = make_penalty("l2", 0.1, mask), make_penalty("l1", 0.1, mask)
-    both = make_penalty("elasticnet", 0.1, mask, 0.5)
     per_column = make_penalty("l2", np.r_[np.full(40, 0.1), 0.0] + np.arange(41) / 100, mask)
     for rule, penalty, extra in ((sgd(0.1, momentum=0.9), l2, {}), (adam(0.1), l2, {}),
                                  (sgd(0.1), per_column, {}),
-                                 (sgd(0.1), l1, {"average": 3}), (sgd(0.1), both, {})):
+                                 (sgd(0.1), l1, {"average": 3})):
         stepper = Stepper(loss, run_rule(rule, penalty, **extra), penalty, fit_intercept=True,
                           batch_size=10, n_samples=100, weight_sum=100.0)
         assert stepper.sparse_penalty is None, (rule, penalty, extra)
