@@ -19,7 +19,8 @@ These are the dense steps' numbers up to rounding. ``a`` is folded back into ``v
 (and the history begun anew) once it falls below ``1 / FOLD``, and a shrink to 0 is
 taken as the dense step takes it.
 
-This module runs on the workers: it imports NumPy and the rules' shrink only.
+This module runs on the workers: it imports NumPy, the rules' shrink and the sparse
+steps' parameters only.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .rules import L1State, shrink_owed
+from .sparse_steps import Parameters
 
 __all__ = ["Shrinking"]
 
@@ -36,35 +38,26 @@ then grow at most a thousandfold, and with them the rounding of the differences 
 from them."""
 
 
-class Shrinking:
-    """The coefficients ``a v`` (``(p,)``, or ``(p, K)``), intercepts ``b``, the L1
-    state (``applied`` per parameter, the cumulative penalty in :attr:`history`) and
-    the sum of the step gradients of a chunk's steps with an L1 weight ``l1`` and an L2
-    weight ``lam`` (0 or more); the interface of :class:`~gdd_dask.sparse_steps._Scaled`.
+class Shrinking(Parameters):
+    """A chunk's steps with an L1 weight ``l1`` and an L2 weight ``lam`` (0 or more):
+    the coefficients ``a v``, the L1 state (``applied`` per parameter, the cumulative
+    penalty in the history) and the sum of the step gradients.
 
-    ``since[j]``: the step of the history column ``j``'s ``v`` is up to date at; its
-    ``w`` after every step before that is in the sums (the step gradients' ``lambda w``
-    of the steps up to ``since[j]``). The history
-    (index ``r``, 0 at its start) holds ``A[r]`` (``a`` after step ``r``), ``D[r]``,
-    ``T[r]`` (the cumulative penalty ``tau``) and the running sums ``CA[r] = sum_{q <
-    r} A[q]``, ``CAD[r] = sum_{q < r} A[q] D[q]``."""
-
-    n_averaged = 0
+    ``since[j]`` is the step column ``j``'s ``v`` is up to date at; its ``w`` after each
+    step before that is in the sums already. The history (index ``r``, 0 at its start)
+    holds ``A[r]`` (``a`` after step ``r``), ``D[r]``, ``T[r]`` (the cumulative penalty
+    ``tau``) and the running sums ``CA[r] = sum_{q < r} A[q]`` and ``CAD[r] = sum_{q <
+    r} A[q] D[q]``; without an L2 weight only ``A = 1`` and ``T`` are kept."""
 
     def __init__(self, x, n_features, n_outputs, fit_intercept, penalty, shrinkage, n_steps):
-        params = np.array(x, dtype=np.float64)
-        if n_outputs > 1:
-            params = params.reshape(-1, n_outputs)
-        split = n_features * (n_outputs if params.ndim == 1 else 1)
-        self.v, self.b, self.fit_intercept = params[:split], params[split:], fit_intercept
+        super().__init__(x, n_features, n_outputs, fit_intercept)
         self.lam, self.l1 = penalty
-        self.applied = np.array(shrinkage.applied, dtype=np.float64).reshape(params.shape)
-        self.sums = np.zeros_like(params)
+        self.applied = np.array(shrinkage.applied, dtype=np.float64).reshape(self.sums.shape)
         self.since = np.zeros(n_features, dtype=np.intp)
         size = n_steps + 2
         self.A, self.D, self.T = np.ones(size), np.zeros(size), np.zeros(size)
         self.CA, self.CAD = np.zeros(size + 1), np.zeros(size + 1)
-        self._begin(float(shrinkage.total[0]) if split else 0.0)
+        self._begin(float(shrinkage.total[0]) if self.v.size else 0.0)
 
     def _begin(self, tau):
         """A new history at ``a = 1`` (every column up to date)."""
@@ -72,6 +65,7 @@ class Shrinking:
         self.CA[1], self.CAD[1] = 1.0, 0.0
 
     def _rows(self, x):
+        """A number per row of ``v``, as a column where ``v`` is a matrix."""
         return x if self.v.ndim == 1 else x[:, None]
 
     def _catch_up(self, rows):
@@ -109,13 +103,7 @@ class Shrinking:
     def step(self, eta, scale, columns, grad, *, average=False):
         """One step of the batch's gradient sum ``grad`` (compact layout); the batch's
         columns are up to date (:meth:`batch_params`)."""
-        grad = grad * scale
-        if self.v.ndim > 1:
-            grad = grad.reshape(-1, self.v.shape[1])
-        coef, n = grad[:len(columns)], len(self.v)
-        if self.fit_intercept:
-            self.sums[n:] += grad[len(columns):]
-            self.b -= eta * grad[len(columns):]
+        coef, n = self._intercept_step(eta, scale, columns, grad), len(self.v)
         shrink, r = max(0.0, 1.0 - eta * self.lam), self.r
         a = self.A[r] * shrink
         tau = self.T[r] + eta * self.l1

@@ -42,9 +42,8 @@ import numpy as np
 from .chunk import take_rows
 from .losses.base import LinearModelLoss
 from .rules import ChainState
-from .sparse_shrink import Shrinking
 
-__all__ = ["FOLD", "SparsePenalty", "chunk_sparse_steps", "sparse_penalty"]
+__all__ = ["FOLD", "Parameters", "SparsePenalty", "chunk_sparse_steps", "sparse_penalty"]
 
 FOLD = 1e3
 """``a`` is folded into ``v`` once the sum of ``a`` over the steps since the last fold
@@ -87,7 +86,34 @@ def _uniform(weights, n_coef):
         else None
 
 
-class _Scaled:
+class Parameters:
+    """A chunk's parameters while steps run on its batches' columns: the coefficients
+    ``v`` (``(p,)``, or ``(p, K)`` for ``K`` outputs), the intercepts ``b`` and the sum
+    of the step gradients so far, ``sums``, in the parameter layout."""
+
+    n_averaged = 0
+
+    def __init__(self, x, n_features, n_outputs, fit_intercept):
+        params = np.array(x, dtype=np.float64)
+        if n_outputs > 1:
+            params = params.reshape(-1, n_outputs)
+        split = n_features * (n_outputs if params.ndim == 1 else 1)
+        self.v, self.b, self.fit_intercept = params[:split], params[split:], fit_intercept
+        self.sums = np.zeros_like(params)
+
+    def _intercept_step(self, eta, scale, columns, grad):
+        """The batch's gradient sum ``grad`` (compact layout) times ``scale``: the
+        intercepts stepped and their gradients summed; the coefficients' rows."""
+        grad = grad * scale
+        if self.v.ndim > 1:
+            grad = grad.reshape(-1, self.v.shape[1])
+        if self.fit_intercept:
+            self.sums[len(self.v):] += grad[len(columns):]
+            self.b -= eta * grad[len(columns):]
+        return grad[:len(columns)]
+
+
+class _Scaled(Parameters):
     """The parameters of a chunk's steps, ``(p, K)`` coefficients ``a v`` (``(p,)`` for
     one output) and the intercepts ``b``, with what the steps add up to kept lazily:
 
@@ -102,15 +128,9 @@ class _Scaled:
     L1 penalty, :class:`~gdd_dask.sparse_shrink.Shrinking` takes the steps.)"""
 
     def __init__(self, x, n_features, n_outputs, fit_intercept, penalty):
-        params = np.array(x, dtype=np.float64)
-        if n_outputs > 1:
-            params = params.reshape(-1, n_outputs)
-        split = n_features * (n_outputs if params.ndim == 1 else 1)
-        self.v, self.b = params[:split], params[split:]
-        self.fit_intercept, self.a, self.total = fit_intercept, 1.0, 0.0
-        self.lam = penalty.l2
-        self.sums = np.zeros_like(params)
-        self.averaged, self.after, self.n_averaged = None, 0.0, 0
+        super().__init__(x, n_features, n_outputs, fit_intercept)
+        self.a, self.total, self.lam = 1.0, 0.0, penalty.l2
+        self.averaged, self.after = None, 0.0
 
     def batch_params(self, columns):
         """The flat parameters of a batch's compact matrix: ``a v_J``, then ``b``."""
@@ -120,13 +140,7 @@ class _Scaled:
         """One step of the batch's gradient sum ``grad`` (compact layout) at rate
         ``eta`` and unbiased scale ``scale``; with ``average``, the parameters after it
         join averaged SGD's sum."""
-        grad = grad * scale
-        if self.v.ndim > 1:
-            grad = grad.reshape(-1, self.v.shape[1])
-        coef, n = grad[:len(columns)], len(self.v)
-        if self.fit_intercept:
-            self.sums[n:] += grad[len(columns):]
-            self.b -= eta * grad[len(columns):]
+        coef, n = self._intercept_step(eta, scale, columns, grad), len(self.v)
         if self.lam:
             self.total += self.a
             self.a *= max(0.0, 1.0 - eta * self.lam)
@@ -177,6 +191,8 @@ def chunk_sparse_steps(stepper, X, y, sample_weight, carry, batches):
     order = np.concatenate(batches) if batches else np.zeros(0, dtype=np.intp)
     X, y, sample_weight = (None if a is None else take_rows(a, order)
                            for a in (X, y, sample_weight))
+    from .sparse_shrink import Shrinking  # it builds on Parameters, below
+
     sizes = (carry.x, X.shape[1], loss.n_outputs, stepper.fit_intercept,
              stepper.sparse_penalty)
     scaled = _Scaled(*sizes) if shrinkage is None else \
