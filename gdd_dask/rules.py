@@ -57,8 +57,8 @@ class Rule(NamedTuple):
     ``-eta(count) grad`` and whose state changes by its count alone (plain SGD, also
     chained with :func:`averaged`): such steps may be taken on a sparse batch's columns
     only (:mod:`gdd_dask.sparse_steps`). ``averages`` is :func:`averaged`'s ``start``,
-    ``shrinks`` :func:`l1_shrinkage`'s weights (a chain of plain SGD and either keeps
-    ``plain``)."""
+    ``shrinks`` :func:`l1_shrinkage`'s weights (a chain of plain SGD with either or
+    both, in that order, keeps ``plain``)."""
 
     init: Callable
     update: Callable
@@ -230,11 +230,16 @@ def chain(*rules):
             return None
         return lambda state: parts[0](state.head) * parts[1](state.tail)
 
-    # plain SGD, averaged or with the L1 shrinkage, is still plain
+    # plain SGD with the L1 shrinkage, averaging or both (in that order) is still plain
     plain = head.plain if tail.averages is not None or tail.shrinks is not None else None
+    if plain is not None:
+        averages, shrinks = tail.averages, tail.shrinks
+    elif head.shrinks is not None and tail.averages is not None and tail.shrinks is None:
+        averages, shrinks = tail.averages, head.shrinks  # the shrinkage, then averaging
+    else:
+        averages = shrinks = None
     return Rule(init, update, combined("scale"), combined("decay"), takes_scale=True,
-                plain=plain, averages=None if plain is None else tail.averages,
-                shrinks=None if plain is None else tail.shrinks)
+                plain=plain, averages=averages, shrinks=shrinks)
 
 
 def _scale_of(rule, scale):

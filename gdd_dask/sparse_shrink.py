@@ -13,7 +13,8 @@ brought up to date only when a batch touches it (and at the end), from the step 
 last touched at and the chunk's history of ``a``, ``D`` and the cumulative penalty
 ``tau``: the step it reached 0 at is found by a binary search of ``D``, and what it
 was owed from there on follows. The sum of the step gradients (``lambda w_t`` of every
-step) comes from the running sums of ``a`` and ``a D`` over the history.
+step) comes from the running sums of ``a`` and ``a D`` over the history, and averaged
+SGD's sum of the parameters from the same sums over its averaged steps.
 
 These are the dense steps' numbers up to rounding. ``a`` is folded back into ``v``
 (and the history begun anew) once it falls below ``1 / FOLD``, and a shrink to 0 is
@@ -49,20 +50,25 @@ class Shrinking(Parameters):
     ``tau``) and the running sums ``CA[r] = sum_{q < r} A[q]`` and ``CAD[r] = sum_{q <
     r} A[q] D[q]``; without an L2 weight only ``A = 1`` and ``T`` are kept."""
 
-    def __init__(self, x, n_features, n_outputs, fit_intercept, penalty, shrinkage, n_steps):
+    def __init__(self, x, n_features, n_outputs, fit_intercept, penalty, shrinkage, n_steps,
+                 *, averages=False):
         super().__init__(x, n_features, n_outputs, fit_intercept)
         self.lam, self.l1 = penalty
+        self.history = bool(self.lam) or averages  # else only A = 1 and T are kept
         self.applied = np.array(shrinkage.applied, dtype=np.float64).reshape(self.sums.shape)
         self.since = np.zeros(n_features, dtype=np.intp)
         size = n_steps + 2
         self.A, self.D, self.T = np.ones(size), np.zeros(size), np.zeros(size)
         self.CA, self.CAD = np.zeros(size + 1), np.zeros(size + 1)
+        self.CAm, self.CADm = np.zeros(size + 1), np.zeros(size + 1)  # averaged steps'
+        self.averaged, self.n_averaged = None, 0
         self._begin(float(shrinkage.total[0]) if self.v.size else 0.0)
 
     def _begin(self, tau):
-        """A new history at ``a = 1`` (every column up to date)."""
+        """A new history at ``a = 1`` (every column up to date, its ``w`` now in the
+        averaged sum where this step is averaged)."""
         self.r, self.T[0], self.since[:] = 0, tau, 0
-        self.CA[1], self.CAD[1] = 1.0, 0.0
+        self.CA[1], self.CAD[1], self.CAm[1], self.CADm[1] = 1.0, 0.0, 0.0, 0.0
 
     def _rows(self, x):
         """A number per row of ``v``, as a column where ``v`` is a matrix."""
@@ -72,7 +78,7 @@ class Shrinking(Parameters):
         """Bring ``v`` and ``applied`` of ``rows`` up to step ``r``, and add ``lambda``
         times their ``w`` after steps ``since`` to ``r - 1`` to the sums."""
         r, A, D, T = self.r, self.A, self.D, self.T
-        if not self.lam:  # a = 1 throughout: what was owed is taken at once
+        if not self.history:  # a = 1 throughout: what was owed is taken at once
             self.v[rows], self.applied[rows] = shrink_owed(self.v[rows], T[r],
                                                            self.applied[rows])
             return
@@ -92,6 +98,11 @@ class Shrinking(Parameters):
             total = sign * ((size + base) * (self.CA[end] - self.CA[start])
                             - (self.CAD[end] - self.CAD[start]))
             self.sums[rows] += self.lam * np.where(end > start, total, 0.0)
+        if self.averaged is not None:  # the w after the averaged steps since + 1 to r
+            end, start = np.minimum(r, zero - 1) + 1, self._rows(t0 + 1)
+            total = sign * ((size + base) * (self.CAm[end] - self.CAm[start])
+                            - (self.CADm[end] - self.CADm[start]))
+            self.averaged[rows] += np.where(end > start, total, 0.0)
         self.v[rows], self.since[rows] = v, r
 
     def batch_params(self, columns):
@@ -107,6 +118,11 @@ class Shrinking(Parameters):
         shrink, r = max(0.0, 1.0 - eta * self.lam), self.r
         a = self.A[r] * shrink
         tau = self.T[r] + eta * self.l1
+        if average:
+            if self.averaged is None:
+                self.averaged = np.zeros_like(self.sums)
+            self.averaged[n:] += self.b
+            self.n_averaged += 1
         if a < 1.0 / FOLD:  # every column up to date, this step dense, a new history
             self._fold()
             self.sums[:n] += self.lam * self.v
@@ -114,11 +130,13 @@ class Shrinking(Parameters):
             z = shrink * self.v
             z[columns] -= eta * coef
             self.v, self.applied[:n] = shrink_owed(z, tau, self.applied[:n])
+            if average:
+                self.averaged[:n] += self.v
             self._begin(tau)
             return
         self.A[r + 1], self.T[r + 1], self.r = a, tau, r + 1
         v = self.v[columns]
-        if not self.lam:  # a = 1, no history but the penalty's
+        if not self.history:  # a = 1, no history but the penalty's
             self.sums[columns] += coef
             self.v[columns], self.applied[columns] = shrink_owed(v - eta * coef, tau,
                                                                  self.applied[columns])
@@ -127,8 +145,13 @@ class Shrinking(Parameters):
         self.D[r + 1] = self.D[r] + eta * self.l1 / a
         self.CA[r + 2] = self.CA[r + 1] + a
         self.CAD[r + 2] = self.CAD[r + 1] + a * self.D[r + 1]
+        m = a if average else 0.0
+        self.CAm[r + 2] = self.CAm[r + 1] + m
+        self.CADm[r + 2] = self.CADm[r + 1] + m * self.D[r + 1]
         x, self.applied[columns] = shrink_owed(a * v - eta * coef, tau, self.applied[columns])
         self.v[columns], self.since[columns] = x / a, r + 1
+        if average:
+            self.averaged[columns] += x
 
     def _fold(self):
         """Every column up to date, ``v`` in ``w``'s units."""
@@ -149,9 +172,11 @@ class Shrinking(Parameters):
         return L1State(total, self.applied.ravel())
 
     def result(self):
-        """``(x, sum of the step gradients, None)``, flat, in the parameter layout, every
-        column brought up to date (the ``w`` after the last step is no step's)."""
+        """``(x, sum of the step gradients, sum of the averaged steps' parameters or
+        None)``, flat, in the parameter layout, every column brought up to date (the
+        ``w`` after the last step is no step's)."""
         self._catch_up(np.arange(len(self.since)))
         w = self.A[self.r] * self.v
         x = np.concatenate([w, self.b]) if self.fit_intercept else w
-        return x.ravel(), self.sums.ravel(), None
+        averaged = None if self.averaged is None else self.averaged.ravel()
+        return x.ravel(), self.sums.ravel(), averaged

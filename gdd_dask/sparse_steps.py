@@ -22,7 +22,7 @@ changes of ``v_j``, ``sum_t w_tj`` is ``v_j`` times the sum of the ``a_t`` of th
 steps (:class:`_Scaled`).
 
 The steps are the dense steps' up to rounding (the products ``a v``). They are taken
-where :func:`sparse_penalty` says so: plain SGD (averaged, or with the L1 shrinkage),
+where :func:`sparse_penalty` says so: plain SGD (averaged, with the L1 shrinkage, or both),
 a penalty that is none, L2, L1 or both with one weight of each on every coefficient,
 a linear model's loss, steps in the original coordinates; other steps run dense
 (:mod:`gdd_dask.steps`). With an L1 part, :mod:`gdd_dask.sparse_shrink` takes the
@@ -63,7 +63,7 @@ class SparsePenalty(NamedTuple):
 def sparse_penalty(loss, rule, penalty, *, fit_intercept, scaling):
     """The :class:`SparsePenalty` when steps of ``rule`` on ``loss`` and ``penalty`` may
     be taken on a sparse batch's columns alone, else ``None``: ``rule`` is plain SGD,
-    averaged or with the L1 shrinkage (``rule.plain``; not both), ``loss`` a
+    averaged, with the L1 shrinkage or both (``rule.plain``), ``loss`` a
     :class:`~gdd_dask.losses.base.LinearModelLoss`, no column ``scaling``, and the
     penalty's L2 and L1 weights each one number on every coefficient and 0 on the
     intercepts."""
@@ -187,7 +187,7 @@ def chunk_sparse_steps(stepper, X, y, sample_weight, carry, batches):
     The chunk's rows are put in the batches' order once, so that a batch is a run of
     rows."""
     loss, rule = stepper.loss, stepper.rule
-    steps, mean, shrinkage = _states(rule, carry.state)
+    steps, mean, shrinkage = _states(carry.state)
     order = np.concatenate(batches) if batches else np.zeros(0, dtype=np.intp)
     X, y, sample_weight = (None if a is None else take_rows(a, order)
                            for a in (X, y, sample_weight))
@@ -196,7 +196,7 @@ def chunk_sparse_steps(stepper, X, y, sample_weight, carry, batches):
     sizes = (carry.x, X.shape[1], loss.n_outputs, stepper.fit_intercept,
              stepper.sparse_penalty)
     scaled = _Scaled(*sizes) if shrinkage is None else \
-        Shrinking(*sizes, shrinkage, n_steps=len(batches))
+        Shrinking(*sizes, shrinkage, n_steps=len(batches), averages=mean is not None)
     compact = _Compactor(X)
     loss_sum, first, stop = 0.0, carry.first, 0
     for t, rows in enumerate(batches):
@@ -212,41 +212,43 @@ def chunk_sparse_steps(stepper, X, y, sample_weight, carry, batches):
         scaled.step(rule.plain(steps.count + t), scale, columns, grad,
                     average=mean is not None and mean.count + t + 1 > mean.start)
     x, grads, averaged = scaled.result()
-    state = _advanced(carry.state, len(batches), x, averaged, scaled.n_averaged)
-    if shrinkage is not None:
-        state = state._replace(tail=scaled.shrinkage(shrinkage.total))
+    state = _advanced(carry.state, len(batches), x, averaged, scaled.n_averaged,
+                      None if shrinkage is None else scaled.shrinkage(shrinkage.total))
     grad_sum = grads if carry.grad_sum is None else carry.grad_sum + grads
     return type(carry)(x, state, carry.loss_sum + loss_sum, grad_sum,
                        carry.n_steps + len(batches), first)
 
 
-def _states(rule, state):
+def _states(state):
     """``(SGD state, averaging state or None, L1 shrinkage state or None)`` of a plain
-    rule's state."""
-    if rule.averages is not None:
-        return state.head, state.tail, None
-    if rule.shrinks is not None:
-        return state.head, None, state.tail
-    return state, None, None
-
-
-def _advanced(state, n_steps, x, averaged, n_averaged):
-    """``state`` after ``n_steps`` steps ending at ``x``; averaged SGD's mean joined by
-    the ``n_averaged`` steps whose parameters sum to ``averaged`` (the mean is ``x``
-    itself while no step has been averaged). The L1 shrinkage's state is the caller's."""
+    rule's state: an ``SGDState``, chained with an ``L1State``, an ``AveragedState``
+    or a chain of both."""
     if not isinstance(state, ChainState):
-        return state._replace(count=state.count + n_steps)
-    if not hasattr(state.tail, "mean"):
-        return state._replace(head=state.head._replace(count=state.head.count + n_steps))
-    steps, mean = state.head, state.tail
-    if n_averaged:
-        n = mean.n + n_averaged
-        center = (mean.mean * (mean.n / n) if mean.n else 0.0) + averaged / n
-        mean = mean._replace(mean=center, n=n)
-    else:
-        mean = mean._replace(mean=x.copy())
-    return state._replace(head=steps._replace(count=steps.count + n_steps),
-                          tail=mean._replace(count=mean.count + n_steps))
+        return state, None, None
+    steps, rest = state.head, state.tail
+    if isinstance(rest, ChainState):
+        return steps, rest.tail, rest.head
+    return (steps, rest, None) if hasattr(rest, "mean") else (steps, None, rest)
+
+
+def _advanced(state, n_steps, x, averaged, n_averaged, shrinkage):
+    """``state`` after ``n_steps`` steps ending at ``x``: averaged SGD's mean joined by
+    the ``n_averaged`` steps whose parameters sum to ``averaged`` (the mean is ``x``
+    itself while no step has been averaged), the L1 state replaced by ``shrinkage``."""
+    steps, mean, _ = _states(state)
+    steps = steps._replace(count=steps.count + n_steps)
+    if mean is not None:
+        if n_averaged:
+            n = mean.n + n_averaged
+            center = (mean.mean * (mean.n / n) if mean.n else 0.0) + averaged / n
+            mean = mean._replace(mean=center, n=n, count=mean.count + n_steps)
+        else:
+            mean = mean._replace(mean=x.copy(), count=mean.count + n_steps)
+    if not isinstance(state, ChainState):
+        return steps
+    if mean is not None and shrinkage is not None:
+        return state._replace(head=steps, tail=state.tail._replace(head=shrinkage, tail=mean))
+    return state._replace(head=steps, tail=mean if mean is not None else shrinkage)
 
 
 class _Compactor:
