@@ -17,8 +17,10 @@ step) comes from the running sums of ``a`` and ``a D`` over the history, and ave
 SGD's sum of the parameters from the same sums over its averaged steps.
 
 These are the dense steps' numbers up to rounding. ``a`` is folded back into ``v``
-(and the history begun anew) once it falls below ``1 / FOLD``, and a shrink to 0 is
-taken as the dense step takes it.
+(and the history begun anew) once it falls below ``1 / FOLD``
+(:data:`~gdd_dask.sparse_steps.FOLD`: ``v = w / a`` and ``D`` grow at most a
+thousandfold, and with them the rounding of the differences taken from them), and a
+shrink to 0 is taken as the dense step takes it.
 
 This module runs on the workers: it imports NumPy, the rules' shrink and the sparse
 steps' parameters only.
@@ -29,14 +31,9 @@ from __future__ import annotations
 import numpy as np
 
 from .rules import L1State, shrink_owed
-from .sparse_steps import Parameters
+from .sparse_steps import FOLD, Parameters
 
 __all__ = ["Shrinking"]
-
-FOLD = 1e3
-"""``a`` is folded into ``v`` once it falls below ``1 / FOLD``: ``v = w / a`` and ``D``
-then grow at most a thousandfold, and with them the rounding of the differences taken
-from them."""
 
 
 class Shrinking(Parameters):

@@ -47,9 +47,10 @@ __all__ = ["FOLD", "Parameters", "SparsePenalty", "chunk_sparse_steps", "sparse_
 
 FOLD = 1e3
 """``a`` is folded into ``v`` once the sum of ``a`` over the steps since the last fold
-exceeds ``FOLD a``: the kept sum of the step gradients then loses at most about
-``FOLD`` rounding errors (``v = w / a`` grows as ``a`` shrinks), and a shrink to 0
-starts afresh. With ``a`` near 1 that is once in about a thousand steps."""
+exceeds ``FOLD a`` (with an L1 part, :mod:`gdd_dask.sparse_shrink`: once ``a`` falls
+below ``1 / FOLD``): the kept sums then lose at most about ``FOLD`` rounding errors
+(``v = w / a`` grows as ``a`` shrinks), and a shrink to 0 starts afresh. With ``a``
+near 1 that is once in about a thousand steps."""
 
 
 class SparsePenalty(NamedTuple):
