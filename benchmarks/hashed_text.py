@@ -18,8 +18,8 @@ sparse Zarr store in ``--data-dir`` and reused. Logistic regression with ``C=1``
   with the workers' and the client's peak memory;
 - ``sgd``: one epoch of SGD (log loss, the same ``alpha``): gdd-dask's ``SGDClassifier``
   (persisted, 2 workers), scikit-learn's ``SGDClassifier`` (in memory), also averaged
-  and with L1 and elastic-net penalties, and Vowpal Wabbit (its own parser from a text file written
-  beforehand, not timed), each with its objective after the epoch.
+  and with L1 and elastic-net penalties, and Vowpal Wabbit (its own parser from a text
+  file written beforehand, not timed), each with its objective after the epoch.
 
 ``--skip`` leaves measures out (without ``optimum``, ``f*`` is a gdd-dask fit at
 ``tol=1e-9``). Prints JSON lines; writes ``<out-dir>/hashed_text.jsonl`` and
@@ -284,16 +284,9 @@ def sgd_rows(args, X, y, Xd, yd, client, f_star):
     return rows
 
 
-def main(argv=None):
-    args = parse(argv)
-    path, made_s = ensure_store(args)
-    X, y = open_zarr(path)
-    start = time.perf_counter()
-    X, y = (a.compute(scheduler="threads") for a in (X, y))
-    read_s = time.perf_counter() - start
-    setup = {"measure": "setup", "rows": X.shape[0], "features": X.shape[1], "nnz": X.nnz,
-             "csr_mb": (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20,
-             "store_made_s": made_s, "store_read_s": read_s}
+def persisted_rows(args, path, X, y):
+    """The measures on the store persisted on the 2 workers: ``optimum`` (else only
+    ``f*``, a gdd-dask fit at ``tol=1e-9``, which ``sgd``'s gaps need) and ``sgd``."""
     local, client = cluster()
     try:
         Xd, yd = open_zarr(path)
@@ -306,9 +299,23 @@ def main(argv=None):
             rows, f_star = optimum_rows(args, X, y, Xd, yd, client)
         if "sgd" not in args.skip:
             rows += sgd_rows(args, X, y, Xd, yd, client, f_star)
+        return rows
     finally:
         client.close()
         local.close()
+
+
+def main(argv=None):
+    args = parse(argv)
+    path, made_s = ensure_store(args)
+    X, y = open_zarr(path)
+    start = time.perf_counter()
+    X, y = (a.compute(scheduler="threads") for a in (X, y))
+    read_s = time.perf_counter() - start
+    setup = {"measure": "setup", "rows": X.shape[0], "features": X.shape[1], "nnz": X.nnz,
+             "csr_mb": (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes) / 2**20,
+             "store_made_s": made_s, "store_read_s": read_s}
+    rows = [] if {"optimum", "sgd"} <= args.skip else persisted_rows(args, path, X, y)
     ooc = [] if "out_of_core" in args.skip else out_of_core_rows(args, path)
     rows = [setup, *rows, *ooc]
     write_results(rows, args.out_dir, "hashed_text", markdown(rows, args))
