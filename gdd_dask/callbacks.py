@@ -59,7 +59,10 @@ class LivePlot:
     label : str, optional
         The curve's name in the legend.
     every : float
-        Seconds between redraws (the last iteration is drawn by :meth:`close`).
+        Seconds between redraws at least, and twice the last redraw's time when that
+        is longer: redrawing takes at most about a third of the fit's time (a redraw
+        in Jupyter costs about half a second). The last iteration is drawn by
+        :meth:`close`.
     log : bool
         A log scale for the objective (its minimum must be positive).
     reference : float, optional
@@ -80,7 +83,8 @@ class LivePlot:
         plt.close(self.figure)  # drawn by display/savefig only, never twice
         self.every, self.log, self.path = float(every), bool(log), path
         self.reference = None if reference is None else float(reference)
-        self.series, self._handle, self._drawn = [], None, 0.0
+        self.series, self._handle = [], None
+        self._drawn, self._cost = -float("inf"), 0.0  # when the last redraw ended, its time
         self.new_curve(label)
 
     def new_curve(self, label=None):
@@ -97,14 +101,19 @@ class LivePlot:
         iterations.append(int(info.nit))
         seconds.append(now - self._start)
         values.append(float(info.fun))
-        if now - self._drawn >= self.every:
+        if now - self._drawn >= max(self.every, 2 * self._cost):
             self.draw()
 
     def draw(self):
         """Redraw now (in place in Jupyter; to ``path`` when given)."""
+        start = time.perf_counter()
+        self._show()
+        self._drawn = time.perf_counter()
+        self._cost = self._drawn - start
+
+    def _show(self):
         _draw(self.axes, self.series, self.log, self.reference)
         self.figure.tight_layout()
-        self._drawn = time.perf_counter()
         if self.path is not None:
             self.figure.savefig(self.path, dpi=100)
         if _in_notebook():
