@@ -267,22 +267,29 @@ def test_estimators_fit_csr_as_dense_and_as_scikit_learn(cancer, name, params, r
 
 @pytest.mark.parametrize("name, params", [(e[0], e[1]) for e in ESTIMATORS],
                          ids=[e[0] for e in ESTIMATORS])
-def test_estimators_fit_dask_csr_chunks_on_the_cluster(cancer, client, name, params):
-    """CSR chunks on the cluster fit as the dense chunks do, and predict lazily."""
+def test_estimators_fit_dask_csr_chunks_on_the_cluster(cancer, client, tmp_path, name,
+                                                       params):
+    """CSR chunks on the cluster, and a sparse store streamed to it (``cache="none"``),
+    fit as the dense chunks do, and predict lazily."""
     X, y = cancer
-    target = da.from_array(_target(name, X, y), chunks=200)
-    params = {**params, "client": client}
-    if "max_iter" not in params or "SGD" in name:  # a few epochs: the cluster is slower
-        params = {**params, "max_iter": 5, "tol": None if "SGD" in name else 1e-4}
+    target = _target(name, X, y)
+    # a few iterations or epochs: the cluster is slower
+    params = {**params, "client": client, "max_iter": 5,
+              "tol": None if "SGD" in name else params.get("tol", 1e-4)}
+    write_zarr(tmp_path / "sparse.zarr", sp.csr_matrix(X), target, chunk_rows=200)
+    stored, stored_target = open_zarr(tmp_path / "sparse.zarr")
     sparse_chunks = da.from_array(sp.csr_matrix(X), chunks=(200, -1), asarray=False)
-    dense_chunks = da.from_array(X, chunks=(200, -1))
-    ours = _quiet(lambda: getattr(gdd_dask, name)(**params).fit(sparse_chunks, target))
-    dense = _quiet(lambda: getattr(gdd_dask, name)(**params).fit(dense_chunks, target))
-    np.testing.assert_allclose(_params(ours), _params(dense), rtol=1e-8, atol=1e-10)
-    prediction = ours.predict(sparse_chunks)
-    assert isinstance(prediction, da.Array)
-    np.testing.assert_allclose(client.compute(prediction).result(),
-                               dense.predict(X), rtol=1e-10, atol=1e-12)
+    dense = _quiet(lambda: getattr(gdd_dask, name)(**params).fit(
+        da.from_array(X, chunks=(200, -1)), da.from_array(target, chunks=200)))
+    for X_sparse, y_sparse, cache in ((sparse_chunks, da.from_array(target, chunks=200),
+                                       "auto"), (stored, stored_target, "none")):
+        ours = _quiet(lambda: getattr(gdd_dask, name)(cache=cache, **params).fit(
+            X_sparse, y_sparse))
+        np.testing.assert_allclose(_params(ours), _params(dense), rtol=1e-8, atol=1e-10)
+        prediction = ours.predict(X_sparse)
+        assert isinstance(prediction, da.Array)
+        np.testing.assert_allclose(client.compute(prediction).result(),
+                                   dense.predict(X), rtol=1e-10, atol=1e-12)
 
 
 # -- sparse stores -------------------------------------------------------------------
