@@ -38,7 +38,7 @@ from .runtime import compute, resolve_client
 from .scaling import add_with_moments
 from .tsqr import chunk_moment, merge_moments
 
-__all__ = ["Objective", "make_engine", "make_objective"]
+__all__ = ["Objective", "make_engine", "make_objective", "models_bytes"]
 
 TASK_PREFIX = {"value": "gdd-loss", "grad": "gdd-grad", "hess": "gdd-hess", "hessp": "gdd-hessp"}
 KEPT_POINTS = 2
@@ -129,7 +129,7 @@ class Objective:
         # a chunk's Hessian is big: keep only its margins; other sums are small
         keep = keep and ("margins" if kind == "hess" else "output")
         p = self.n_params  # the sums: loss, gradient (or H @ v), the Hessian's p x p
-        sums_bytes = 8 * (p * p + p + 2 if kind == "hess" else p + 2)
+        sums_bytes = 8 * (p * p + p + 2) if kind == "hess" else models_bytes(1, p)
         sums_bytes += 8 * (2 * self.n_features + 1) if moments else 0
         sums = self.engine.run(TASK_PREFIX[kind], func, params, *vector, keep=keep,
                                sums_bytes=sums_bytes,
@@ -279,6 +279,12 @@ def make_objective(loss, X, y, sample_weight=None, *, fit_intercept=True, penalt
         raise
 
 
+def models_bytes(n_models, n_params, *, square=False):
+    """Bytes of the sums of ``n_models`` models of ``n_params`` parameters in one task:
+    their losses and gradients, or (``square``) their Gram or moment matrices."""
+    return 8 * n_models * ((n_params + 2) ** 2 if square else n_params + 2)
+
+
 def make_engine(loss, X, y, sample_weight=None, *, client=None, split_every=8, cache="auto",
                 chunk_rows=None, sums_bytes=None):
     """Validate the data and pick its engine: ``(loss, engine, n_features)``, the loss
@@ -308,7 +314,7 @@ def make_engine(loss, X, y, sample_weight=None, *, client=None, split_every=8, c
     if data.is_dask:
         kept = KEPT_POINTS * 8 * getattr(loss, "n_outputs", 1)
         if sums_bytes is None:
-            sums_bytes = 8 * (loss.n_params(data.n_features, fit_intercept=True) + 2)
+            sums_bytes = models_bytes(1, loss.n_params(data.n_features, fit_intercept=True))
         engine = Engine(data, client=client, split_every=split_every, cache=cache,
                         kept_bytes_per_row=kept, sums_bytes=sums_bytes)
     else:

@@ -30,7 +30,7 @@ from ..engine import CACHE_POLICIES
 from ..folds import Weighting, make_folds
 from ..losses import MultinomialLoss
 from ..many import SharedPasses
-from ..objective import make_engine
+from ..objective import make_engine, models_bytes
 from ..runtime import compute
 from ..solvers.cd import _centred
 from .base import not_converged, outside_level
@@ -113,12 +113,6 @@ def _folds(estimator, X, y):
     if hasattr(cv, "split") and hasattr(y, "compute"):
         y = compute(y, client=estimator.client)[0]
     return make_folds(cv, n_samples=X.shape[0], y=y, random_state=estimator.random_state)
-
-
-def models_bytes(n_models, n_params, *, square=False):
-    """Bytes of the sums of ``n_models`` models of ``n_params`` parameters in one task:
-    their gradients, or (``square``) their Gram or moment matrices."""
-    return 8 * n_models * ((n_params + 2) ** 2 if square else n_params + 2)
 
 
 class _SharedFit:
