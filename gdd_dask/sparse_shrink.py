@@ -58,7 +58,6 @@ class Shrinking(Parameters):
         self.A, self.D, self.T = np.ones(size), np.zeros(size), np.zeros(size)
         self.CA, self.CAD = np.zeros(size + 1), np.zeros(size + 1)
         self.CAm, self.CADm = np.zeros(size + 1), np.zeros(size + 1)  # averaged steps'
-        self.averaged, self.n_averaged = None, 0
         self._begin(float(shrinkage.total[0]) if self.v.size else 0.0)
 
     def _begin(self, tau):
@@ -116,10 +115,7 @@ class Shrinking(Parameters):
         a = self.A[r] * shrink
         tau = self.T[r] + eta * self.l1
         if average:
-            if self.averaged is None:
-                self.averaged = np.zeros_like(self.sums)
-            self.averaged[n:] += self.b
-            self.n_averaged += 1
+            self._average_intercepts()
         if a < 1.0 / FOLD:  # every column up to date, this step dense, a new history
             self._fold()
             self.sums[:n] += self.lam * self.v

@@ -92,8 +92,6 @@ class Parameters:
     ``v`` (``(p,)``, or ``(p, K)`` for ``K`` outputs), the intercepts ``b`` and the sum
     of the step gradients so far, ``sums``, in the parameter layout."""
 
-    n_averaged = 0
-
     def __init__(self, x, n_features, n_outputs, fit_intercept):
         params = np.array(x, dtype=np.float64)
         if n_outputs > 1:
@@ -101,6 +99,15 @@ class Parameters:
         split = n_features * (n_outputs if params.ndim == 1 else 1)
         self.v, self.b, self.fit_intercept = params[:split], params[split:], fit_intercept
         self.sums = np.zeros_like(params)
+        self.averaged, self.n_averaged = None, 0  # averaged SGD's sum, once it begins
+
+    def _average_intercepts(self):
+        """Count an averaged step and add the intercepts after it to the averaged sum
+        (begun at 0 by the first)."""
+        if self.averaged is None:
+            self.averaged = np.zeros_like(self.sums)
+        self.averaged[len(self.v):] += self.b
+        self.n_averaged += 1
 
     def _intercept_step(self, eta, scale, columns, grad):
         """The batch's gradient sum ``grad`` (compact layout) times ``scale``: the
@@ -130,8 +137,7 @@ class _Scaled(Parameters):
 
     def __init__(self, x, n_features, n_outputs, fit_intercept, penalty):
         super().__init__(x, n_features, n_outputs, fit_intercept)
-        self.a, self.total, self.lam = 1.0, 0.0, penalty.l2
-        self.averaged, self.after = None, 0.0
+        self.a, self.total, self.lam, self.after = 1.0, 0.0, penalty.l2, 0.0
 
     def batch_params(self, columns):
         """The flat parameters of a batch's compact matrix: ``a v_J``, then ``b``."""
@@ -141,7 +147,7 @@ class _Scaled(Parameters):
         """One step of the batch's gradient sum ``grad`` (compact layout) at rate
         ``eta`` and unbiased scale ``scale``; with ``average``, the parameters after it
         join averaged SGD's sum."""
-        coef, n = self._intercept_step(eta, scale, columns, grad), len(self.v)
+        coef = self._intercept_step(eta, scale, columns, grad)
         if self.lam:
             self.total += self.a
             self.a *= max(0.0, 1.0 - eta * self.lam)
@@ -153,11 +159,8 @@ class _Scaled(Parameters):
             self.averaged[columns] += (rate * self.after) * coef
         self.v[columns] -= rate * coef
         if average:
-            if self.averaged is None:
-                self.averaged = np.zeros_like(self.sums)
+            self._average_intercepts()
             self.after += self.a
-            self.averaged[n:] += self.b
-            self.n_averaged += 1
 
     def _fold(self):
         """``v <- a v``, ``a <- 1``, the pending ``lambda total v`` and ``after v`` moved
