@@ -275,7 +275,7 @@ def test_estimators_fit_dask_csr_chunks_on_the_cluster(cancer, client, tmp_path,
     target = _target(name, X, y)
     # a few iterations or epochs: the cluster is slower
     params = {**params, "client": client, "max_iter": 5,
-              "tol": None if "SGD" in name else params.get("tol", 1e-4)}
+              "tol": None if "SGD" in name else 1e-4}
     write_zarr(tmp_path / "sparse.zarr", sp.csr_matrix(X), target, chunk_rows=200)
     stored, stored_target = open_zarr(tmp_path / "sparse.zarr")
     sparse_chunks = da.from_array(sp.csr_matrix(X), chunks=(200, -1), asarray=False)
