@@ -18,7 +18,7 @@ from array_api_compat import (
     is_numpy_namespace,
 )
 
-from .losses.base import chunk_device, is_scipy_sparse, namespace
+from .losses.base import chunk_device, is_scipy_sparse, is_sparse, namespace
 from .reduction import add_sums, tree_reduce
 from .runtime import meter
 from .scaling import block_moment, merge_column_moments
@@ -95,7 +95,7 @@ def as_float64(a, xp=None):
         return None
     if isinstance(a, np.ndarray):
         return np.require(a, dtype=np.float64, requirements="A")
-    if is_scipy_sparse(a):
+    if is_sparse(a):
         return a if a.dtype == np.float64 else a.astype(np.float64)
     xp = xp or array_namespace(a)
     return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
@@ -113,12 +113,12 @@ def _rows(bad, xp):
 
 def _nonfinite_rows(X, xp):
     """A per-row mark of the rows of X holding a non-finite value (of a sparse X: of its
-    stored values)."""
-    if is_scipy_sparse(X):
-        X = X.tocsr()
-        bad = np.zeros(X.shape[0], dtype=bool)
-        values = np.flatnonzero(~np.isfinite(X.data))
-        bad[np.searchsorted(X.indptr, values, side="right") - 1] = True
+    stored values, found in their own namespace)."""
+    if is_sparse(X):
+        X, sxp = X.tocsr(), namespace(X)
+        bad = sxp.zeros(X.shape[0], dtype=sxp.bool, device=chunk_device(X))
+        values = sxp.nonzero(~sxp.isfinite(X.data))[0]
+        bad[sxp.searchsorted(X.indptr, values, side="right") - 1] = True
         return bad
     return ~xp.all(xp.isfinite(X), axis=1)
 
@@ -149,7 +149,7 @@ def row_blocks(X, xp):
     sparse chunk, whose products stream its stored values once anyway while each
     block's gradient ``X_b.T @ g_b`` would be a dense vector of every feature."""
     n = X.shape[0]
-    if is_scipy_sparse(X) or not (is_numpy_namespace(xp) or is_array_api_strict_namespace(xp)):
+    if is_sparse(X) or not (is_numpy_namespace(xp) or is_array_api_strict_namespace(xp)):
         return [slice(0, n)]
     return dense_row_blocks(n, X.shape[1])
 
@@ -244,15 +244,16 @@ def chunk_sums_many(requests, offset, index, X, y, weights, *, keep=False):
 
 
 def row_slice(a, rows):
-    """``a[rows, ...]`` for a slice of consecutive rows; of a SciPy CSR matrix a view of
-    its stored values (SciPy's own slicing copies them: a pass would copy the chunk)."""
-    if not is_scipy_sparse(a):
+    """``a[rows, ...]`` for a slice of consecutive rows; of a CSR matrix (SciPy's or
+    CuPy's) a view of its stored values (their own slicing copies them: a pass would
+    copy the chunk)."""
+    if not is_sparse(a):
         return a[rows, ...]
     start, stop, _ = rows.indices(a.shape[0])
     if (start, stop) == (0, a.shape[0]):
         return a
     a = a.tocsr()
-    low, high = a.indptr[start], a.indptr[stop]
+    low, high = int(a.indptr[start]), int(a.indptr[stop])
     return type(a)((a.data[low:high], a.indices[low:high], a.indptr[start:stop + 1] - low),
                    shape=(stop - start, a.shape[1]), copy=False)
 
@@ -282,7 +283,10 @@ def take_rows(a, rows):
     its device."""
     if isinstance(a, np.ndarray) or is_scipy_sparse(a):
         return a[rows]
+    if is_sparse(a):  # CuPy's CSR: its rows picked by an index array on its device
+        return a[namespace(a).asarray(np.asarray(rows, dtype=np.int64), device=chunk_device(a))]
     xp = array_namespace(a)
+
     return xp.take(a, xp.asarray(np.asarray(rows, dtype=np.int64), device=device(a)), axis=0)
 
 

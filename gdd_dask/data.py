@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 from array_api_compat import array_namespace
 
-from .losses.base import is_scipy_sparse
+from .losses.base import is_scipy_sparse, is_sparse
 from .runtime import compute
 
 __all__ = ["Data", "as_data", "auto_chunk_rows", "dtype_kind", "is_dask", "itemsize",
@@ -53,7 +53,7 @@ def row_bytes(X, *, client=None):
     """Bytes of X per row in memory: ``n_features * itemsize`` for a dense X; for a
     sparse X its stored values with their column indices and row pointers, those of
     the first chunk for a Dask array of sparse chunks (that chunk is read to tell)."""
-    if is_dask(X) and is_scipy_sparse(X._meta):
+    if is_dask(X) and is_sparse(X._meta):
         import dask
 
         X = X.blocks[0]
@@ -62,7 +62,7 @@ def row_bytes(X, *, client=None):
 
 
 def _nbytes(a):
-    if is_scipy_sparse(a):
+    if is_sparse(a):
         return a.data.nbytes + a.indices.nbytes + a.indptr.nbytes
     return a.size * itemsize(a.dtype)
 
@@ -116,14 +116,20 @@ def pydata_to_csr(block):
 
 def as_scipy_sparse(a, name):
     """``a`` with a pydata ``sparse`` X (in memory, or the chunks of a Dask array) as
-    SciPy CSR, chunk by chunk; other sparse input is refused up front, with what it is
-    (not deep in a loss): a sparse y or sample_weight, CuPy's sparse chunks."""
+    SciPy CSR, chunk by chunk; SciPy's sparse X and a Dask array of CuPy's sparse chunks
+    (``cupyx.scipy.sparse``) stay as they are; other sparse input is refused up front,
+    with what it is (not deep in a loss): a sparse y or sample_weight, CuPy's sparse
+    matrix in memory."""
     kind = _sparse_kind(a._meta if is_dask(a) else a)
-    if kind is None or (name == "X" and kind.startswith("scipy.")):
+    if kind is None or (name == "X" and (kind.startswith("scipy.")
+                                         or kind.startswith("cupyx.") and is_dask(a))):
         return a
     what = f"a Dask array of {kind} chunks" if is_dask(a) else f"a {kind}"
     if name != "X":
         raise TypeError(f"{name} is {what}: {name} must be dense (y.toarray().ravel())")
+    if kind.startswith("cupyx."):
+        raise TypeError(f"X is {what}: a GPU's sparse X goes in row chunks, as a Dask "
+                        "array: da.from_array(X, chunks=(rows, -1), asarray=False)")
     if kind.startswith("sparse.") and hasattr(a._meta if is_dask(a) else a, "to_scipy_sparse"):
         if not is_dask(a):
             return pydata_to_csr(a)
@@ -131,9 +137,9 @@ def as_scipy_sparse(a, name):
 
         meta = sparse.csr_matrix((0, 0), dtype=a.dtype)
         return a.map_blocks(pydata_to_csr, dtype=a.dtype, meta=meta)
-    raise TypeError(f"X is {what}: sparse X must be SciPy sparse (CSR) or pydata sparse "
-                    "(COO, GCXS); convert it, e.g. X.map_blocks(lambda b: b.get()) for "
-                    "CuPy's")
+    raise TypeError(f"X is {what}: sparse X must be SciPy sparse (CSR), pydata sparse "
+                    "(COO, GCXS) or chunks of CuPy's CSR; convert it, e.g. with "
+                    "X.map_blocks(lambda b: b.tocsr())")
 
 
 def _to_array(a, name):
@@ -142,7 +148,8 @@ def _to_array(a, name):
     if a is None:
         raise TypeError(f"{name} is required; got None")
     a = as_scipy_sparse(a, name)
-    if name == "X" and is_scipy_sparse(a._meta if is_dask(a) else a):
+    if name == "X" and is_sparse(a._meta if is_dask(a) else a):
+
         return a if is_dask(a) else a.tocsr()
     if is_dask(a):
         if hasattr(a, "to_dask_array"):

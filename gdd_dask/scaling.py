@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .losses.base import is_scipy_sparse
+from .losses.base import chunk_device, is_sparse
 from .reduction import add_sums
 
 WELL_SCALED = 10.0
@@ -53,11 +53,13 @@ def block_moment(X, sample_weight, xp):
     if not W > 0:
         zeros = np.zeros(X.shape[1])
         return np.float64(0.0), zeros, zeros.copy()
-    if is_scipy_sparse(X):  # sum s (x - m)^2 = sum s x^2 - W m^2: X is not centred
-        s = np.ones(n) if sample_weight is None else np.asarray(sample_weight)
+    if is_sparse(X):  # sum s (x - m)^2 = sum s x^2 - W m^2: X is not centred
+        s = xp.ones(n, dtype=X.dtype, device=chunk_device(X)) if sample_weight is None \
+            else sample_weight
         mean = (X.T @ s) / W
-        M = np.maximum(X.multiply(X).T @ s - W * mean**2, 0.0)
-        return np.float64(W), np.asarray(mean, dtype=np.float64), np.asarray(M, np.float64)
+        M = xp.maximum(X.multiply(X).T @ s - W * mean**2, 0.0)
+        return np.float64(W), to_numpy(mean), to_numpy(M)
+
     mean = (xp.sum(X, axis=0) if sample_weight is None else sample_weight @ X) / W
     squares = (X - mean) ** 2
     M = xp.sum(squares, axis=0) if sample_weight is None else sample_weight @ squares

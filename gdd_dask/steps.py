@@ -30,10 +30,9 @@ import threading
 from contextlib import contextmanager
 
 import numpy as np
-from array_api_compat import array_namespace, device
 
 from .chunk import aligned, take_rows, to_numpy
-from .losses.base import is_scipy_sparse
+from .losses.base import chunk_device, is_scipy_sparse, is_sparse, namespace
 from .rules import apply_step
 from .sparse_steps import chunk_sparse_steps, sparse_penalty
 
@@ -121,11 +120,11 @@ class Stepper:
                                              np.asarray(x, dtype=self.dtype),
                                              fit_intercept=self.fit_intercept)
             return float(value), np.asarray(grad, dtype=np.float64)
-        xp = array_namespace(X)
+        xp = namespace(X)
         dtype = getattr(xp, self.dtype)
         X, y, sample_weight = (None if a is None else _as_dtype(a, dtype, xp)
                                for a in (X, y, sample_weight))
-        p = xp.asarray(np.asarray(x, dtype=self.dtype), device=device(X))
+        p = xp.asarray(np.asarray(x, dtype=self.dtype), device=chunk_device(X))
         value, grad = self.loss.grad_sum(X, y, sample_weight, p,
                                          fit_intercept=self.fit_intercept)
         return float(to_numpy(value)), to_numpy(grad)
@@ -162,8 +161,9 @@ def _as_dtype(a, dtype, xp):
     """``a`` in ``dtype``: aligned NumPy, sparse, or of namespace ``xp``."""
     if isinstance(a, np.ndarray):
         return np.require(a, dtype=dtype, requirements="A")
-    if is_scipy_sparse(a):
+    if is_sparse(a):
         return a if a.dtype == dtype else a.astype(dtype)
+
     return a if a.dtype == dtype else xp.astype(a, dtype)
 
 

@@ -25,7 +25,7 @@ chunk was computed. Each ``R`` has a non-negative diagonal, which makes it uniqu
 from __future__ import annotations
 
 import numpy as np
-from array_api_compat import array_namespace, is_array_api_strict_namespace, is_numpy_namespace
+from array_api_compat import is_array_api_strict_namespace, is_numpy_namespace
 from scipy.linalg import lapack
 
 from .chunk import (
@@ -37,7 +37,7 @@ from .chunk import (
     row_blocks,
     to_numpy,
 )
-from .losses.base import is_scipy_sparse
+from .losses.base import is_scipy_sparse, is_sparse, namespace
 
 __all__ = ["chunk_moment", "merge_moments", "r_factor"]
 
@@ -101,8 +101,9 @@ def merge_moments(parts):
 def chunk_moment(fit_intercept, offset, index, X, y, sample_weight):
     """The moment of one chunk's rows ``[X, y]`` (centred with ``fit_intercept``),
     its row blocks factored one at a time and merged in order."""
-    sparse = is_scipy_sparse(X)  # its row blocks densified one at a time for LAPACK
-    xp = np if sparse else array_namespace(X)
+    sparse = is_sparse(X)  # its row blocks densified one at a time for LAPACK
+    xp = np if is_scipy_sparse(X) else namespace(X)
+
     if is_array_api_strict_namespace(xp):  # NumPy buffers: LAPACK's QR, NumPy's bits
         X, y, sample_weight = (None if a is None else host(a) for a in (X, y, sample_weight))
         xp = np

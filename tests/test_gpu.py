@@ -12,12 +12,14 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.datasets import load_breast_cancer, load_digits
 from sklearn.preprocessing import StandardScaler
 
 import gdd_dask
 from gdd_dask import minimize
 from gdd_dask.datasets import make_classification, open_zarr
+from gdd_dask.datasets.text import make_hashed_text
 
 pytestmark = pytest.mark.gpu
 
@@ -94,3 +96,78 @@ def test_out_of_core_streams_zarr_chunks_to_the_gpu(cupy, tmp_path):
     streamed = minimize("logistic", gpu(X, cupy), gpu(y, cupy), cache="none", alpha=1e-3)
     in_memory = minimize("logistic", X, y, alpha=1e-3)
     np.testing.assert_allclose(streamed.x, in_memory.x, rtol=1e-7, atol=1e-9)
+
+
+# -- sparse chunks on the GPU (cupyx.scipy.sparse CSR) -------------------------------
+def gpu_csr(X, cupy):
+    """A Dask array of SciPy CSR chunks as one of CuPy CSR chunks (each moved once)."""
+    import cupyx.scipy.sparse as csp
+
+    return X.map_blocks(csp.csr_matrix, meta=csp.csr_matrix((0, 0), dtype=X.dtype))
+
+
+@pytest.fixture(scope="module")
+def sparse_cancer():
+    """The cancer rows standardized and thinned to about half zeros, as CSR chunks."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    X = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
+    return da.from_array(X, chunks=(100, -1), asarray=False), da.from_array(y.astype(float),
+                                                                            chunks=100)
+
+
+@pytest.mark.parametrize("loss, kw", [
+    ("logistic", {"solver": "lbfgs"}),
+    ("logistic", {"solver": "newton"}),  # the Hessian: sparse products on the GPU
+    ("logistic", {"solver": "proximal", "penalty": "l1"}),
+    ("squared", {}),  # auto: QR of the densified row blocks
+    ("poisson", {}),
+    ("logistic", {"solver": "sgd", "max_iter": 3, "tol": 0, "options": {"random_state": 0}}),
+], ids=["lbfgs", "newton", "proximal-l1", "squared-qr", "poisson", "sgd"])
+def test_cupy_sparse_chunks_follow_the_scipy_path(cupy, sparse_cancer, loss, kw):
+    X, y = sparse_cancer
+    target = {"squared": 2 * y + 1, "poisson": 3 * y}.get(loss, y)
+    kw = {"alpha": 1e-2, "tol": 1e-10, **kw}
+    on_cpu = minimize(loss, X, target, **kw)
+    on_gpu = minimize(loss, gpu_csr(X, cupy), gpu(target, cupy), **kw)
+    assert isinstance(on_gpu.x, np.ndarray) and on_gpu.solver == on_cpu.solver
+    np.testing.assert_allclose(on_gpu.x, on_cpu.x, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: gdd_dask.LogisticRegression(C=10.0),
+    lambda: gdd_dask.Ridge(alpha=1.0),
+    lambda: gdd_dask.Lasso(alpha=0.01),
+    lambda: gdd_dask.SGDClassifier(loss="log_loss", max_iter=3, tol=None, random_state=0),
+    lambda: gdd_dask.MLPClassifier(hidden_layer_sizes=(8,), solver="lbfgs", max_iter=30,
+                                   random_state=0),
+], ids=["logistic", "ridge", "lasso", "sgd", "mlp"])
+def test_estimators_fit_and_predict_cupy_sparse_chunks(cupy, sparse_cancer, make):
+    X, y = sparse_cancer
+    on_gpu, on_cpu = make().fit(gpu_csr(X, cupy), gpu(y, cupy)), make().fit(X, y)
+    predicted = on_gpu.predict(gpu_csr(X, cupy))
+    assert isinstance(predicted._meta, cupy.ndarray)
+    np.testing.assert_allclose(cupy.asnumpy(predicted.compute()), on_cpu.predict(X).compute(),
+                               rtol=1e-6, atol=1e-6)
+    assert on_gpu.score(gpu_csr(X, cupy), gpu(y, cupy)) == pytest.approx(on_cpu.score(X, y),
+                                                                         abs=1e-6)
+
+
+def test_a_sparse_store_streams_to_the_gpu(cupy, tmp_path):
+    """cache='none' on a hashed-text store: each task reads its CSR chunk and moves it."""
+    path = tmp_path / "text.zarr"
+    make_hashed_text(path, n_samples=8_000, n_features=2**16, nnz_per_row=20,
+                     chunk_rows=2_000, seed=3)
+    X, y = open_zarr(path)
+    streamed = minimize("logistic", gpu_csr(X, cupy), gpu(y, cupy), cache="none", alpha=1e-3)
+    in_memory = minimize("logistic", X, y, alpha=1e-3)
+    np.testing.assert_allclose(streamed.x, in_memory.x, rtol=1e-7, atol=1e-9)
+
+
+def test_a_non_finite_stored_value_on_the_gpu_is_named_by_row(cupy, sparse_cancer):
+    X, y = sparse_cancer
+    bad = X.compute().tolil()
+    bad[321, 4] = np.nan
+    bad = da.from_array(bad.tocsr(), chunks=(100, -1), asarray=False)
+    with pytest.raises(ValueError, match=r"X has a non-finite value .* at row 321 \(chunk 3\)"):
+        minimize("logistic", gpu_csr(bad, cupy), gpu(y, cupy), alpha=1e-2)

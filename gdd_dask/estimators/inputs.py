@@ -14,12 +14,11 @@ from __future__ import annotations
 from functools import partial
 
 import numpy as np
-from array_api_compat import array_namespace
 from sklearn.utils.validation import validate_data
 
 from ..blocks import cast_output
 from ..data import as_scipy_sparse, dtype_kind, frame_as_float, is_dask, known_chunks
-from ..losses.base import is_scipy_sparse
+from ..losses.base import chunk_device, is_scipy_sparse, namespace
 from ..runtime import compute, resolve_client
 
 __all__ = [
@@ -241,4 +240,5 @@ def _meta(X, dtype, ndim):
     if isinstance(X._meta, np.ndarray) or is_scipy_sparse(X._meta) \
             or np.dtype(dtype).kind not in "biuf":
         return empty
-    return array_namespace(X._meta).asarray(empty)
+    return namespace(X._meta).asarray(empty, device=chunk_device(X._meta))
+

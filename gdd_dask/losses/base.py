@@ -18,8 +18,8 @@ from typing import Any, Protocol, runtime_checkable
 
 from array_api_compat import array_namespace, device
 
-__all__ = ["Loss", "LinearModelLoss", "chunk_device", "is_scipy_sparse", "namespace",
-           "weighted_gram", "with_ones_column"]
+__all__ = ["Loss", "LinearModelLoss", "chunk_device", "is_scipy_sparse", "is_sparse",
+           "namespace", "sparse_module", "weighted_gram", "with_ones_column"]
 
 
 def is_scipy_sparse(X):
@@ -27,37 +27,53 @@ def is_scipy_sparse(X):
     return type(X).__module__.startswith("scipy.sparse")
 
 
+def is_sparse(X):
+    """True for a sparse matrix of SciPy or of CuPy (``cupyx.scipy.sparse``, the same
+    interface on the GPU)."""
+    return type(X).__module__.startswith(("scipy.sparse", "cupyx.scipy.sparse"))
+
+
+def sparse_module(X):
+    """``scipy.sparse`` or ``cupyx.scipy.sparse``: the module of a sparse chunk X."""
+    import importlib
+
+    return importlib.import_module(
+        "scipy.sparse" if is_scipy_sparse(X) else "cupyx.scipy.sparse")
+
+
 def namespace(X):
-    """The array namespace of a chunk's math: ``array_namespace(X)``, and NumPy's for a
-    SciPy sparse chunk (whose products with dense arrays, ``X @ W`` and ``X.T @ G``,
-    are NumPy arrays: the chunk is never densified)."""
+    """The array namespace of a chunk's math: ``array_namespace(X)``; for a sparse chunk
+    that of its stored values (NumPy's for SciPy, CuPy's for ``cupyx.scipy.sparse``),
+    whose products with dense arrays, ``X @ W`` and ``X.T @ G``, are dense arrays of
+    that namespace: the chunk is never densified."""
     if is_scipy_sparse(X):
         import array_api_compat.numpy as xp
 
         return xp
-    return array_namespace(X)
+    return array_namespace(X.data if is_sparse(X) else X)
 
 
 def chunk_device(X):
     """The device of a chunk's math: ``device(X)``; ``None`` (the host) for a SciPy
-    sparse chunk."""
-    return None if is_scipy_sparse(X) else device(X)
+    sparse chunk, that of its stored values for a CuPy one."""
+    if is_scipy_sparse(X):
+        return None
+    return device(X.data if is_sparse(X) else X)
 
 
 def weighted_gram(X, c):
     """``X.T @ diag(c) @ X``, dense ``(d, d)``; for a sparse X by sparse products."""
-    if is_scipy_sparse(X):
+    if is_sparse(X):
         return (X.T @ X.multiply(c[:, None])).toarray()
     return X.T @ (c[:, None] * X)
 
 
 def with_ones_column(X, xp):
     """``[X, 1]``: X with a column of ones appended (sparse stays sparse)."""
-    if is_scipy_sparse(X):
-        import numpy as np
-        from scipy import sparse
-
-        return sparse.hstack([X, np.ones((X.shape[0], 1), dtype=X.dtype)], format="csr")
+    if is_sparse(X):
+        sp = sparse_module(X)
+        ones = sp.csr_matrix(xp.ones((X.shape[0], 1), dtype=X.dtype))
+        return sp.hstack([X, ones], format="csr")
     return xp.concat([X, xp.ones((X.shape[0], 1), dtype=X.dtype)], axis=1)
 
 
