@@ -24,6 +24,7 @@ import json
 import os
 import statistics
 import time
+import warnings
 
 import dask
 import dask.array as da
@@ -42,6 +43,11 @@ def arguments():
     parser.add_argument("--tol", type=float, default=1e-6)
     parser.add_argument("--namespace", choices=["cupy", "numpy"], default="cupy",
                         help="numpy: a dry run of the script on the CPU alone")
+    parser.add_argument("--sparse-rows", type=int, default=1_000_000,
+                        help="rows of the sparse problem (0: no sparse measures)")
+    parser.add_argument("--sparse-features", type=int, default=2**20)
+    parser.add_argument("--sparse-chunk-rows", type=int, default=250_000)
+    parser.add_argument("--nnz", type=int, default=50, help="tokens a row of the sparse problem")
     return parser.parse_args()
 
 
@@ -113,6 +119,81 @@ def attainable(xp, X, repeat):
     return statistics.median(times)
 
 
+def products(xp, X, repeat):
+    """Seconds for the two products of a pass alone (``z = X_b @ w``, ``X_b.T @ z``) over
+    every chunk of X: what the array library's kernels attain, the loss and Dask left
+    out."""
+    blocks = [b for b in dask.compute(*X.to_delayed().ravel())]
+    w = xp.full(X.shape[1], 0.01, dtype=X.dtype)
+    times = []
+    for _ in range(repeat):
+        sync(xp)
+        start = time.perf_counter()
+        for b in blocks:
+            b.T @ (b @ w)
+        sync(xp)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def sparse_chunk(xp, sp, seed, rows, features, nnz, coef):
+    """One chunk of a hashed-text-like problem: ``nnz`` tokens a row drawn with
+    ``P(column j) ~ 1 / (j + 1)`` (power law), values ``1 / sqrt(nnz)``; ``y`` from the
+    logistic model of the sparse ``coef``."""
+    rng = xp.random.default_rng(seed)
+    columns = xp.minimum(xp.floor(features ** rng.random(rows * nnz)) - 1, features - 1)
+    indptr = xp.arange(0, rows * nnz + 1, nnz, dtype=xp.int64)
+    X = sp.csr_matrix((xp.full(rows * nnz, 1 / np.sqrt(nnz)), columns.astype(xp.int32), indptr),
+                      shape=(rows, features))
+    X.sum_duplicates()
+    p = 1.0 / (1.0 + xp.exp(-(X @ xp.asarray(coef))))
+    return X, (rng.random(rows) < p).astype(xp.float64)
+
+
+def sparse_problem(xp, args):
+    import importlib
+
+    sp = importlib.import_module("cupyx.scipy.sparse" if xp.__name__ == "cupy"
+                                 else "scipy.sparse")
+    rng = np.random.default_rng(0)
+    f, rows = args.sparse_features, args.sparse_chunk_rows
+    coef = rng.standard_normal(f) * (rng.random(f) < 0.05) * 3
+    sizes = [min(rows, args.sparse_rows - s) for s in range(0, args.sparse_rows, rows)]
+    parts = dask.persist(*[dask.delayed(sparse_chunk, nout=2)(xp, sp, i, n, f, args.nnz, coef)
+                           for i, n in enumerate(sizes)])
+    meta = sp.csr_matrix((0, 0), dtype=np.float64)
+    X = da.concatenate([da.from_delayed(p[0], (n, f), dtype=np.float64, meta=meta)
+                        for p, n in zip(parts, sizes)])
+    y = da.concatenate([da.from_delayed(p[1], (n,), dtype=np.float64,
+                                        meta=xp.empty(0, dtype=np.float64))
+                        for p, n in zip(parts, sizes)])
+    return X.persist(), y.persist()
+
+
+def sparse_on_host(X):
+    import scipy.sparse
+
+    return X.map_blocks(lambda b: b.get() if hasattr(b, "get") else b,
+                        meta=scipy.sparse.csr_matrix((0, 0))).persist()
+
+
+def sparse_rows(xp, args):
+    """The sparse measures: a gradient pass and a fit, GPU vs CPU."""
+    X, y = sparse_problem(xp, args)
+    X_cpu, y_cpu = sparse_on_host(X), on_host(y)
+    gpu_pass, cpu_pass = median_pass(X, y, args.repeat), median_pass(X_cpu, y_cpu, args.repeat)
+    gpu_fit, gpu_model = fit(X, y, args.tol)
+    cpu_fit, cpu_model = fit(X_cpu, y_cpu, args.tol)
+    nnz = sum(dask.compute(*[dask.delayed(lambda b: b.nnz)(b) for b in X.to_delayed().ravel()]))
+    shape = f"{X.shape[0]:,} x {X.shape[1]:,}, {nnz / X.shape[0]:.0f} stored a row"
+    return [{"measure": "sparse gradient pass", "shape": shape, "gpu_s": gpu_pass,
+             "cpu_s": cpu_pass, "cpu_over_gpu": cpu_pass / gpu_pass},
+            {"measure": "sparse logistic fit", "shape": shape, "gpu_s": gpu_fit, "cpu_s": cpu_fit,
+             "cpu_over_gpu": cpu_fit / gpu_fit, "gpu_iterations": int(gpu_model.n_iter_[0]),
+             "cpu_iterations": int(cpu_model.n_iter_[0]),
+             "max_coef_difference": float(np.max(np.abs(gpu_model.coef_ - cpu_model.coef_)))}]
+
+
 def peak_bandwidth(xp):
     """Bytes per second: 2 (double data rate) x memory clock x bus width."""
     if xp.__name__ != "cupy":
@@ -122,6 +203,11 @@ def peak_bandwidth(xp):
 
 
 def fit(X, y, tol):
+    """Seconds of a ``LogisticRegression`` fit to ``tol`` (after a short one: the first
+    fit's imports and kernel compilations are not timed), and the model."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gdd_dask.LogisticRegression(max_iter=1).fit(X, y)
     start = time.perf_counter()
     model = gdd_dask.LogisticRegression(C=1.0, tol=tol, max_iter=500).fit(X, y)
     return time.perf_counter() - start, model
@@ -145,11 +231,12 @@ def main():
         cpu_pass = median_pass(X_cpu, y_cpu, args.repeat)
         rows.append({"measure": "gradient pass", "gpu_s": gpu_pass, "cpu_s": cpu_pass,
                      "cpu_over_gpu": cpu_pass / gpu_pass})
-        reduce_s = attainable(xp, X, args.repeat)
+        reduce_s, products_s = attainable(xp, X, args.repeat), products(xp, X, args.repeat)
         peak = peak_bandwidth(xp)
         achieved = nbytes / gpu_pass
         rows.append({"measure": "bandwidth", "achieved_GBps": achieved / 1e9,
                      "reduction_GBps": nbytes / reduce_s / 1e9,
+                     "products_GBps": nbytes / products_s / 1e9,
                      "peak_GBps": None if peak is None else peak / 1e9,
                      "fraction_of_peak": None if peak is None else achieved / peak,
                      "fraction_of_reduction": achieved / (nbytes / reduce_s)})
@@ -160,24 +247,32 @@ def main():
                      "cpu_iterations": int(cpu_model.n_iter_[0]),
                      "max_coef_difference": float(np.max(np.abs(gpu_model.coef_
                                                                 - cpu_model.coef_)))})
-    header = {"device": device, "host": host_name, "X_GiB": nbytes / 2**30,
-              "shape": list(X.shape), "dtype": args.dtype, "chunks": X.numblocks[0]}
-    print(json.dumps(header))
-    for row in rows:
-        print(json.dumps({**header, **row}))
-    print(f"\n{device or 'no GPU (dry run)'} vs {host_name}: X {X.shape[0]:,} x "
-          f"{X.shape[1]} {args.dtype}, {nbytes / 2**30:.1f} GiB in {X.numblocks[0]} chunks\n")
+        header = {"device": device, "host": host_name, "X_GiB": nbytes / 2**30,
+                  "shape": list(X.shape), "dtype": args.dtype, "chunks": X.numblocks[0]}
+        print(json.dumps(header), flush=True)
+        for row in rows:
+            print(json.dumps({**header, **row}), flush=True)
+        del X, y, X_cpu, y_cpu
+        if args.sparse_rows:
+            for row in sparse_rows(xp, args):
+                print(json.dumps({**header, **row}), flush=True)
+                rows.append(row)
+    print(f"\n{device or 'no GPU (dry run)'} vs {host_name}: X {header['shape'][0]:,} x "
+          f"{header['shape'][1]} {args.dtype}, {nbytes / 2**30:.1f} GiB in {header['chunks']} "
+          "chunks\n")
     print("| measure | GPU | CPU | CPU / GPU |\n|---|---|---|---|")
     for row in rows:
         if "gpu_s" in row:
-            print(f"| {row['measure']} | {row['gpu_s']:.3f} s | {row['cpu_s']:.3f} s | "
+            print(f"| {row['measure']} {row.get('shape', '')} | {row['gpu_s']:.3f} s | "
+                  f"{row['cpu_s']:.3f} s | "
                   f"{row['cpu_over_gpu']:.1f} |")
     bandwidth = rows[1]
     peak_text = "-" if bandwidth["peak_GBps"] is None else (
         f"{bandwidth['fraction_of_peak']:.0%} of the {bandwidth['peak_GBps']:.0f} GB/s peak")
     print(f"\nGPU pass: {bandwidth['achieved_GBps']:.0f} GB/s of X read; {peak_text}; "
           f"{bandwidth['fraction_of_reduction']:.0%} of a plain reduction's "
-          f"{bandwidth['reduction_GBps']:.0f} GB/s")
+          f"{bandwidth['reduction_GBps']:.0f} GB/s; the two products alone "
+          f"{bandwidth['products_GBps']:.0f} GB/s")
 
 
 if __name__ == "__main__":
