@@ -47,9 +47,9 @@ def r2(y, y_pred, sample_weight=None, *, client=None):
     weight, *sums = _evaluate(client, total, *_column_sums(s * y))
     if not weight > 0:
         raise ValueError("sample_weight sums to zero; the score is undefined")
-    y_mean = np.asarray(sums) / weight
+    y_mean = [column_sum / weight for column_sum in sums]
     ss = _evaluate(client, *_column_sums(s * (y - y_pred) ** 2),
-                   *_column_sums(s * (y - y_mean) ** 2))
+                   *_centred_squares(y, y_mean, s))
     ss_res, ss_tot = np.asarray(ss[:len(sums)]), np.asarray(ss[len(sums):])
     scores = np.where(ss_tot == 0, (ss_res == 0).astype(float),
                       1.0 - ss_res / np.where(ss_tot == 0, 1.0, ss_tot))
@@ -59,6 +59,16 @@ def r2(y, y_pred, sample_weight=None, *, client=None):
 def _column_sums(a):
     """The sum of a vector, or of each column of a matrix, as separate scalars."""
     return [a.sum()] if a.ndim == 1 else [a[:, j].sum() for j in range(a.shape[1])]
+
+
+def _centred_squares(y, means, s):
+    """``sum_i s_i (y_ij - m_j)^2`` of each column ``j`` as separate scalars, the means
+    Python floats (which the chunks of any namespace take: CuPy's refuse NumPy arrays)."""
+    if y.ndim == 1:
+        return [(s * (y - means[0]) ** 2).sum()]
+    w = s if np.isscalar(s) else s[:, 0]
+    return [(w * (y[:, j] - m) ** 2).sum() for j, m in enumerate(means)]
+
 
 
 def d2(loss, y, raw, sample_weight=None, *, client=None):
