@@ -48,6 +48,9 @@ def arguments():
     parser.add_argument("--sparse-features", type=int, default=2**20)
     parser.add_argument("--sparse-chunk-rows", type=int, default=250_000)
     parser.add_argument("--nnz", type=int, default=50, help="tokens a row of the sparse problem")
+    parser.add_argument("--bandwidth-gib", type=float, default=0.0,
+                        help="GiB of X of a GPU-only pass measure (0: none)")
+    parser.add_argument("--bandwidth-chunk-rows", type=int, nargs="+", default=[2_000_000])
     return parser.parse_args()
 
 
@@ -61,22 +64,26 @@ def block(xp, seed, rows, features, dtype, w, block_info=None):
     return xp.concatenate([X, y[:, None]], axis=1)
 
 
-def problem(xp, args):
+def problem(xp, args, gib=None, chunk_rows=None):
+    gib, chunk_rows = gib or args.gib, chunk_rows or args.chunk_rows
     itemsize = np.dtype(args.dtype).itemsize
-    rows = int(args.gib * 2**30 / (args.features * itemsize))
-    rows -= rows % args.chunk_rows if rows > args.chunk_rows else 0
-    chunks = [min(args.chunk_rows, rows - s) for s in range(0, rows, args.chunk_rows)]
+    rows = int(gib * 2**30 / (args.features * itemsize))
+    rows -= rows % chunk_rows if rows > chunk_rows else 0
+    chunks = [min(chunk_rows, rows - s) for s in range(0, rows, chunk_rows)]
     w = np.linspace(-1, 1, args.features) / np.sqrt(args.features) * 4
     meta = xp.empty((0, args.features + 1), dtype=args.dtype)
-    XY = da.map_blocks(block, xp, 0, args.chunk_rows, args.features, args.dtype, w,
+    XY = da.map_blocks(block, xp, 0, chunk_rows, args.features, args.dtype, w,
                        chunks=(tuple(chunks), (args.features + 1,)), dtype=args.dtype,
                        meta=meta)
     # last chunk may be shorter: draw the full chunk size and keep its rows
     XY = XY.map_blocks(lambda b, block_info=None: b[: block_info[None]["chunk-shape"][0]],
                        dtype=args.dtype, meta=meta)
-    XY = XY.persist()
-    X, y = XY[:, :-1].persist(), XY[:, -1].persist()
-    return X, y
+    # X and y in chunks of their own, contiguous: the products of a strided view of
+    # [X, y] would copy X first (and a plain reduction over it crawls)
+    X = XY[:, :-1].map_blocks(xp.ascontiguousarray, dtype=args.dtype, meta=meta)
+    y = XY[:, -1].map_blocks(xp.ascontiguousarray, dtype=args.dtype,
+                             meta=xp.empty((0,), dtype=args.dtype))
+    return dask.persist(X, y)
 
 
 def host(a):
@@ -182,7 +189,7 @@ def sparse_rows(xp, args):
     X, y = sparse_problem(xp, args)
     X_cpu, y_cpu = sparse_on_host(X), on_host(y)
     gpu_pass, cpu_pass = median_pass(X, y, args.repeat), median_pass(X_cpu, y_cpu, args.repeat)
-    gpu_fit, gpu_model = fit(X, y, args.tol)
+    gpu_fit, gpu_model = fit(X, y, args.tol, warm=True)
     cpu_fit, cpu_model = fit(X_cpu, y_cpu, args.tol)
     nnz = sum(dask.compute(*[dask.delayed(lambda b: b.nnz)(b) for b in X.to_delayed().ravel()]))
     shape = f"{X.shape[0]:,} x {X.shape[1]:,}, {nnz / X.shape[0]:.0f} stored a row"
@@ -194,6 +201,27 @@ def sparse_rows(xp, args):
              "max_coef_difference": float(np.max(np.abs(gpu_model.coef_ - cpu_model.coef_)))}]
 
 
+def bandwidth_rows(xp, args):
+    """The GPU pass alone on ``--bandwidth-gib`` of X, per ``--bandwidth-chunk-rows``:
+    bytes of X read per second by a pass, by its two products alone, by a plain sum."""
+    rows, peak = [], peak_bandwidth(xp)
+    for chunk_rows in args.bandwidth_chunk_rows:
+        X, y = problem(xp, args, gib=args.bandwidth_gib, chunk_rows=chunk_rows)
+        nbytes = X.nbytes
+        seconds = {"pass": median_pass(X, y, args.repeat),
+                   "products": products(xp, X, args.repeat),
+                   "reduction": attainable(xp, X, args.repeat)}
+        rows.append({"measure": "GPU bandwidth", "X_GiB": nbytes / 2**30,
+                     "chunk_rows": chunk_rows, "chunks": X.numblocks[0],
+                     **{f"{k}_s": v for k, v in seconds.items()},
+                     **{f"{k}_GBps": nbytes / v / 1e9 for k, v in seconds.items()},
+                     "peak_GBps": None if peak is None else peak / 1e9,
+                     "pass_fraction_of_peak": None if peak is None else
+                     nbytes / seconds["pass"] / peak})
+        del X, y
+    return rows
+
+
 def peak_bandwidth(xp):
     """Bytes per second: 2 (double data rate) x memory clock x bus width."""
     if xp.__name__ != "cupy":
@@ -202,12 +230,13 @@ def peak_bandwidth(xp):
     return 2 * props["memoryClockRate"] * 1e3 * props["memoryBusWidth"] / 8
 
 
-def fit(X, y, tol):
-    """Seconds of a ``LogisticRegression`` fit to ``tol`` (after a short one: the first
-    fit's imports and kernel compilations are not timed), and the model."""
+def fit(X, y, tol, *, warm=False):
+    """Seconds of a ``LogisticRegression`` fit to ``tol`` (after a short one, or with
+    ``warm`` the same fit: the first fit's imports and kernel compilations are not
+    timed), and the model."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        gdd_dask.LogisticRegression(max_iter=1).fit(X, y)
+        gdd_dask.LogisticRegression(C=1.0, tol=tol, max_iter=500 if warm else 1).fit(X, y)
     start = time.perf_counter()
     model = gdd_dask.LogisticRegression(C=1.0, tol=tol, max_iter=500).fit(X, y)
     return time.perf_counter() - start, model
@@ -240,7 +269,7 @@ def main():
                      "peak_GBps": None if peak is None else peak / 1e9,
                      "fraction_of_peak": None if peak is None else achieved / peak,
                      "fraction_of_reduction": achieved / (nbytes / reduce_s)})
-        gpu_fit, gpu_model = fit(X, y, args.tol)
+        gpu_fit, gpu_model = fit(X, y, args.tol, warm=True)
         cpu_fit, cpu_model = fit(X_cpu, y_cpu, args.tol)
         rows.append({"measure": "logistic fit", "gpu_s": gpu_fit, "cpu_s": cpu_fit,
                      "cpu_over_gpu": cpu_fit / gpu_fit, "gpu_iterations": int(gpu_model.n_iter_[0]),
@@ -257,6 +286,9 @@ def main():
             for row in sparse_rows(xp, args):
                 print(json.dumps({**header, **row}), flush=True)
                 rows.append(row)
+        if args.bandwidth_gib:
+            for row in bandwidth_rows(xp, args):
+                print(json.dumps({**header, **row}), flush=True)
     print(f"\n{device or 'no GPU (dry run)'} vs {host_name}: X {header['shape'][0]:,} x "
           f"{header['shape'][1]} {args.dtype}, {nbytes / 2**30:.1f} GiB in {header['chunks']} "
           "chunks\n")
