@@ -400,3 +400,25 @@ def test_a_million_hashed_features_never_form_a_dense_hessian():
     theirs = sklearn.linear_model.LogisticRegression(C=1 / (0.1 * 2_000), tol=1e-10,
                                                      max_iter=1_000).fit(X, y)
     np.testing.assert_allclose(result.x[:-1], theirs.coef_[0], atol=1e-6)
+
+
+def test_a_wide_fit_holds_no_copy_of_the_parameters_per_pass():
+    """The client's memory on 2**20 parameters does not grow with the passes: L-BFGS-B's
+    own work arrays (about 50 parameter vectors, ``history_size=10``) and nothing per
+    evaluation (its log of evaluations is kept for a checkpoint only)."""
+    import tracemalloc
+
+    X, y, _ = draw_hashed_text(2_000, n_features=2**20, nnz_per_row=20, seed=1)
+    vector = 8 * (2**20 + 1)
+
+    def peak(**kw):
+        tracemalloc.start()
+        try:
+            result = minimize("logistic", X, y, alpha=1e-3, **kw)
+            return result.nfev, tracemalloc.get_traced_memory()[1] / vector
+        finally:
+            tracemalloc.stop()
+
+    (short, short_peak), (long, long_peak) = peak(max_iter=3), peak(max_iter=40, tol=1e-12)
+    assert long >= short + 12
+    assert long_peak < short_peak + 3 < 60
